@@ -1,0 +1,12 @@
+// Every activity the worker registers, built from the worker's shared dependencies.
+import type { ActivityDeps } from './deps';
+import { createStackCheckActivities } from './stack-check';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createStackCheckActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps';

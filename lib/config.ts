@@ -1,0 +1,80 @@
+// Typed configuration, read once from environment variables (defaults fit the local stack) and validated,
+// so a bad value fails at start with an error that names the variable.
+import path from 'node:path';
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('streamforge'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(hostPort).min(1, 'expected at least one broker, e.g. 127.0.0.1:9092')),
+  KAFKA_CLIENT_ID: z.string().min(1).default('streamforge'),
+  KAFKA_RECORDS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.records'),
+  KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
+  SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
+  SPARK_CONNECT_DESCRIPTORS: z.string().min(1).optional(),
+  STACK_DIR: z.string().min(1).optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(5000),
+  API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number };
+  spark: { connectUrl: string; descriptorSetPath: string };
+  http: { host: string; port: number; apiToken: string | undefined };
+  stackDir: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The repository root: config defaults are relative to it, wherever the process was started from. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const stackDir = path.resolve(PROJECT_ROOT, e.STACK_DIR ?? '.stack');
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      recordsTopic: e.KAFKA_RECORDS_TOPIC,
+      recordsPartitions: e.KAFKA_RECORDS_PARTITIONS,
+    },
+    spark: {
+      connectUrl: e.SPARK_CONNECT_URL,
+      descriptorSetPath: path.resolve(PROJECT_ROOT, e.SPARK_CONNECT_DESCRIPTORS ?? path.join(stackDir, 'spark', 'spark-connect.desc')),
+    },
+    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
+    stackDir,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Splits "host:port" into its parts (validated by the schema above). */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}

@@ -1,0 +1,191 @@
+// The three long-running services of the local stack (Temporal dev server, Kafka in KRaft mode, Spark Connect):
+// how each is configured, started and judged ready.
+import { Connection } from '@temporalio/client';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { splitHostPort, type Config } from '../../lib/config';
+import { javaCommand } from './install';
+import type { StackPaths } from './paths';
+import { isPortOpen, StackError, type ProcessSpec } from './processes';
+
+export interface Service {
+  name: string;
+  /** host:port pairs the service listens on; all must be free before it starts. */
+  ports: { host: string; port: number }[];
+  /** Work that must happen before the first start (formatting storage, writing config files). */
+  prepare(): Promise<void>;
+  spec(): ProcessSpec;
+  isReady(): Promise<boolean>;
+  startTimeoutMs: number;
+  describe: string;
+}
+
+/** Search attributes the pipeline workflows set; registered when the dev server starts. */
+export const SEARCH_ATTRIBUTES = {
+  PipelineStatus: 'Keyword',
+  PipelineJobs: 'KeywordList',
+  RecordCount: 'Int',
+} as const;
+
+function temporal(config: Config, p: StackPaths): Service {
+  const { host, port } = splitHostPort(config.temporal.address);
+  const uiPort = Number(new URL(config.temporal.uiUrl).port || 8233);
+  return {
+    name: 'temporal',
+    ports: [{ host, port }, { host, port: uiPort }],
+    describe: `Temporal ${config.temporal.address}, Web UI ${config.temporal.uiUrl}`,
+    startTimeoutMs: 60_000,
+    async prepare() {
+      fs.mkdirSync(path.dirname(p.temporalDb), { recursive: true });
+    },
+    spec: () => ({
+      name: 'temporal',
+      command: p.temporalBin,
+      args: [
+        'server', 'start-dev',
+        '--ip', host, '--port', String(port), '--ui-port', String(uiPort),
+        '--db-filename', p.temporalDb,
+        // Without these two pragmas a file-backed dev server is ~2.5x slower (docs/architecture.md).
+        '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
+        '--log-level', 'warn',
+        ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
+      ],
+      cwd: path.dirname(p.temporalDb),
+      marker: p.temporalDb,
+    }),
+    async isReady() {
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
+      try {
+        const res = await connection.healthService.check({});
+        return res.status === 1; // SERVING
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+function kafkaServerProperties(config: Config, p: StackPaths): string {
+  const { host, port } = splitHostPort(config.kafka.brokers[0]!);
+  const controllerPort = port + 1;
+  return [
+    '# Written by the stack installer: single-node KRaft broker + controller for local use.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${p.kafkaDataDir}`,
+    `num.partitions=${config.kafka.recordsPartitions}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=4',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics are created explicitly (with the partition count we want), never by a typo in a producer.
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
+
+function kafka(config: Config, p: StackPaths): Service {
+  const { host, port } = splitHostPort(config.kafka.brokers[0]!);
+  const propsFile = path.join(p.kafkaDir, 'server.properties');
+  const log4jFile = path.join(p.kafkaDir, 'log4j.properties');
+  const classpath = `${p.kafkaLibDir}/*`;
+  return {
+    name: 'kafka',
+    ports: [{ host, port }, { host, port: port + 1 }],
+    describe: `Kafka ${host}:${port} (KRaft controller on ${port + 1})`,
+    startTimeoutMs: 60_000,
+    async prepare() {
+      fs.writeFileSync(propsFile, kafkaServerProperties(config, p));
+      fs.writeFileSync(
+        log4jFile,
+        ['log4j.rootLogger=INFO, stdout', 'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+          'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+          'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka=INFO',
+          'log4j.logger.org.apache.kafka=INFO', ''].join('\n'),
+      );
+      if (fs.existsSync(path.join(p.kafkaDataDir, 'meta.properties'))) return;
+      const { execFileSync } = await import('node:child_process');
+      const clusterId = execFileSync(javaCommand(), ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).toString().trim();
+      execFileSync(javaCommand(), ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { stdio: 'ignore' });
+    },
+    spec: () => ({
+      name: 'kafka',
+      command: javaCommand(),
+      args: ['-Xms256m', '-Xmx512m', `-Dlog4j.configuration=file:${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile],
+      cwd: p.kafkaDir,
+      marker: propsFile,
+    }),
+    async isReady() {
+      if (!(await isPortOpen(host, port))) return false;
+      const admin = new Kafka({ clientId: 'streamforge-stack', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length > 0 && cluster.controller !== null;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
+
+/** pyspark ships Spark itself; its folder inside the venv is SPARK_HOME. */
+export function sparkHome(p: StackPaths): string {
+  const lib = path.join(p.venvDir, 'lib');
+  const pythonDir = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith('python3')) : undefined;
+  if (!pythonDir) throw new StackError(`no Python in ${lib} — run \`npm run stack -- up\` to install the stack`);
+  return path.join(lib, pythonDir, 'site-packages', 'pyspark');
+}
+
+function spark(config: Config, p: StackPaths): Service {
+  const { host, port } = splitHostPort(config.spark.connectUrl);
+  const workDir = path.join(p.sparkDir, 'work');
+  return {
+    name: 'spark',
+    ports: [{ host, port }],
+    describe: `Spark Connect ${host}:${port} (local[*])`,
+    startTimeoutMs: 120_000,
+    async prepare() {
+      fs.mkdirSync(workDir, { recursive: true });
+    },
+    spec: () => {
+      const jars = fs.readdirSync(p.sparkJarDir).filter((f) => f.endsWith('.jar')).map((f) => path.join(p.sparkJarDir, f));
+      const home = sparkHome(p);
+      return {
+        name: 'spark',
+        command: path.join(home, 'bin', 'spark-submit'),
+        args: [
+          '--class', 'org.apache.spark.sql.connect.service.SparkConnectServer',
+          '--name', 'streamforge-spark-connect',
+          '--master', 'local[*]',
+          '--driver-memory', '2g',
+          '--conf', `spark.connect.grpc.binding.address=${host}`,
+          '--conf', `spark.connect.grpc.binding.port=${port}`,
+          '--conf', 'spark.ui.enabled=false',
+          // Our jobs are small; Spark's default of 200 shuffle partitions turns each into hundreds of tiny tasks.
+          '--conf', 'spark.sql.shuffle.partitions=4',
+          '--conf', `spark.sql.warehouse.dir=${path.join(workDir, 'warehouse')}`,
+          '--conf', `spark.driver.extraJavaOptions=-Dderby.system.home=${workDir}`,
+          '--jars', jars.join(','),
+          'spark-internal',
+        ],
+        cwd: workDir,
+        env: { SPARK_HOME: home, SPARK_LOCAL_IP: host, SPARK_LOG_DIR: p.logDir },
+        marker: 'streamforge-spark-connect',
+      };
+    },
+    isReady: () => isPortOpen(host, port),
+  };
+}
+
+export function stackServices(config: Config, p: StackPaths): Service[] {
+  return [temporal(config, p), kafka(config, p), spark(config, p)];
+}

@@ -1,0 +1,99 @@
+// The local stack as a whole: `up` installs (cached) and starts every service that is not already running and
+// healthy, `down` stops exactly the processes it started, `status` reports each one's health and memory.
+import fs from 'node:fs';
+import type { Config } from '../../lib/config';
+import { installStack, type InstallReport } from './install';
+import { stackPaths } from './paths';
+import { isPortOpen, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
+import { stackServices, type Service } from './services';
+
+export interface ServiceStatus {
+  name: string;
+  describe: string;
+  pid: number | undefined;
+  ready: boolean;
+  rssMb: number | undefined;
+  logFile: string;
+}
+
+export interface UpReport {
+  installs: InstallReport[];
+  services: { name: string; started: boolean; seconds: number }[];
+}
+
+async function bringUp(service: Service, runDir: string, logDir: string): Promise<{ started: boolean; seconds: number }> {
+  const t0 = Date.now();
+  const logFile = logFilePath(logDir, service.name);
+  const existing = runningPid(runDir, service.name);
+  if (existing !== undefined) {
+    await waitUntilReady(service.name, () => service.isReady(), { timeoutMs: service.startTimeoutMs, pid: existing, logFile });
+    return { started: false, seconds: (Date.now() - t0) / 1000 };
+  }
+  for (const { host, port } of service.ports) {
+    if (await isPortOpen(host, port)) {
+      throw new StackError(
+        `port ${host}:${port} (${service.name}) is already in use by a process this stack did not start — stop it, or change the address in the environment (see README, "Configuration")`,
+      );
+    }
+  }
+  await service.prepare();
+  const pid = startDetached(service.spec(), runDir, logDir);
+  await waitUntilReady(service.name, () => service.isReady(), { timeoutMs: service.startTimeoutMs, pid, logFile });
+  return { started: true, seconds: (Date.now() - t0) / 1000 };
+}
+
+export async function stackUp(config: Config): Promise<UpReport> {
+  const p = stackPaths(config);
+  const installs = await installStack(p);
+  const services = stackServices(config, p);
+  const results = await Promise.allSettled(services.map((s) => bringUp(s, p.runDir, p.logDir)));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failures.length > 0) throw new StackError(failures.map((e) => e.message).join('\n'));
+  return {
+    installs,
+    services: services.map((s, i) => ({ name: s.name, ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value })),
+  };
+}
+
+export async function stackDown(config: Config): Promise<string[]> {
+  const p = stackPaths(config);
+  const services = stackServices(config, p).reverse();
+  const stopped = await Promise.all(services.map(async (s) => ((await stopProcess(p.runDir, s.name)) ? s.name : undefined)));
+  return stopped.filter((n): n is string => n !== undefined);
+}
+
+/** Resident memory of a process and everything in its process group, in MB. */
+function groupRssMb(pid: number): number | undefined {
+  let kb = 0;
+  let found = false;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pid) continue; // field 5 of stat: process group id
+      const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      kb += Number(rss ?? 0);
+      found = true;
+    } catch {
+      /* process went away while we looked */
+    }
+  }
+  return found ? Math.round(kb / 1024) : undefined;
+}
+
+export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
+  const p = stackPaths(config);
+  return Promise.all(
+    stackServices(config, p).map(async (s) => {
+      const pid = runningPid(p.runDir, s.name);
+      const ready = pid !== undefined && (await s.isReady().catch(() => false));
+      return { name: s.name, describe: s.describe, pid, ready, rssMb: pid === undefined ? undefined : groupRssMb(pid), logFile: logFilePath(p.logDir, s.name) };
+    }),
+  );
+}
+
+export function stackLogFiles(config: Config): { name: string; file: string }[] {
+  const p = stackPaths(config);
+  return stackServices(config, p).map((s) => ({ name: s.name, file: logFilePath(p.logDir, s.name) }));
+}
