@@ -103,7 +103,15 @@ export class KafkaClient {
   /** Creates the topic if it does not exist; returns its partition count. */
   async ensureTopic(topic: string, partitions: number): Promise<number> {
     const admin = await this.getAdmin();
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    if (!(await admin.listTopics()).includes(topic)) {
+      // Another process may create it between our look and our create; kafkajs then reports "already exists".
+      await admin
+        .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
+        .catch((err: { type?: string; errors?: { type?: string }[] }) => {
+          const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
+          if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;
+        });
+    }
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     return meta.topics[0]?.partitions.length ?? partitions;
   }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { splitHostPort, type Config } from '../../lib/config';
+import { searchAttributeCliArgs } from '../../workflows/search-attributes';
 import { javaCommand } from './install';
 import type { StackPaths } from './paths';
 import { isPortOpen, StackError, type ProcessSpec } from './processes';
@@ -20,13 +21,6 @@ export interface Service {
   startTimeoutMs: number;
   describe: string;
 }
-
-/** Search attributes the pipeline workflows set; registered when the dev server starts. */
-export const SEARCH_ATTRIBUTES = {
-  PipelineStatus: 'Keyword',
-  PipelineJobs: 'KeywordList',
-  RecordCount: 'Int',
-} as const;
 
 function temporal(config: Config, p: StackPaths): Service {
   const { host, port } = splitHostPort(config.temporal.address);
@@ -49,7 +43,7 @@ function temporal(config: Config, p: StackPaths): Service {
         // Without these two pragmas a file-backed dev server is ~2.5x slower (docs/architecture.md).
         '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
         '--log-level', 'warn',
-        ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
+        ...searchAttributeCliArgs(),
       ],
       cwd: path.dirname(p.temporalDb),
       marker: p.temporalDb,

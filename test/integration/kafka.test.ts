@@ -1,0 +1,35 @@
+// lib/kafka.ts against the real broker: topics, offset ranges of what we write, reading exact ranges back.
+import crypto from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { KafkaClient } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+
+const kafka = new KafkaClient(loadConfig().kafka, createLogger('warn'));
+afterAll(() => kafka.close());
+
+describe('KafkaClient', () => {
+  const topic = `test.kafka-client.${crypto.randomUUID()}`;
+
+  it('creates a topic once and reports its partitions', async () => {
+    expect(await kafka.ensureTopic(topic, 3)).toBe(3);
+    expect(await kafka.ensureTopic(topic, 3)).toBe(3);
+    expect([...(await kafka.endOffsets(topic)).entries()].sort()).toEqual([[0, 0], [1, 0], [2, 0]]);
+  });
+
+  it('returns the offset range written in each partition and reads exactly those messages back', async () => {
+    await kafka.produce(topic, [{ key: 'other-run', value: 'x', partition: 1 }]);
+    const messages = Array.from({ length: 7 }, (_, i) => ({ key: 'run-a', value: `v${i}`, partition: i % 2, headers: { seq: String(i) } }));
+    const ranges = await kafka.produce(topic, messages);
+    expect(ranges).toEqual([{ partition: 0, from: 0, to: 4 }, { partition: 1, from: 1, to: 4 }]);
+    await kafka.produce(topic, [{ key: 'other-run', value: 'y', partition: 0 }]);
+
+    const read = await kafka.readRanges(topic, ranges, { key: 'run-a' });
+    expect(read.map((m) => m.value).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
+    expect(read.map((m) => m.headers.seq).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6']);
+
+    const widened = await kafka.readRanges(topic, [{ partition: 0, from: 0, to: 5 }, { partition: 1, from: 0, to: 4 }]);
+    expect(widened.filter((m) => m.key === 'other-run').map((m) => m.value).sort()).toEqual(['x', 'y']);
+    expect(await kafka.endOffsets(topic)).toEqual(new Map([[0, 5], [1, 4], [2, 0]]));
+  });
+});

@@ -1,0 +1,28 @@
+// Temporal for tests: an ephemeral dev server started from the `temporal` binary the stack installed (the SDK's
+// default would download one, which fails offline), and the workflow bundle built once per test file.
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { loadConfig } from '../../lib/config';
+import { stackPaths } from '../../scripts/stack/paths';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+
+export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
+  const temporalBin = stackPaths(loadConfig()).temporalBin;
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBin },
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
