@@ -1,0 +1,32 @@
+// Every external key a pipeline run uses, derived in one place from the run's identity (its workflowId) and
+// never from an attempt: a retried or replayed step computes the same key and finds its own earlier work.
+import crypto from 'node:crypto';
+
+/** Namespace for our name-based UUIDs (a fixed random UUID; changing it would orphan running operations). */
+const STREAMFORGE_NAMESPACE = '6f1c8f52-6a0e-4c1e-9d2b-4d3c7d1e5a90';
+
+/** RFC 9562 version-5 (SHA-1, name-based) UUID. */
+export function uuidV5(name: string, namespace: string = STREAMFORGE_NAMESPACE): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  if (ns.length !== 16) throw new Error(`namespace must be a UUID, got ${namespace}`);
+  const hash = crypto.createHash('sha1').update(ns).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The Kafka message key of every record a run ingests: how Spark picks the run's records out of a shared topic. */
+export function recordKey(runKey: string): string {
+  return runKey;
+}
+
+/** The Spark Connect operation id of one job of one run: resubmitting it attaches to the same execution. */
+export function sparkOperationId(runKey: string, job: string): string {
+  return uuidV5(`spark-operation:${runKey}:${job}`);
+}
+
+/** The temp view holding one run's records in the shared Spark session. */
+export function sparkViewName(runKey: string): string {
+  return `run_${uuidV5(`spark-view:${runKey}`).replace(/-/g, '')}`;
+}

@@ -1,0 +1,96 @@
+// The employee record: one zod schema gives both validation and the `EmployeeRecord` type, and `parseRecords`
+// validates a whole batch (REST body, workflow input) with errors that name the record, the field and the problem.
+import { z } from 'zod';
+
+export const EmployeeRecordSchema = z.strictObject({
+  id: z.int(), // z.int() is the safe-integer range
+  gender: z.string().min(1),
+  salary: z.number().min(0), // z.number() already rejects NaN and ±Infinity
+  name: z.string().optional(),
+  birth_date: z.iso.date().optional(), // YYYY-MM-DD and a real calendar date (leap years included)
+  department: z.string().optional(),
+});
+export type EmployeeRecord = z.infer<typeof EmployeeRecordSchema>;
+
+export const DEFAULT_MAX_RECORDS = 100_000;
+const ISSUES_IN_MESSAGE = 5;
+
+export interface RecordIssue {
+  path: string;
+  message: string;
+}
+
+export class RecordValidationError extends Error {
+  override readonly name = 'RecordValidationError';
+  constructor(readonly issues: RecordIssue[]) {
+    const shown = issues.slice(0, ISSUES_IN_MESSAGE).map((i) => `${i.path}: ${i.message}`);
+    const more = issues.length > ISSUES_IN_MESSAGE ? ` (and ${issues.length - ISSUES_IN_MESSAGE} more)` : '';
+    super(`invalid records: ${shown.join('; ')}${more}`);
+  }
+}
+
+/** Validates a non-empty array of at most `maxRecords` records with unique ids; throws RecordValidationError. */
+export function parseRecords(input: unknown, opts: { maxRecords?: number } = {}): EmployeeRecord[] {
+  const max = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  if (!Array.isArray(input) || input.length === 0) {
+    throw new RecordValidationError([{ path: 'records', message: 'must be a non-empty array' }]);
+  }
+  if (input.length > max) {
+    throw new RecordValidationError([{ path: 'records', message: `at most ${max} records allowed, got ${input.length}` }]);
+  }
+  const issues: RecordIssue[] = [];
+  const records: EmployeeRecord[] = [];
+  const firstIndexOfId = new Map<number, number>();
+  input.forEach((item, index) => {
+    const result = EmployeeRecordSchema.safeParse(item, { reportInput: true });
+    if (!result.success) {
+      for (const issue of result.error.issues) issues.push(toRecordIssue(index, issue));
+      return;
+    }
+    const first = firstIndexOfId.get(result.data.id);
+    if (first !== undefined) {
+      issues.push({ path: `records[${index}].id`, message: `duplicate id ${result.data.id} (first at records[${first}])` });
+    } else {
+      firstIndexOfId.set(result.data.id, index);
+    }
+    records.push(result.data);
+  });
+  if (issues.length > 0) throw new RecordValidationError(issues);
+  return records;
+}
+
+function toRecordIssue(index: number, issue: z.core.$ZodIssue): RecordIssue {
+  const at = (keys: PropertyKey[]) => [`records[${index}]`, ...keys.map(String)].join('.');
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return { path: at(issue.path), message: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+    case 'invalid_type':
+      if (issue.input === undefined && !('received' in issue)) return { path: at(issue.path), message: 'is required' };
+      return { path: at(issue.path), message: `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shown(issue)}` };
+    case 'too_small':
+      return {
+        path: at(issue.path),
+        message: issue.origin === 'string' ? 'must not be empty' : `must be >= ${issue.minimum}, got ${shown(issue)}`,
+      };
+    case 'too_big':
+      return { path: at(issue.path), message: `must be a safe integer, got ${shown(issue)}` };
+    case 'invalid_format':
+      return { path: at(issue.path), message: `must be a real date as YYYY-MM-DD, got ${shown(issue)}` };
+    default:
+      return { path: at(issue.path), message: issue.message };
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  object: 'an object',
+};
+
+/** The offending value, short: zod reports NaN/Infinity in `received` because they are not JSON. */
+function shown(issue: z.core.$ZodIssue): string {
+  if ('received' in issue && typeof issue.received === 'string') return issue.received;
+  const text = JSON.stringify(issue.input) ?? String(issue.input);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}

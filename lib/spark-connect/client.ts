@@ -1,0 +1,333 @@
+// Spark Connect client: runs plans as reattachable executions under our own operation ids, registers temp
+// views, and returns results as plain rows. The only module that talks gRPC to Spark.
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { arrowBatchToRows, type Row } from './arrow';
+import { SparkConnectError, toSparkConnectError } from './errors';
+import {
+  loadSparkConnectService,
+  type ExecutePlanResponse,
+  type OperationState,
+  type Plan,
+  type Relation,
+  type SparkConnectServiceClient,
+} from './proto';
+
+export type { Row } from './arrow';
+export type { DataSource, Plan, Relation, OperationState } from './proto';
+
+export interface SparkConnectClientOptions {
+  /** `host:port` or `sc://host:port` */
+  url: string;
+  /** Descriptor set written by scripts/gen-spark-connect-descriptors.py */
+  descriptorSetPath: string;
+  /**
+   * Spark session, a UUID: temp views and operation ids live in it, so a process that must find an operation
+   * another process started uses the same session id. Default: a new random UUID.
+   */
+  sessionId?: string;
+  /** Default: `streamforge` */
+  userId?: string;
+  /** How often a lost stream is retried or reattached before giving up. Default: 4 attempts, 250 ms doubling. */
+  retry?: { attempts: number; initialBackoffMs: number };
+  /** gRPC client interceptors (tracing, auth; tests use one to drop streams) */
+  interceptors?: grpc.Interceptor[];
+}
+
+export interface ExecuteOptions {
+  /**
+   * Our idempotency key, a UUID, scoped to the session: submitting an id the session still holds streams that
+   * execution again instead of starting a second one (with a different plan: OPERATION_ALREADY_EXISTS).
+   * Default: a random UUID.
+   */
+  operationId?: string;
+  /** Aborting stops reading and interrupts the operation on the server. */
+  signal?: AbortSignal;
+  /**
+   * Release the operation on the server once its result is read. Default: true when the client chose the id,
+   * false when the caller passed `operationId` (the caller releases after storing the result, so a retried
+   * submit can still read it).
+   */
+  release?: boolean;
+  /** Called on every response (for heartbeats). */
+  onProgress?: (progress: ExecuteProgress) => void;
+}
+
+export interface ExecuteProgress {
+  operationId: string;
+  responses: number;
+  rows: number;
+  /** From the latest execution_progress response: Spark tasks running and tasks done / total so far */
+  tasks?: { inflight: number; completed: number; total: number };
+}
+
+export interface ExecuteResult {
+  operationId: string;
+  rows: Row[];
+  /** How many times a dropped stream was resumed with ReattachExecute */
+  reattaches: number;
+}
+
+export class SparkConnectClient {
+  readonly sessionId: string;
+  readonly address: string;
+  private readonly userId: string;
+  private readonly retry: { attempts: number; initialBackoffMs: number };
+  private readonly stub: SparkConnectServiceClient;
+  /** Server-side session id seen last; sent back so a restarted server answers SESSION_CHANGED, not silence. */
+  private serverSideSessionId: string | undefined;
+
+  constructor(options: SparkConnectClientOptions) {
+    this.address = options.url.replace(/^sc:\/\//, '').replace(/\/.*$/, '');
+    this.sessionId = options.sessionId ?? randomUUID();
+    this.userId = options.userId ?? 'streamforge';
+    this.retry = options.retry ?? { attempts: 4, initialBackoffMs: 250 };
+    const Service = loadSparkConnectService(options.descriptorSetPath);
+    this.stub = new Service(this.address, grpc.credentials.createInsecure(), {
+      // Arrow batches are up to spark.connect.grpc.arrow.maxBatchSize (4 MiB) plus framing.
+      'grpc.max_receive_message_length': 128 * 1024 * 1024,
+      // Reconnect soon after a Spark restart (grpc-js backs off up to 120 s by default).
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 5_000,
+      interceptors: options.interceptors ?? [],
+    });
+  }
+
+  /** Runs one SQL statement and returns its rows. */
+  async sql(query: string, options: ExecuteOptions = {}): Promise<Row[]> {
+    return (await this.execute({ root: { sql: { query } } }, options)).rows;
+  }
+
+  /** Registers (or replaces) a session temp view over a relation: SQL, or a data-source read (Kafka, JSON...). */
+  async createTempView(name: string, relation: Relation, options: ExecuteOptions = {}): Promise<void> {
+    await this.execute(
+      { command: { create_dataframe_view: { input: relation, name, is_global: false, replace: true } } },
+      options,
+    );
+  }
+
+  /**
+   * Runs a plan as a reattachable execution and reads it to the end: a stream that ends or breaks before
+   * `result_complete` is resumed with ReattachExecute from the last response id.
+   */
+  async execute(plan: Plan, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const operationId = options.operationId ?? randomUUID();
+    const release = options.release ?? options.operationId === undefined;
+    let result: ExecuteResult;
+    try {
+      result = await this.readOperation(operationId, options, plan);
+    } catch (error) {
+      if (release) await this.release(operationId).catch(() => undefined); // best effort: free the server's copy
+      throw error;
+    }
+    if (release) await this.release(operationId);
+    return result;
+  }
+
+  /**
+   * Attaches to an execution the server holds (started by `execute` with this id, possibly in another process)
+   * and reads all of its responses again. Fails with INVALID_HANDLE.OPERATION_NOT_FOUND (kind `transient`) when
+   * the server does not hold the id: never started, released, or lost in a restart (`status` tells which).
+   */
+  async attach(
+    operationId: string,
+    options: Pick<ExecuteOptions, 'signal' | 'onProgress'> = {},
+  ): Promise<ExecuteResult> {
+    return this.readOperation(operationId, options, undefined);
+  }
+
+  /**
+   * States of operations in this session, from GetStatus: OPERATION_STATE_UNKNOWN for ids it never saw,
+   * TERMINATING for finished but unreleased, SUCCEEDED / FAILED / CANCELLED (kept after release), RUNNING.
+   */
+  async status(operationIds: string[]): Promise<Map<string, OperationState>> {
+    const request = { ...this.base(), operation_status: { operation_ids: operationIds } };
+    const response = await this.unary('GetStatus', request);
+    const states = new Map<string, OperationState>();
+    for (const entry of response.operation_statuses ?? []) states.set(entry.operation_id, entry.state);
+    return states;
+  }
+
+  /** Frees the server's copy of an operation's results; afterwards the id is refused with OPERATION_ABANDONED. */
+  async release(operationId: string): Promise<void> {
+    await this.unary('ReleaseExecute', { ...this.base(), operation_id: operationId, release_all: {} }, operationId);
+  }
+
+  /** Cancels a running operation; its stream ends with OPERATION_CANCELED. Returns the ids actually interrupted. */
+  async interrupt(operationId: string): Promise<string[]> {
+    const response = await this.unary(
+      'Interrupt',
+      { ...this.base(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId },
+      operationId,
+    );
+    return response.interrupted_ids ?? [];
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+
+  private async readOperation(
+    operationId: string,
+    options: ExecuteOptions,
+    plan: Plan | undefined,
+  ): Promise<ExecuteResult> {
+    const rows: Row[] = [];
+    let responses = 0;
+    let lastResponseId: string | undefined;
+    let reattaches = 0;
+    let failures = 0;
+    let tasks: ExecuteProgress['tasks'];
+    // Without a plan we attach to an existing execution from its first response.
+    let mode: 'execute' | 'reattach' = plan ? 'execute' : 'reattach';
+    for (;;) {
+      if (options.signal?.aborted) throw this.abort(operationId, options.signal);
+      const stream =
+        mode === 'execute' && plan
+          ? this.stub.ExecutePlan(
+              {
+                ...this.base(),
+                operation_id: operationId,
+                plan,
+                request_options: [{ reattach_options: { reattachable: true } }],
+              },
+              new grpc.Metadata(),
+            )
+          : this.stub.ReattachExecute(
+              { ...this.base(), operation_id: operationId, last_response_id: lastResponseId },
+              new grpc.Metadata(),
+            );
+      const outcome = await this.readStream(stream, operationId, options.signal, (response) => {
+        responses++;
+        if (response.response_id) lastResponseId = response.response_id;
+        if (response.arrow_batch?.data?.length) {
+          for (const row of arrowBatchToRows(response.arrow_batch.data)) rows.push(row); // batches can be huge
+        }
+        if (response.execution_progress) tasks = taskProgress(response.execution_progress);
+        options.onProgress?.({ operationId, responses, rows: rows.length, ...(tasks ? { tasks } : {}) });
+      });
+      if (outcome === 'complete') return { operationId, rows, reattaches };
+      if (outcome instanceof SparkConnectError) {
+        if (outcome.errorClass === 'INVALID_HANDLE.SESSION_CHANGED') {
+          // The server restarted: its new session has none of our temp views, so the caller must start over.
+          this.serverSideSessionId = undefined;
+          throw outcome;
+        }
+        if (!outcome.isTransient || ++failures >= this.retry.attempts) throw outcome;
+        const lost = outcome.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND';
+        // Lost after we read part of it (or nothing to restart from): only a new submit can help.
+        if (lost && (responses > 0 || !plan)) throw outcome;
+        if (!lost) await sleep(this.retry.initialBackoffMs * 2 ** (failures - 1), options.signal);
+        if (responses === 0 && plan) {
+          // Nothing read yet: submit again under the same id; a server that has it streams it from the start.
+          mode = 'execute';
+          continue;
+        }
+      } else {
+        failures = 0; // a clean end without result_complete: the server asks us to reattach
+      }
+      mode = 'reattach';
+      reattaches++;
+    }
+  }
+
+  /** Reads one stream; resolves 'complete', 'ended' (no result_complete) or the error that ended it. */
+  private readStream(
+    stream: grpc.ClientReadableStream<ExecutePlanResponse>,
+    operationId: string,
+    signal: AbortSignal | undefined,
+    onResponse: (response: ExecutePlanResponse) => void,
+  ): Promise<'complete' | 'ended' | SparkConnectError> {
+    return new Promise((resolve, reject) => {
+      let complete = false;
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        finish();
+      };
+      const onAbort = () => {
+        stream.cancel();
+        settle(() => reject(this.abort(operationId, signal)));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (response: ExecutePlanResponse) => {
+        if (settled) return;
+        if (response.server_side_session_id) this.serverSideSessionId = response.server_side_session_id;
+        if (response.response_type === 'result_complete') complete = true;
+        try {
+          onResponse(response);
+        } catch (error) {
+          stream.cancel();
+          settle(() => reject(error));
+        }
+      });
+      stream.on('error', (error) => {
+        settle(() => resolve(toSparkConnectError(error, { address: this.address, operationId })));
+      });
+      stream.on('end', () => settle(() => resolve(complete ? 'complete' : 'ended')));
+    });
+  }
+
+  /** Interrupts the operation on the server (best effort) and returns the error the aborted caller gets. */
+  private abort(operationId: string, signal: AbortSignal | undefined): SparkConnectError {
+    this.interrupt(operationId).catch(() => undefined);
+    return new SparkConnectError(`Spark operation ${operationId} aborted by the caller`, {
+      kind: 'canceled',
+      operationId,
+      cause: signal?.reason,
+    });
+  }
+
+  private base() {
+    return {
+      session_id: this.sessionId,
+      user_context: { user_id: this.userId },
+      client_type: 'streamforge',
+      ...(this.serverSideSessionId ? { client_observed_server_side_session_id: this.serverSideSessionId } : {}),
+    };
+  }
+
+  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus'>(
+    method: M,
+    request: Parameters<SparkConnectServiceClient[M]>[0],
+    operationId?: string,
+  ): Promise<NonNullable<Parameters<Parameters<SparkConnectServiceClient[M]>[3]>[1]>> {
+    type Response = NonNullable<Parameters<Parameters<SparkConnectServiceClient[M]>[3]>[1]>;
+    const call = this.stub[method].bind(this.stub) as (
+      request: unknown,
+      metadata: grpc.Metadata,
+      options: grpc.CallOptions,
+      callback: (error: grpc.ServiceError | null, response?: Response) => void,
+    ) => grpc.ClientUnaryCall;
+    return new Promise((resolve, reject) => {
+      call(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (error, response) => {
+        if (error) reject(toSparkConnectError(error, { address: this.address, operationId }));
+        else resolve((response ?? {}) as Response);
+      });
+    });
+  }
+}
+
+function taskProgress(progress: NonNullable<ExecutePlanResponse['execution_progress']>): ExecuteProgress['tasks'] {
+  let completed = 0;
+  let total = 0;
+  for (const stage of progress.stages ?? []) {
+    completed += Number(stage.num_completed_tasks ?? 0);
+    total += Number(stage.num_tasks ?? 0);
+  }
+  return { inflight: Number(progress.num_inflight_tasks ?? 0), completed, total };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,12 @@
+// Our Spark Connect client: the one entry point the rest of the code imports.
+export { SparkConnectClient } from './client';
+export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row } from './client';
+export type { DataSource, OperationState, Plan, Relation } from './client';
+export { SparkConnectError, type SparkConnectErrorKind } from './errors';
+export {
+  dataSourceRelation,
+  jsonFilesRelation,
+  kafkaBatchRelation,
+  sqlRelation,
+  type KafkaBatchRead,
+} from './relations';

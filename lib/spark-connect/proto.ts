@@ -1,0 +1,167 @@
+// Loads the Spark Connect protocol (a descriptor set generated from the pyspark wheel by
+// scripts/gen-spark-connect-descriptors.py) and types the subset of its messages this client uses.
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+
+// As loaded below: field names stay snake_case, int64 fields are decimal strings, enums are their names, map
+// fields are arrays of { key, value }, and each oneof adds a field naming the member that is set (`response_type`).
+export interface UserContext {
+  user_id: string;
+  user_name?: string;
+}
+
+interface RequestBase {
+  session_id: string;
+  user_context: UserContext;
+  client_type?: string;
+}
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export interface DataSource {
+  format: string;
+  options?: KeyValue[];
+  paths?: string[];
+  /** DDL string, e.g. 'id INT, name STRING'; omitted means "infer" */
+  schema?: string;
+}
+
+export type Relation = { sql: { query: string } } | { read: { data_source: DataSource; is_streaming?: boolean } };
+
+export type Command = {
+  create_dataframe_view: { input: Relation; name: string; is_global: boolean; replace: boolean };
+};
+
+export type Plan = { root: Relation } | { command: Command };
+
+export interface ExecutePlanRequest extends RequestBase {
+  operation_id?: string;
+  plan: Plan;
+  request_options?: { reattach_options: { reattachable: boolean } }[];
+  tags?: string[];
+}
+
+export interface ExecutePlanResponse {
+  session_id: string;
+  server_side_session_id: string;
+  operation_id: string;
+  response_id: string;
+  response_type?: string;
+  arrow_batch?: { row_count: string; data: Buffer; start_offset?: string };
+  result_complete?: Record<string, never>;
+  execution_progress?: {
+    num_inflight_tasks?: string;
+    stages?: { stage_id?: string; num_tasks?: string; num_completed_tasks?: string; done?: boolean }[];
+  };
+  sql_command_result?: unknown;
+  schema?: unknown;
+}
+
+export interface ReattachExecuteRequest extends RequestBase {
+  operation_id: string;
+  last_response_id?: string;
+}
+
+export interface ReleaseExecuteRequest extends RequestBase {
+  operation_id: string;
+  release_all?: Record<string, never>;
+  release_until?: { response_id: string };
+}
+
+export interface InterruptRequest extends RequestBase {
+  interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID' | 'INTERRUPT_TYPE_TAG' | 'INTERRUPT_TYPE_ALL';
+  operation_id?: string;
+  operation_tag?: string;
+}
+
+export interface InterruptResponse {
+  interrupted_ids: string[];
+}
+
+export type OperationState =
+  | 'OPERATION_STATE_UNSPECIFIED'
+  | 'OPERATION_STATE_UNKNOWN'
+  | 'OPERATION_STATE_RUNNING'
+  | 'OPERATION_STATE_TERMINATING'
+  | 'OPERATION_STATE_SUCCEEDED'
+  | 'OPERATION_STATE_FAILED'
+  | 'OPERATION_STATE_CANCELLED';
+
+export interface GetStatusRequest extends RequestBase {
+  operation_status: { operation_ids: string[] };
+}
+
+export interface GetStatusResponse {
+  operation_statuses?: { operation_id: string; state: OperationState }[];
+}
+
+export interface FetchErrorDetailsRequest extends RequestBase {
+  error_id: string;
+}
+
+export interface FetchErrorDetailsResponse {
+  root_error_idx?: number;
+  errors?: {
+    error_type_hierarchy?: string[];
+    message?: string;
+    spark_throwable?: { error_class?: string; sql_state?: string };
+  }[];
+}
+
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: Res) => void,
+) => grpc.ClientUnaryCall;
+
+type ServerStream<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options?: grpc.CallOptions,
+) => grpc.ClientReadableStream<Res>;
+
+/** The methods of `spark.connect.SparkConnectService` this client calls. */
+export interface SparkConnectServiceClient extends grpc.Client {
+  ExecutePlan: ServerStream<ExecutePlanRequest, ExecutePlanResponse>;
+  ReattachExecute: ServerStream<ReattachExecuteRequest, ExecutePlanResponse>;
+  ReleaseExecute: Unary<ReleaseExecuteRequest, unknown>;
+  Interrupt: Unary<InterruptRequest, InterruptResponse>;
+  GetStatus: Unary<GetStatusRequest, GetStatusResponse>;
+  FetchErrorDetails: Unary<FetchErrorDetailsRequest, FetchErrorDetailsResponse>;
+}
+
+export type SparkConnectServiceConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => SparkConnectServiceClient;
+
+/** Reads the descriptor set at `descriptorSetPath` and returns the generated service client class. */
+export function loadSparkConnectService(descriptorSetPath: string): SparkConnectServiceConstructor {
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(descriptorSetPath);
+  } catch (cause) {
+    throw new Error(
+      `Spark Connect descriptor set not found at ${descriptorSetPath} — generate it with ` +
+        '`.stack/venv/bin/python scripts/gen-spark-connect-descriptors.py <file>` (or `npm run stack -- up`)',
+      { cause },
+    );
+  }
+  const definition = loadFileDescriptorSetFromBuffer(buffer, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    oneofs: true,
+    defaults: false,
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    spark: { connect: { SparkConnectService: SparkConnectServiceConstructor } };
+  };
+  return loaded.spark.connect.SparkConnectService;
+}

@@ -1,0 +1,62 @@
+// Builders for the Spark Connect relations we read from: SQL text, an exact Kafka offset range, JSON files.
+import type { Relation } from './proto';
+
+export function sqlRelation(query: string): Relation {
+  return { sql: { query } };
+}
+
+export interface KafkaBatchRead {
+  /** `host:port[,host:port]` */
+  bootstrapServers: string;
+  topic: string;
+  /** Per partition, offsets from (inclusive) to (exclusive): exactly these records are read. */
+  ranges: readonly { partition: number; from: number; to: number }[];
+  /**
+   * A fixed consumer group id lets Spark's executor consumer pool reuse consumers across queries (~100 ms instead
+   * of ~600 ms per query here). Safe because partitions are assigned explicitly, never subscribed.
+   */
+  groupId: string;
+  /** Extra `kafka.*` or source options */
+  options?: Record<string, string>;
+}
+
+/** A batch read of exactly the given offset ranges, with `assign` (explicit partitions) and a fixed group id. */
+export function kafkaBatchRelation(read: KafkaBatchRead): Relation {
+  const sorted = [...read.ranges].sort((a, b) => a.partition - b.partition);
+  const starting: Record<string, number> = {};
+  const ending: Record<string, number> = {};
+  for (const range of sorted) {
+    starting[range.partition] = range.from;
+    ending[range.partition] = range.to;
+  }
+  const options: Record<string, string> = {
+    'kafka.bootstrap.servers': read.bootstrapServers,
+    assign: JSON.stringify({ [read.topic]: sorted.map((range) => range.partition) }),
+    startingOffsets: JSON.stringify({ [read.topic]: starting }),
+    endingOffsets: JSON.stringify({ [read.topic]: ending }),
+    'kafka.group.id': read.groupId,
+    ...read.options,
+  };
+  return dataSourceRelation('kafka', { options });
+}
+
+/** JSON-lines files (or directories of them); without a DDL schema Spark infers one by reading the files. */
+export function jsonFilesRelation(paths: string[], schema?: string): Relation {
+  return dataSourceRelation('json', { paths, schema });
+}
+
+export function dataSourceRelation(
+  format: string,
+  source: { options?: Record<string, string>; paths?: string[]; schema?: string },
+): Relation {
+  return {
+    read: {
+      data_source: {
+        format,
+        options: Object.entries(source.options ?? {}).map(([key, value]) => ({ key, value })),
+        paths: source.paths ?? [],
+        ...(source.schema ? { schema: source.schema } : {}),
+      },
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// The closed set of Spark jobs, as Spark SQL over a temp view of one run's records; each job is named sections.
+// spark/reference.ts computes the same sections in TypeScript, so a test can hold Spark's answers against it.
+import { z } from 'zod';
+
+export const JOB_NAMES = ['count_gender', 'count_month', 'final_analysis'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export interface JobParams {
+  /** 'YYYY-MM-DD'; ages are computed on this date rather than current_date(), so a run's result is reproducible. */
+  referenceDate: string;
+}
+
+/** The record columns as Spark sees them (matches lib/records.ts). */
+export const RECORD_SCHEMA_DDL = 'id BIGINT, name STRING, gender STRING, salary DOUBLE, birth_date DATE, department STRING';
+
+/** Age bands: [lower bound in whole years, label]; a record belongs to the last band whose bound is <= its age. */
+export const AGE_BANDS: readonly (readonly [number, string])[] = [
+  [0, 'under 25'],
+  [25, '25-34'],
+  [35, '35-44'],
+  [45, '45-54'],
+  [55, '55-64'],
+  [65, '65 and over'],
+];
+export const MONTH_NAMES = [
+  'January', 'February', 'March', 'April', 'May', 'June',
+  'July', 'August', 'September', 'October', 'November', 'December',
+] as const;
+
+const sqlList = (items: readonly string[]) => items.map((s) => `'${s}'`).join(', ');
+const AGE_BAND_LABELS = sqlList(AGE_BANDS.map(([, label]) => label));
+
+interface Section {
+  sql: string;
+  orderBy: string;
+}
+
+const BY_MONTH: Section = {
+  sql: `SELECT month(birth_date) AS month, element_at(array(${sqlList(MONTH_NAMES)}), month(birth_date)) AS month_name, count(*) AS count
+FROM {view} WHERE birth_date IS NOT NULL
+GROUP BY month(birth_date)`,
+  orderBy: 'month',
+};
+
+/** Age in whole years on {ref}: years between, minus one if the birthday has not come yet that year. */
+const AGE = `year({ref}) - year(birth_date)
+  - CASE WHEN month(birth_date) > month({ref}) OR (month(birth_date) = month({ref}) AND day(birth_date) > day({ref})) THEN 1 ELSE 0 END`;
+const BAND = `CASE ${AGE_BANDS.slice(1)
+  .map(([from], i) => `WHEN age < ${from} THEN ${i}`)
+  .join(' ')} ELSE ${AGE_BANDS.length - 1} END`;
+
+/**
+ * Job name → section name → SQL with {view} (and {ref}, the reference date as a DATE literal) placeholders, and
+ * the order of the section's rows as an expression over its output columns (kept apart from the SQL so that a
+ * whole job can run as one query whose sections keep their order).
+ */
+export const JOBS: Record<JobName, Record<string, Section>> = {
+  count_gender: {
+    by_gender: { sql: 'SELECT gender, count(*) AS count FROM {view} GROUP BY gender', orderBy: 'gender' },
+  },
+  count_month: { by_month: BY_MONTH },
+  final_analysis: {
+    overview: {
+      sql: `SELECT count(*) AS head_count, round(sum(salary), 2) AS total_salary, min(salary) AS min_salary,
+  round(avg(salary), 2) AS avg_salary, max(salary) AS max_salary, round(stddev_samp(salary), 2) AS stddev_salary,
+  count(birth_date) AS with_birth_date, count(*) - count(birth_date) AS without_birth_date
+FROM {view}`,
+      orderBy: 'head_count',
+    },
+    by_gender: {
+      sql: `SELECT gender, count(*) AS count, min(salary) AS min_salary, round(avg(salary), 2) AS avg_salary,
+  max(salary) AS max_salary, round(100 * count(*) / sum(count(*)) OVER (), 2) AS share_pct
+FROM {view} GROUP BY gender`,
+      orderBy: 'gender',
+    },
+    by_department: {
+      sql: `SELECT coalesce(department, 'Unknown') AS department, count(*) AS count, min(salary) AS min_salary,
+  round(avg(salary), 2) AS avg_salary, round(percentile(salary, 0.5), 2) AS median_salary, max(salary) AS max_salary,
+  round(sum(salary), 2) AS total_salary
+FROM {view} GROUP BY coalesce(department, 'Unknown')`,
+      orderBy: 'department',
+    },
+    by_month: BY_MONTH,
+    age_bands: {
+      sql: `SELECT element_at(array(${AGE_BAND_LABELS}), band + 1) AS age_band,
+  count(*) AS count, round(avg(salary), 2) AS avg_salary
+FROM (SELECT salary, ${BAND} AS band FROM (SELECT salary, ${AGE} AS age FROM {view} WHERE birth_date IS NOT NULL))
+GROUP BY band`,
+      orderBy: `array_position(array(${AGE_BAND_LABELS}), age_band)`,
+    },
+  },
+};
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ISO_DATE = z.iso.date();
+
+function sections(job: JobName, view: string, params: JobParams): { section: string; sql: string; orderBy: string }[] {
+  if (!IDENTIFIER.test(view)) throw new Error(`view name must be a plain identifier, got "${view}"`);
+  if (!ISO_DATE.safeParse(params.referenceDate).success) {
+    throw new Error(`referenceDate must be a date as YYYY-MM-DD, got "${params.referenceDate}"`);
+  }
+  return Object.entries(JOBS[job]).map(([section, { sql, orderBy }]) => ({
+    section,
+    sql: sql.replaceAll('{view}', view).replaceAll('{ref}', `DATE '${params.referenceDate}'`),
+    orderBy,
+  }));
+}
+
+/** The job's sections as runnable SQL over `view`; view and date are checked, since they are spliced into SQL. */
+export function jobQueries(job: JobName, view: string, params: JobParams): { section: string; sql: string }[] {
+  return sections(job, view, params).map(({ section, sql, orderBy }) => ({ section, sql: `SELECT * FROM (${sql}) ORDER BY ${orderBy}` }));
+}
+
+/**
+ * The whole job as one query, so that one Spark execution (one operation id) computes every section: rows of
+ * (section, seq, row) where `row` is the section's row as JSON (nulls kept) and `seq` its place in the section.
+ */
+export function jobSql(job: JobName, view: string, params: JobParams): string {
+  const parts = sections(job, view, params).map(
+    ({ section, sql, orderBy }, i) =>
+      `SELECT ${i} AS section_index, '${section}' AS section, row_number() OVER (ORDER BY ${orderBy}) AS seq,
+  to_json(struct(*), map('ignoreNullFields', 'false')) AS row
+FROM (${sql})`,
+  );
+  return `SELECT section, seq, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY section_index, seq`;
+}
+
+/** SQL turning a Kafka-source view (binary `value` column holding one JSON record) into typed record columns. */
+export function recordsFromKafkaSql(rawView: string): string {
+  if (!IDENTIFIER.test(rawView)) throw new Error(`view name must be a plain identifier, got "${rawView}"`);
+  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}') AS r FROM ${rawView})`;
+}
