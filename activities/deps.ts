@@ -2,15 +2,20 @@
 // once per worker and shared by every activity execution.
 import { Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
-import type { KafkaClient } from '../lib/kafka';
+import { KafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
-import type { SparkConnectClient } from '../lib/spark-connect/client';
+import { SparkConnectClient } from '../lib/spark-connect/client';
+import type { SparkBackend } from '../spark/backend';
+import { SparkConnectBackend } from '../spark/connect-backend';
 
 export interface ActivityDeps {
   config: Config;
   logger: Logger;
   kafka: KafkaClient;
-  spark: SparkConnectClient;
+  /** The Spark side as the pipeline sees it. */
+  sparkBackend: SparkBackend;
+  /** Direct Spark Connect access, for the stack check only. */
+  sparkClient: SparkConnectClient;
 }
 
 /** A child logger carrying the ids of the activity execution that is running now. */
@@ -22,4 +27,26 @@ export function activityLogger(logger: Logger): Logger {
     activity: info.activityType,
     attempt: info.attempt,
   });
+}
+
+/** Creates the shared clients for one worker process; `close` releases them. */
+export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { close(): Promise<void> } {
+  const kafka = new KafkaClient(config.kafka, logger);
+  const sparkClient = new SparkConnectClient({
+    url: config.spark.connectUrl,
+    descriptorSetPath: config.spark.descriptorSetPath,
+    sessionId: config.spark.sessionId,
+  });
+  const sparkBackend = new SparkConnectBackend(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
+  return {
+    config,
+    logger,
+    kafka,
+    sparkBackend,
+    sparkClient,
+    async close() {
+      await kafka.close();
+      sparkClient.close();
+    },
+  };
 }

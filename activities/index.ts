@@ -1,10 +1,14 @@
 // Every activity the worker registers, built from the worker's shared dependencies.
 import type { ActivityDeps } from './deps';
+import { createIngestActivities } from './ingest';
+import { createSparkJobActivities } from './spark-job';
 import { createStackCheckActivities } from './stack-check';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createStackCheckActivities(deps),
+    ...createIngestActivities(deps),
+    ...createSparkJobActivities(deps),
   };
 }
 

@@ -2,6 +2,7 @@
 // so a bad value fails at start with an error that names the variable.
 import path from 'node:path';
 import { z } from 'zod';
+import { uuidV5 } from './idempotency';
 
 const hostPort = z
   .string()
@@ -22,7 +23,12 @@ const EnvSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('streamforge'),
   KAFKA_RECORDS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.records'),
   KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
+  KAFKA_RESULTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.results'),
   SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
+  SPARK_SESSION_ID: z.uuid().optional(),
+  SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).optional(),
+  RESULT_INLINE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   SPARK_CONNECT_DESCRIPTORS: z.string().min(1).optional(),
   STACK_DIR: z.string().min(1).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -33,8 +39,12 @@ const EnvSchema = z.object({
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
-  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number };
-  spark: { connectUrl: string; descriptorSetPath: string };
+  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string };
+  spark: { connectUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string };
+  /** Files a pipeline may read (`file` input) must be under this directory. */
+  dataDir: string;
+  /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
+  resultInlineLimitBytes: number;
   http: { host: string; port: number; apiToken: string | undefined };
   stackDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -62,11 +72,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: e.KAFKA_CLIENT_ID,
       recordsTopic: e.KAFKA_RECORDS_TOPIC,
       recordsPartitions: e.KAFKA_RECORDS_PARTITIONS,
+      resultsTopic: e.KAFKA_RESULTS_TOPIC,
     },
     spark: {
       connectUrl: e.SPARK_CONNECT_URL,
       descriptorSetPath: path.resolve(PROJECT_ROOT, e.SPARK_CONNECT_DESCRIPTORS ?? path.join(stackDir, 'spark', 'spark-connect.desc')),
+      // One Spark session shared by every worker of the task queue, so any worker reaches any run's execution.
+      sessionId: e.SPARK_SESSION_ID ?? uuidV5(`spark-session:${e.TEMPORAL_NAMESPACE}:${e.TEMPORAL_TASK_QUEUE}`),
+      kafkaBootstrapServers: e.SPARK_KAFKA_BOOTSTRAP_SERVERS ?? e.KAFKA_BROKERS.join(','),
     },
+    dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
+    resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
     stackDir,
     logLevel: e.LOG_LEVEL,

@@ -2,7 +2,7 @@
 // spark/reference.ts computes the same sections in TypeScript, so a test can hold Spark's answers against it.
 import { z } from 'zod';
 
-export const JOB_NAMES = ['count_gender', 'count_month', 'final_analysis'] as const;
+export const JOB_NAMES = ['count_gender', 'count_month', 'final_analysis', 'read_records'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export interface JobParams {
@@ -89,6 +89,10 @@ GROUP BY band`,
       orderBy: `array_position(array(${AGE_BAND_LABELS}), age_band)`,
     },
   },
+  read_records: {
+    // The run's records as Spark read them (the old service's read_emp_data / read_json_from_topic jobs).
+    records: { sql: 'SELECT id, name, gender, salary, birth_date, department FROM {view}', orderBy: 'id' },
+  },
 };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -125,8 +129,13 @@ FROM (${sql})`,
   return `SELECT section, seq, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY section_index, seq`;
 }
 
-/** SQL turning a Kafka-source view (binary `value` column holding one JSON record) into typed record columns. */
-export function recordsFromKafkaSql(rawView: string): string {
+/**
+ * SQL turning a Kafka-source view (binary `value` column holding one JSON record) into typed record columns;
+ * with `recordKey`, only the messages with that key (one run's records in a shared topic). The key goes in as a
+ * hex binary literal, so no text of a caller's reaches the SQL parser.
+ */
+export function recordsFromKafkaSql(rawView: string, recordKey?: string): string {
   if (!IDENTIFIER.test(rawView)) throw new Error(`view name must be a plain identifier, got "${rawView}"`);
-  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}') AS r FROM ${rawView})`;
+  const where = recordKey === undefined ? '' : ` WHERE key = X'${Buffer.from(recordKey, 'utf8').toString('hex')}'`;
+  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}') AS r FROM ${rawView}${where})`;
 }

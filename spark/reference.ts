@@ -36,6 +36,12 @@ export function referenceResult(job: JobName, records: readonly EmployeeRecord[]
         by_month: byMonth(records),
         age_bands: ageBands(records, params.referenceDate),
       };
+    case 'read_records':
+      return {
+        records: [...records]
+          .sort((a, b) => a.id - b.id)
+          .map((r) => ({ id: r.id, name: r.name ?? null, gender: r.gender, salary: r.salary, birth_date: r.birth_date ?? null, department: r.department ?? null })),
+      };
   }
 }
 

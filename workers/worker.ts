@@ -2,10 +2,9 @@
 // for Kafka and Spark Connect shared by all activities. SIGINT / SIGTERM drain in-flight tasks and exit.
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createActivityDeps } from '../activities/deps';
 import { loadConfig, type Config } from '../lib/config';
-import { KafkaClient } from '../lib/kafka';
 import { createLogger, type Logger } from '../lib/logger';
-import { SparkConnectClient } from '../lib/spark-connect/client';
 import { PinoTemporalLogger } from './temporal-logger';
 
 export interface RunningWorker {
@@ -29,18 +28,16 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
     throw new Error(`Temporal unreachable at ${config.temporal.address} (${err.message}) — is \`npm run stack -- up\` running?`, { cause: err });
   });
-  const kafka = new KafkaClient(config.kafka, logger);
-  const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath });
+  const deps = createActivityDeps(config, logger);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ config, logger, kafka, spark }),
+    activities: createActivities(deps),
   });
   const done = worker.run().finally(async () => {
-    await kafka.close();
-    spark.close();
+    await deps.close();
     await connection.close();
   });
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');

@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow type the worker serves, by the name clients start it with.
+export { pipelineWorkflow, progressQuery } from './pipeline';
 export { stackCheckWorkflow } from './stack-check';

@@ -125,6 +125,41 @@ export class SparkConnectClient {
   }
 
   /**
+   * Starts a reattachable execution and returns as soon as the server holds it, without reading its results. The
+   * execution runs on with no client attached (for up to spark.connect.execute.manager.detachedTimeout), and
+   * `status`, `attach` and `interrupt` reach it by id from any client of the same session. Starting an id the
+   * server still holds, with the same plan, starts nothing new.
+   */
+  async start(plan: Plan, operationId: string): Promise<void> {
+    const stream = this.stub.ExecutePlan(
+      { ...this.base(), operation_id: operationId, plan, request_options: [{ reattach_options: { reattachable: true } }] },
+      new grpc.Metadata(),
+    );
+    let detaching = false;
+    const firstEvent = new Promise<SparkConnectError | undefined>((resolve) => {
+      stream.once('data', (response: ExecutePlanResponse) => {
+        if (response.server_side_session_id) this.serverSideSessionId = response.server_side_session_id;
+        resolve(undefined);
+      });
+      stream.once('end', () => resolve(undefined));
+      stream.on('error', (error) => resolve(detaching ? undefined : toSparkConnectError(error, { address: this.address, operationId })));
+    });
+    try {
+      // A quick execution answers at once; a long one may send nothing for seconds, so also ask whether it is held.
+      for (;;) {
+        const event = await Promise.race([firstEvent, delay(50).then(() => 'waiting' as const)]);
+        if (event instanceof SparkConnectError) throw event;
+        if (event === undefined) return;
+        const state = (await this.status([operationId])).get(operationId);
+        if (state && state !== 'OPERATION_STATE_UNKNOWN' && state !== 'OPERATION_STATE_UNSPECIFIED') return;
+      }
+    } finally {
+      detaching = true;
+      stream.cancel(); // detaches only: a reattachable execution keeps running
+    }
+  }
+
+  /**
    * Attaches to an execution the server holds (started by `execute` with this id, possibly in another process)
    * and reads all of its responses again. Fails with INVALID_HANDLE.OPERATION_NOT_FOUND (kind `transient`) when
    * the server does not hold the id: never started, released, or lost in a restart (`status` tells which).
@@ -318,6 +353,10 @@ function taskProgress(progress: NonNullable<ExecutePlanResponse['execution_progr
     total += Number(stage.num_tasks ?? 0);
   }
   return { inflight: Number(progress.num_inflight_tasks ?? 0), completed, total };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -166,6 +166,9 @@ function spark(config: Config, p: StackPaths): Service {
           '--conf', 'spark.ui.enabled=false',
           // Our jobs are small; Spark's default of 200 shuffle partitions turns each into hundreds of tiny tasks.
           '--conf', 'spark.sql.shuffle.partitions=4',
+          // Submit detaches from an execution and poll only asks its status, so an execution may run this long with no
+          // client attached before Spark abandons it (the default is 5 minutes).
+          '--conf', 'spark.connect.execute.manager.detachedTimeout=30min',
           '--conf', `spark.sql.warehouse.dir=${path.join(workDir, 'warehouse')}`,
           '--conf', `spark.driver.extraJavaOptions=-Dderby.system.home=${workDir}`,
           '--jars', jars.join(','),

@@ -4,11 +4,10 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
+import { createActivityDeps } from '../../../activities/deps';
 import type { StackCheckActivities } from '../../../activities/stack-check';
 import { loadConfig } from '../../../lib/config';
-import { KafkaClient } from '../../../lib/kafka';
 import { createLogger } from '../../../lib/logger';
-import { SparkConnectClient } from '../../../lib/spark-connect/client';
 import { stackCheckWorkflow, STACK_CHECK_SQL } from '../../../workflows/stack-check';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 
@@ -50,16 +49,14 @@ describe('stackCheckWorkflow', () => {
   it('round-trips through the real Kafka broker and queries the real Spark Connect server', async () => {
     const config = loadConfig();
     const logger = createLogger('warn');
-    const kafka = new KafkaClient(config.kafka, logger);
-    const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath });
+    const deps = createActivityDeps(config, logger);
     try {
-      const result = await runWith(createActivities({ config, logger, kafka, spark }), 'stack-check-real');
+      const result = await runWith(createActivities(deps), 'stack-check-real');
       expect(result.kafka.value).toBe('ping');
       expect(result.kafka.topic).toBe('streamforge.stack-check');
       expect(result.spark.rows).toEqual([{ spark_version: expect.stringMatching(/^spark 4\.2\.0/), numbers: 1000, total: 500500 }]);
     } finally {
-      await kafka.close();
-      spark.close();
+      await deps.close();
     }
   });
 });

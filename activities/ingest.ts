@@ -1,0 +1,147 @@
+// Ingest: writes a run's records into the shared records topic, each message keyed by the run and numbered
+// (`seq` header), and returns the offset range written in each partition. A retried ingest first reads back what
+// an earlier attempt of the same run wrote since `startOffsets`, and writes only the records still missing, so
+// the topic holds the batch exactly once whatever fails when.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { recordKey } from '../lib/idempotency';
+import type { OutgoingMessage, PartitionRange } from '../lib/kafka';
+import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
+import { activityLogger, type ActivityDeps } from './deps';
+
+/** Messages per producer request: large enough for throughput, small enough to heartbeat between requests. */
+const SEND_CHUNK = 5_000;
+/** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
+const SINGLE_PARTITION_MAX = 10_000;
+/** Upper bound for a `file` input. */
+const FILE_MAX_RECORDS = 2_000_000;
+
+export interface IngestPlan {
+  topic: string;
+  partitions: number;
+  /** Next offset of each partition before this run wrote anything: where a retry looks for its own records. */
+  startOffsets: Record<string, number>;
+}
+
+export interface IngestInput {
+  runKey: string;
+  plan: IngestPlan;
+  /** Exactly one of: inline records (already validated by the workflow), or a file under the data directory. */
+  records?: EmployeeRecord[];
+  file?: string;
+}
+
+export interface IngestResult {
+  topic: string;
+  ranges: PartitionRange[];
+  recordCount: number;
+  /** Records this attempt wrote; the rest were found already written by an earlier attempt. */
+  written: number;
+}
+
+/** Stable partition for a small run: spreads runs over partitions, keeps each run's records together. */
+export function partitionForRun(runKey: string, partitions: number): number {
+  let h = 0;
+  for (let i = 0; i < runKey.length; i++) h = (Math.imul(h, 31) + runKey.charCodeAt(i)) | 0;
+  return Math.abs(h) % partitions;
+}
+
+/** One message per record, numbered by its place in the batch. */
+export function toMessages(runKey: string, records: EmployeeRecord[], partitions: number): OutgoingMessage[] {
+  const single = records.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
+  const key = recordKey(runKey);
+  return records.map((record, seq) => ({
+    key,
+    value: JSON.stringify(record),
+    partition: single ?? seq % partitions,
+    headers: { seq: String(seq) },
+  }));
+}
+
+/** Smallest per-partition ranges covering all the given ranges. */
+export function mergeRanges(ranges: PartitionRange[]): PartitionRange[] {
+  const byPartition = new Map<number, PartitionRange>();
+  for (const r of ranges) {
+    const seen = byPartition.get(r.partition);
+    byPartition.set(r.partition, seen ? { partition: r.partition, from: Math.min(seen.from, r.from), to: Math.max(seen.to, r.to) } : { ...r });
+  }
+  return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
+}
+
+/** The absolute path of a `file` input, which must lie under the data directory. */
+export function resolveDataFile(dataDir: string, file: string): string {
+  const resolved = path.resolve(dataDir, file);
+  if (!resolved.startsWith(dataDir + path.sep)) {
+    throw ApplicationFailure.nonRetryable(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`, 'PipelineInputError');
+  }
+  return resolved;
+}
+
+async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeRecord[]> {
+  const resolved = resolveDataFile(dataDir, file);
+  let text: string;
+  try {
+    text = await fs.readFile(resolved, 'utf8');
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`cannot read records file ${resolved}: ${(err as Error).message}`, 'PipelineInputError');
+  }
+  let data: unknown;
+  try {
+    data = resolved.endsWith('.json') ? JSON.parse(text) : text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`records file ${resolved} is not valid JSON: ${(err as Error).message}`, 'PipelineInputError');
+  }
+  try {
+    return parseRecords(data, { maxRecords: FILE_MAX_RECORDS });
+  } catch (err) {
+    if (err instanceof RecordValidationError) throw ApplicationFailure.nonRetryable(`${resolved}: ${err.message}`, 'RecordValidationError');
+    throw err;
+  }
+}
+
+export function createIngestActivities({ kafka, config, logger }: ActivityDeps) {
+  return {
+    /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
+    async planIngest(): Promise<IngestPlan> {
+      const topic = config.kafka.recordsTopic;
+      const partitions = await kafka.ensureTopic(topic, config.kafka.recordsPartitions);
+      const ends = await kafka.endOffsets(topic);
+      return { topic, partitions, startOffsets: Object.fromEntries([...ends].map(([p, o]) => [String(p), o])) };
+    },
+
+    async ingestRecords(input: IngestInput): Promise<IngestResult> {
+      const log = activityLogger(logger);
+      const ctx = Context.current();
+      const records = input.records ?? (input.file !== undefined ? await readRecordsFile(config.dataDir, input.file) : undefined);
+      if (!records) throw ApplicationFailure.nonRetryable('ingestRecords needs "records" or "file"', 'PipelineInputError');
+      const { topic, partitions, startOffsets } = input.plan;
+      const messages = toMessages(input.runKey, records, partitions);
+
+      // A later attempt: find what earlier attempts of this run already wrote.
+      const found: PartitionRange[] = [];
+      const done = new Set<string>();
+      if (ctx.info.attempt > 1) {
+        const ends = await kafka.endOffsets(topic);
+        const scan = [...ends].map(([partition, to]) => ({ partition, from: startOffsets[String(partition)] ?? 0, to }));
+        for (const m of await kafka.readRanges(topic, scan, { key: recordKey(input.runKey) })) {
+          if (m.headers.seq !== undefined) done.add(m.headers.seq);
+          found.push({ partition: m.partition, from: m.offset, to: m.offset + 1 });
+        }
+        log.info({ alreadyWritten: done.size, total: messages.length }, 'resuming ingest after an earlier attempt');
+      }
+
+      const missing = messages.filter((m) => !done.has(m.headers!.seq!));
+      const written: PartitionRange[] = [];
+      for (let i = 0; i < missing.length; i += SEND_CHUNK) {
+        written.push(...(await kafka.produce(topic, missing.slice(i, i + SEND_CHUNK))));
+        ctx.heartbeat({ written: Math.min(i + SEND_CHUNK, missing.length), of: missing.length });
+      }
+      const ranges = mergeRanges([...found, ...written]);
+      log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
+      return { topic, ranges, recordCount: records.length, written: missing.length };
+    },
+  };
+}
+
+export type IngestActivities = ReturnType<typeof createIngestActivities>;

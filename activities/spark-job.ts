@@ -1,0 +1,135 @@
+// The Spark steps of a pipeline run, each a separate durable activity: submit the job (idempotent: the operation
+// id comes from the run), poll it until it ends (heartbeating, so a dead worker is noticed in seconds and a
+// cancelled workflow interrupts the Spark execution), collect its result, and release what Spark holds for the run.
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { SparkConnectError } from '../lib/spark-connect';
+import type { JobResult, SparkJobHandle, SparkJobSpec } from '../spark/backend';
+import type { JobName } from '../spark/jobs';
+import { resolveDataFile } from './ingest';
+import { activityLogger, type ActivityDeps } from './deps';
+
+/** A collected result: inline when small, otherwise stored in the results topic and referenced. */
+export type CollectedResult =
+  | { inline: JobResult; rows: number; bytes: number }
+  | { stored: { topic: string; key: string; ranges: { partition: number; from: number; to: number }[] }; rows: number; bytes: number };
+
+export interface PollResult {
+  state: 'finished';
+  polls: number;
+  resubmitted: boolean;
+}
+
+/** Turns Spark's verdict into Temporal's: a user error (bad plan, bad data) is not worth retrying. */
+function toFailure(err: unknown): unknown {
+  if (err instanceof SparkConnectError && err.nonRetryable && err.kind !== 'canceled') {
+    return ApplicationFailure.nonRetryable(err.message, `SparkJobError${err.errorClass ? `:${err.errorClass}` : ''}`);
+  }
+  return err;
+}
+
+const pollDelay = (polls: number) => Math.min(50 * 2 ** polls, 1_000);
+
+/** Splits a large result into messages of at most `limit` bytes each: one section's rows per message or less. */
+function resultChunks(result: JobResult, limit: number): string[] {
+  const chunks: string[] = [];
+  for (const [section, rows] of Object.entries(result)) {
+    let current: unknown[] = [];
+    let size = 0;
+    for (const row of rows) {
+      const rowSize = JSON.stringify(row).length + 1;
+      if (current.length > 0 && size + rowSize > limit) {
+        chunks.push(JSON.stringify({ section, rows: current }));
+        current = [];
+        size = 0;
+      }
+      current.push(row);
+      size += rowSize;
+    }
+    chunks.push(JSON.stringify({ section, rows: current }));
+  }
+  return chunks;
+}
+
+export function createSparkJobActivities({ sparkBackend, kafka, config, logger }: ActivityDeps) {
+  /** A file source names a file under the data directory; Spark gets its absolute path. */
+  const resolve = (spec: SparkJobSpec): SparkJobSpec =>
+    spec.source.kind === 'json-file' ? { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, spec.source.path) } } : spec;
+
+  return {
+    async submitSparkJob(spec: SparkJobSpec): Promise<SparkJobHandle> {
+      const log = activityLogger(logger);
+      try {
+        const handle = await sparkBackend.submit(resolve(spec));
+        log.info({ job: spec.job, operationId: handle.operationId }, 'spark job submitted');
+        return handle;
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+
+    /** Waits for the job to end. A job the server no longer knows (Spark restarted) is submitted again. */
+    async pollSparkJob(spec: SparkJobSpec, handle: SparkJobHandle): Promise<PollResult> {
+      const log = activityLogger(logger);
+      const ctx = Context.current();
+      let polls = 0;
+      let resubmitted = false;
+      try {
+        for (;;) {
+          const state = await sparkBackend.status(handle);
+          ctx.heartbeat({ state, polls });
+          if (state === 'finished') return { state, polls, resubmitted };
+          if (state === 'canceled') throw ApplicationFailure.nonRetryable(`Spark job ${spec.job} (${handle.operationId}) was cancelled on the Spark side`, 'SparkJobCancelled');
+          if (state === 'unknown') {
+            // Results are a pure function of the run's input, so running the job again is safe.
+            log.warn({ operationId: handle.operationId }, 'spark no longer knows the job; submitting it again');
+            await sparkBackend.submit(resolve(spec));
+            resubmitted = true;
+          }
+          await ctx.sleep(pollDelay(polls++)); // throws CancelledFailure when the workflow cancels us
+        }
+      } catch (err) {
+        if (err instanceof CancelledFailure) {
+          log.info({ operationId: handle.operationId }, 'poll cancelled; interrupting the spark job');
+          await sparkBackend.cancel(handle);
+        }
+        throw toFailure(err);
+      }
+    },
+
+    async collectSparkResult(spec: SparkJobSpec, handle: SparkJobHandle): Promise<CollectedResult> {
+      const log = activityLogger(logger);
+      let result: JobResult;
+      try {
+        result = await sparkBackend.result(handle);
+      } catch (err) {
+        if (!(err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND')) throw toFailure(err);
+        log.warn({ operationId: handle.operationId }, 'spark no longer holds the result; running the job again');
+        await sparkBackend.submit(resolve(spec));
+        result = await sparkBackend.result(handle).catch((e: unknown) => Promise.reject(toFailure(e)));
+      }
+      const rows = Object.values(result).reduce((n, r) => n + r.length, 0);
+      const bytes = Buffer.byteLength(JSON.stringify(result));
+      if (bytes <= config.resultInlineLimitBytes) return { inline: result, rows, bytes };
+
+      const topic = config.kafka.resultsTopic;
+      const key = `${spec.runKey}:${spec.job}`;
+      await kafka.ensureTopic(topic, 1);
+      const chunks = resultChunks(result, Math.floor(config.resultInlineLimitBytes / 2));
+      const ranges = await kafka.produce(topic, chunks.map((value) => ({ key, value, partition: 0 })));
+      log.info({ job: spec.job, bytes, rows, topic, ranges }, 'large result stored in the results topic');
+      return { stored: { topic, key, ranges }, rows, bytes };
+    },
+
+    /** Frees what Spark keeps for the run (results, views); only after the results are stored in history. */
+    async releaseSparkRun(runKey: string, jobs: JobName[]): Promise<void> {
+      await sparkBackend.release(runKey, jobs.map((job) => sparkBackend.handle(runKey, job)));
+    },
+
+    /** Interrupts the run's Spark executions (workflow cancellation); jobs never submitted are left alone. */
+    async cancelSparkJobs(runKey: string, jobs: JobName[]): Promise<void> {
+      await Promise.all(jobs.map((job) => sparkBackend.cancel(sparkBackend.handle(runKey, job))));
+    },
+  };
+}
+
+export type SparkJobActivities = ReturnType<typeof createSparkJobActivities>;

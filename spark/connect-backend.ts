@@ -1,0 +1,98 @@
+// SparkBackend over Spark Connect. All workers share one Spark session (a fixed session id), so any worker can
+// reach any run's execution by its operation id; each run gets its own temp views in that session. A job runs as
+// ONE execution (jobSql) under an operation id derived from the run, which is what makes submit idempotent.
+import { sparkOperationId, sparkViewName } from '../lib/idempotency';
+import { SparkConnectError, type SparkConnectClient } from '../lib/spark-connect';
+import { dataSourceRelation, kafkaBatchRelation, sqlRelation } from '../lib/spark-connect/relations';
+import type { SparkBackend, SparkJobHandle, SparkJobSpec, SparkJobState, SparkSource } from './backend';
+import { jobSql, recordsFromKafkaSql, RECORD_SCHEMA_DDL, type JobName } from './jobs';
+import type { JobResult, Row } from './reference';
+
+export interface SparkConnectBackendOptions {
+  /** Kafka bootstrap servers as Spark's executors reach them. */
+  kafkaBootstrapServers: string;
+  /** Fixed consumer group id: Spark's executor consumer pool is keyed by it (see lib/spark-connect/relations.ts). */
+  kafkaGroupId?: string;
+}
+
+const FINISHED_STATES = new Set(['OPERATION_STATE_TERMINATING', 'OPERATION_STATE_SUCCEEDED', 'OPERATION_STATE_FAILED']);
+
+export class SparkConnectBackend implements SparkBackend {
+  constructor(
+    private readonly client: SparkConnectClient,
+    private readonly options: SparkConnectBackendOptions,
+  ) {}
+
+  handle(runKey: string, job: JobName): SparkJobHandle {
+    return { runKey, job, operationId: sparkOperationId(runKey, job) };
+  }
+
+  async submit(spec: SparkJobSpec): Promise<SparkJobHandle> {
+    const view = sparkViewName(spec.runKey);
+    await this.createViews(view, spec.source);
+    const handle = this.handle(spec.runKey, spec.job);
+    await this.client.start({ root: sqlRelation(jobSql(spec.job, view, spec.params)) }, handle.operationId);
+    return handle;
+  }
+
+  async status(handle: SparkJobHandle): Promise<SparkJobState> {
+    const state = (await this.client.status([handle.operationId])).get(handle.operationId);
+    if (state === 'OPERATION_STATE_RUNNING') return 'running';
+    if (state === 'OPERATION_STATE_CANCELLED') return 'canceled';
+    if (state !== undefined && FINISHED_STATES.has(state)) return 'finished';
+    return 'unknown';
+  }
+
+  async result(handle: SparkJobHandle): Promise<JobResult> {
+    const { rows } = await this.client.attach(handle.operationId);
+    const result: JobResult = {};
+    for (const { section, row } of rows as { section: string; seq: number; row: string }[]) {
+      (result[section] ??= []).push(JSON.parse(row) as Row);
+    }
+    return result;
+  }
+
+  async release(runKey: string, handles: SparkJobHandle[]): Promise<void> {
+    for (const handle of handles) {
+      await this.client.release(handle.operationId).catch((err: unknown) => {
+        // Already released, or gone with a server restart: either way nothing is held any more.
+        if (!(err instanceof SparkConnectError && err.errorClass?.startsWith('INVALID_HANDLE.'))) throw err;
+      });
+    }
+    const view = sparkViewName(runKey);
+    await this.client.sql(`DROP VIEW IF EXISTS ${view}`);
+    await this.client.sql(`DROP VIEW IF EXISTS ${view}_source`);
+  }
+
+  async cancel(handle: SparkJobHandle): Promise<void> {
+    // An interrupt that arrives before Spark has scheduled the job's tasks marks the operation cancelled while the
+    // job may still start; interrupt again while the server reports it running.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.client.interrupt(handle.operationId);
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      if ((await this.status(handle)) !== 'running') return;
+    }
+  }
+
+  /** `<view>_source` reads the source; `<view>` is the run's typed records over it. Both are idempotent. */
+  private async createViews(view: string, source: SparkSource): Promise<void> {
+    const sourceView = `${view}_source`;
+    if (source.kind === 'kafka') {
+      await this.client.createTempView(
+        sourceView,
+        kafkaBatchRelation({
+          bootstrapServers: this.options.kafkaBootstrapServers,
+          topic: source.topic,
+          ranges: source.ranges.filter((r) => r.to > r.from),
+          groupId: this.options.kafkaGroupId ?? 'streamforge-spark',
+        }),
+      );
+      await this.client.createTempView(view, sqlRelation(recordsFromKafkaSql(sourceView, source.recordKey)));
+    } else {
+      // A .json file is one JSON array (Spark's reader needs multiLine for that); anything else is JSON lines.
+      const options: Record<string, string> = { mode: 'FAILFAST', ...(source.path.endsWith('.json') ? { multiLine: 'true' } : {}) };
+      await this.client.createTempView(sourceView, dataSourceRelation('json', { paths: [source.path], schema: RECORD_SCHEMA_DDL, options }));
+      await this.client.createTempView(view, sqlRelation(`SELECT * FROM ${sourceView}`));
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// pipelineWorkflow: a batch of records goes into Kafka, Spark jobs run over exactly that batch, results come back.
+// Orchestration only (deterministic, no I/O): every external step is an activity, every key comes from workflowId.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { IngestActivities, IngestResult } from '../activities/ingest';
+import type { CollectedResult, SparkJobActivities } from '../activities/spark-job';
+import { RecordValidationError } from '../lib/records';
+import type { SparkSource } from '../spark/backend';
+import type { JobName } from '../spark/jobs';
+import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from './pipeline-input';
+import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from './search-attributes';
+
+// Retries: transient faults (a broker or Spark restarting) clear within seconds to a minute; bad input never does.
+const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };
+const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
+
+const { planIngest } = proxyActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
+const { ingestRecords } = proxyActivities<IngestActivities>({
+  startToCloseTimeout: '10m', // a 1,000,000-record file takes ~10-20 s; the heartbeat catches a dead worker sooner
+  heartbeatTimeout: '30s',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
+const { submitSparkJob, collectSparkResult, releaseSparkRun, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
+  startToCloseTimeout: '5m',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
+const { pollSparkJob } = proxyActivities<SparkJobActivities>({
+  startToCloseTimeout: '2h',
+  // Heartbeats come every poll (at most 1 s apart): a worker that dies mid-poll is noticed within 5 s, and
+  // another worker picks the poll up.
+  heartbeatTimeout: '5s',
+  retry,
+});
+
+export type PipelineStatus = 'ingesting' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobProgress = 'pending' | 'submitted' | 'collecting' | 'done';
+
+export interface PipelineProgress {
+  status: PipelineStatus;
+  recordCount: number | undefined;
+  ingest: IngestResult | undefined;
+  jobs: Record<string, JobProgress>;
+}
+
+export interface JobTimings {
+  submitMs: number;
+  pollMs: number;
+  collectMs: number;
+}
+
+export interface PipelineResult {
+  runKey: string;
+  recordCount: number | undefined;
+  /** Where the records were read from: for ingested runs, the topic and each partition's offset range. */
+  source: SparkSource;
+  results: Partial<Record<JobName, CollectedResult>>;
+  timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };
+}
+
+export const progressQuery = defineQuery<PipelineProgress>('progress');
+
+/** Validation errors become non-retryable failures that fail the run at once with the message. */
+function parseOrFail(input: PipelineInput): ParsedPipelineInput {
+  try {
+    return parsePipelineInput(input);
+  } catch (err) {
+    if (err instanceof PipelineInputError || err instanceof RecordValidationError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
+  }
+}
+
+export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
+  const started = Date.now();
+  const runKey = workflowInfo().workflowId;
+  const progress: PipelineProgress = { status: 'ingesting', recordCount: undefined, ingest: undefined, jobs: {} };
+  setHandler(progressQuery, () => progress);
+  const setStatus = (status: PipelineStatus) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: PIPELINE_STATUS, value: status }]);
+  };
+
+  const parsed = parseOrFail(input);
+  const { jobs } = parsed;
+  for (const job of jobs) progress.jobs[job] = 'pending';
+  const params = { referenceDate: parsed.referenceDate ?? workflowInfo().startTime.toISOString().slice(0, 10) };
+  upsertSearchAttributes([{ key: PIPELINE_JOBS, value: jobs }]);
+  setStatus('ingesting');
+
+  try {
+    // 1. Ingest: records (inline or from a file) into the records topic, unless Spark reads the source itself.
+    let source: SparkSource;
+    const { source: input_ } = parsed;
+    if (input_.kind === 'records' || (input_.kind === 'file' && input_.ingest)) {
+      const plan = await planIngest();
+      const ingest = await ingestRecords(
+        input_.kind === 'records' ? { runKey, plan, records: input_.records } : { runKey, plan, file: input_.path },
+      );
+      progress.ingest = ingest;
+      progress.recordCount = ingest.recordCount;
+      upsertSearchAttributes([{ key: RECORD_COUNT, value: ingest.recordCount }]);
+      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: runKey };
+    } else if (input_.kind === 'file') {
+      source = { kind: 'json-file', path: input_.path };
+    } else {
+      source = { kind: 'kafka', topic: input_.topic, ranges: input_.ranges };
+    }
+    const ingestMs = Date.now() - started;
+    setStatus('running');
+
+    // 2-4. Each job: submit, poll until it ends, collect. Jobs run side by side.
+    const timings: Partial<Record<JobName, JobTimings>> = {};
+    const results: Partial<Record<JobName, CollectedResult>> = {};
+    await Promise.all(
+      jobs.map(async (job) => {
+        const spec = { runKey, job, source, params };
+        const t0 = Date.now();
+        const handle = await submitSparkJob(spec);
+        progress.jobs[job] = 'submitted';
+        const t1 = Date.now();
+        await pollSparkJob(spec, handle);
+        progress.jobs[job] = 'collecting';
+        const t2 = Date.now();
+        results[job] = await collectSparkResult(spec, handle);
+        progress.jobs[job] = 'done';
+        timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
+      }),
+    );
+    await releaseSparkRun(runKey, jobs);
+    setStatus('completed');
+    return { runKey, recordCount: progress.recordCount, source, results, timings: { ingestMs, jobs: timings, totalMs: Date.now() - started } };
+  } catch (err) {
+    await CancellationScope.nonCancellable(async () => {
+      if (isCancellation(err)) {
+        log.info('pipeline cancelled: interrupting its Spark jobs');
+        await cancelSparkJobs(runKey, jobs);
+      }
+      await releaseSparkRun(runKey, jobs).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
+      setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+    });
+    throw err;
+  }
+}
