@@ -1,6 +1,7 @@
 // pipelineWorkflow: a batch of records goes into Kafka, Spark jobs run over exactly that batch, results come back.
 // Orchestration only (deterministic, no I/O): every external step is an activity, every key comes from workflowId.
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   defineQuery,
@@ -8,6 +9,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -147,6 +149,16 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       await releaseSparkRun(runKey, jobs).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
       setStatus(isCancellation(err) ? 'cancelled' : 'failed');
     });
-    throw err;
+    throw isCancellation(err) ? err : withRootCause(err);
   }
+}
+
+/** Fails the run with the message of what actually went wrong, not just "Activity task failed". */
+function withRootCause(err: unknown): unknown {
+  if (!(err instanceof ActivityFailure)) return err;
+  let root: unknown = err;
+  while (root instanceof TemporalFailure && root.cause) root = root.cause;
+  const message = root instanceof Error ? root.message : String(root);
+  const type = root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined;
+  return ApplicationFailure.create({ message: `${err.activityType}: ${message}`, type, nonRetryable: true, cause: err });
 }

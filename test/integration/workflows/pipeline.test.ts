@@ -1,0 +1,145 @@
+// pipelineWorkflow end to end on the real stack (Kafka, Spark Connect) with an ephemeral Temporal server: every
+// job's result equals an independent TypeScript computation over the same records, the topic holds each batch
+// exactly once, and bad input fails fast without writing anything.
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../../activities';
+import { createActivityDeps } from '../../../activities/deps';
+import { loadConfig, type Config } from '../../../lib/config';
+import { createLogger } from '../../../lib/logger';
+import type { EmployeeRecord } from '../../../lib/records';
+import { JOB_NAMES } from '../../../spark/jobs';
+import { referenceResult } from '../../../spark/reference';
+import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../../workflows/pipeline';
+import type { PipelineInput } from '../../../workflows/pipeline-input';
+import { createTestEnv, workflowBundle } from '../../support/temporal';
+
+const config = loadConfig();
+const allRecords: EmployeeRecord[] = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8'));
+const referenceDate = '2026-01-15';
+const params = { referenceDate };
+
+let env: TestWorkflowEnvironment;
+const workers: { stop(): Promise<void> }[] = [];
+const deps = createActivityDeps(config, createLogger('warn'));
+
+async function startWorker(taskQueue: string, workerConfig: Config = config): Promise<void> {
+  const workerDeps = workerConfig === config ? deps : createActivityDeps(workerConfig, createLogger('warn'));
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(workerDeps) });
+  const running = worker.run();
+  workers.push({
+    async stop() {
+      worker.shutdown();
+      await running;
+      if (workerDeps !== deps) await workerDeps.close();
+    },
+  });
+}
+
+let seq = 0;
+function start(input: PipelineInput, taskQueue = 'pipeline-test'): Promise<WorkflowHandle<typeof pipelineWorkflow>> {
+  return env.client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `pipeline-test-${Date.now()}-${seq++}`, args: [input] });
+}
+
+function inlineResults(result: PipelineResult) {
+  return Object.fromEntries(Object.entries(result.results).map(([job, r]) => [job, 'inline' in r! ? r.inline : r]));
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  await startWorker('pipeline-test');
+});
+afterAll(async () => {
+  for (const w of workers) await w.stop();
+  await deps.close();
+  await env?.teardown();
+});
+
+describe('pipelineWorkflow', () => {
+  it.each([10, 1000])('computes every job over %i ingested records exactly as the TypeScript reference does', async (n) => {
+    const records = allRecords.slice(0, n);
+    const handle = await start({ records, jobs: [...JOB_NAMES], referenceDate });
+    const result = await handle.result();
+
+    expect(inlineResults(result)).toEqual(Object.fromEntries(JOB_NAMES.map((job) => [job, referenceResult(job, records, params)])));
+    expect(result.recordCount).toBe(n);
+    expect(Object.keys(result.timings.jobs).sort()).toEqual([...JOB_NAMES].sort());
+
+    // The topic holds the batch exactly once: every record once, under the run's key, within the reported ranges.
+    if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
+    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: handle.workflowId });
+    expect(messages).toHaveLength(n);
+    expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);
+    expect(messages.map((m) => (JSON.parse(m.value) as EmployeeRecord).id).sort((a, b) => a - b)).toEqual(records.map((r) => r.id).sort((a, b) => a - b));
+
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', recordCount: n });
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get({ name: 'PipelineStatus', type: 'KEYWORD' })).toBe('completed');
+    expect(description.typedSearchAttributes.get({ name: 'RecordCount', type: 'INT' })).toBe(n);
+  });
+
+  it('ingests a file from the data directory, or lets Spark read it with its own JSON reader', async () => {
+    const viaKafka = await (await start({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'], referenceDate })).result();
+    const viaSpark = await (await start({ file: 'emp_data.json', ingest: false, jobs: ['count_gender', 'count_month'], referenceDate })).result();
+    const expected = { count_gender: referenceResult('count_gender', allRecords, params), count_month: referenceResult('count_month', allRecords, params) };
+    expect(inlineResults(viaKafka)).toEqual(expected);
+    expect(inlineResults(viaSpark)).toEqual(expected);
+    expect(viaSpark.source).toEqual({ kind: 'json-file', path: 'emp_data.json' });
+  });
+
+  it('reads an existing topic offset range as it is', async () => {
+    const records = allRecords.slice(100, 130);
+    const topic = `test.pipeline-topic.${Date.now()}`;
+    await deps.kafka.ensureTopic(topic, 1);
+    const ranges = await deps.kafka.produce(topic, records.map((r) => ({ key: 'someone-else', value: JSON.stringify(r), partition: 0 })));
+    const result = await (await start({ topic: { name: topic, ranges }, jobs: ['read_records', 'count_gender'], referenceDate })).result();
+    expect(inlineResults(result)).toEqual({ read_records: referenceResult('read_records', records, params), count_gender: referenceResult('count_gender', records, params) });
+  });
+
+  it('stores a result larger than the inline limit in the results topic and returns a reference to it', async () => {
+    await startWorker('pipeline-test-small-results', { ...config, resultInlineLimitBytes: 2048 });
+    const records = allRecords.slice(0, 200);
+    const result = await (await start({ records, jobs: ['read_records', 'count_gender'], referenceDate }, 'pipeline-test-small-results')).result();
+    const stored = result.results.read_records!;
+    if (!('stored' in stored)) throw new Error('expected read_records to be stored');
+    expect(stored.rows).toBe(200);
+    const chunks = await deps.kafka.readRanges(stored.stored.topic, stored.stored.ranges, { key: stored.stored.key });
+    expect(chunks.length).toBeGreaterThan(1);
+    const rows = chunks.flatMap((c) => (JSON.parse(c.value) as { section: string; rows: unknown[] }).rows);
+    expect(rows).toEqual(referenceResult('read_records', records, params).records);
+    expect(result.results.count_gender).toMatchObject({ inline: referenceResult('count_gender', records, params) });
+  });
+
+  describe('bad input fails fast with a message naming the problem, and writes nothing to Kafka', () => {
+    it.each<[string, PipelineInput, RegExp]>([
+      ['an empty array', { records: [] }, /records: must be a non-empty array/],
+      ['a wrong type', { records: [{ id: 1, gender: 'F', salary: 'lots' }] }, /records\[0\]\.salary: expected a number, got "lots"/],
+      ['a missing id', { records: [{ gender: 'F', salary: 10 }] }, /records\[0\]\.id: is required/],
+      ['an unknown job', { records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_everything' as never] }, /jobs\.0: must be one of "count_gender", "count_month", "final_analysis", "read_records"/],
+      ['no source', {}, /give exactly one of "records", "file" or "topic"/],
+    ])('%s', async (_name, input, message) => {
+      const before = await deps.kafka.endOffsets(config.kafka.recordsTopic);
+      const handle = await start(input);
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause?.message).toMatch(message);
+      const history = await handle.fetchHistory();
+      expect(history.events?.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+      expect(await deps.kafka.endOffsets(config.kafka.recordsTopic)).toEqual(before);
+    });
+
+    it('a file outside the data directory', async () => {
+      const before = await deps.kafka.endOffsets(config.kafka.recordsTopic);
+      const error = await (await start({ file: '../package.json' })).result().catch((e: unknown) => e);
+      expect((error as WorkflowFailedError).cause?.message).toMatch(/^ingestRecords: file "..\/package.json" is outside the data directory/);
+      expect(await deps.kafka.endOffsets(config.kafka.recordsTopic)).toEqual(before);
+    });
+  });
+});
