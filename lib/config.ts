@@ -15,6 +15,7 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('streamforge'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  TEMPORAL_WORKER_IDENTITY: z.string().min(1).optional(),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
@@ -38,7 +39,7 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
   kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string };
   spark: { connectUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string };
   /** Files a pipeline may read (`file` input) must be under this directory. */
@@ -66,7 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const stackDir = path.resolve(PROJECT_ROOT, e.STACK_DIR ?? '.stack');
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL,
+      workerIdentity: e.TEMPORAL_WORKER_IDENTITY,
+    },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
