@@ -1,4 +1,4 @@
-// Every external key a pipeline run uses, derived in one place from the run's identity (its workflowId) and
+// Every external key a pipeline run uses, derived in one place from the run key (workflowId + first run id),
 // never from an attempt: a retried or replayed step computes the same key and finds its own earlier work.
 import crypto from 'node:crypto';
 

@@ -1,12 +1,16 @@
-// `npm start`: brings the local stack up, starts a worker, runs the demo workflow and prints what it did.
-// The worker then keeps serving (so the README's `temporal workflow start` lines work) until Ctrl-C;
-// `npm start -- --once` exits after the demo. The stack itself keeps running: `npm run stack -- down` stops it.
+// `npm start`: brings the local stack up, starts a worker, checks the stack in one line, then runs the real
+// pipeline over data/emp_data.json and prints its analysis. The worker then keeps serving (so the README's
+// `temporal workflow start` lines work) until Ctrl-C; `npm start -- --once` exits after the run. The stack itself
+// keeps running: `npm run stack -- down` stops it.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
+import type { JobName } from '../spark/jobs';
 import { startWorker } from '../workers/worker';
-import { stackCheckWorkflow } from '../workflows';
+import { pipelineWorkflow, stackCheckWorkflow } from '../workflows';
+import type { PipelineInput } from '../workflows/pipeline-input';
+import { formatNumber, formatRunReport } from './analysis-table';
 import { stackUp } from './stack/stack';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -28,21 +32,34 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const workflowId = `stack-check-${Date.now()}`;
-  const handle = await client.workflow.start(stackCheckWorkflow, {
+  const runUrl = (workflowId: string, runId: string) =>
+    `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}/${runId}/history`;
+  const stamp = Date.now();
+
+  // One line proving Temporal, Kafka and Spark are wired together before the real run.
+  const check = await client.workflow.execute(stackCheckWorkflow, {
     taskQueue: config.temporal.taskQueue,
-    workflowId,
-    args: [{ message: `hello from npm start at ${new Date().toISOString()}` }],
+    workflowId: `stack-check-${stamp}`,
+    args: [{ message: `hello from npm start at ${new Date(stamp).toISOString()}` }],
   });
+  const sparkRow = check.spark.rows[0] ?? {};
+  const sparkVersion = String(sparkRow.spark_version).split(' ').slice(0, 2).join(' '); // "spark 4.2.0 <commit>"
+  say(
+    `Stack check: Temporal ran the workflow, Kafka round-tripped ${check.kafka.topic}[${check.kafka.partition}]@${check.kafka.offset}, ` +
+      `${sparkVersion} summed 1..1000 = ${formatNumber(Number(sparkRow.total))} in ${check.spark.elapsedMs} ms.`,
+  );
+
+  const jobs: JobName[] = ['count_gender', 'count_month', 'final_analysis'];
+  const input: PipelineInput = { file: 'emp_data.json', jobs }; // relative to the data directory
+  const workflowId = `pipeline-start-${stamp}`;
+  say();
+  say(`Running pipelineWorkflow ${workflowId} over data/${input.file} (jobs: ${jobs.join(', ')})…`);
+  const handle = await client.workflow.start(pipelineWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: [input] });
   const result = await handle.result();
-  const runUrl = `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}/${handle.firstExecutionRunId}/history`;
+  say(`Done: ${formatNumber(result.recordCount ?? 0)} records through Kafka and Spark in ${formatNumber(result.timings.totalMs)} ms.`);
   say();
-  say(`Temporal  workflow stackCheckWorkflow ${workflowId} completed`);
-  say(`Kafka     wrote and read back "${result.kafka.value}" at ${result.kafka.topic}[${result.kafka.partition}]@${result.kafka.offset}`);
-  say(`Spark     ${result.spark.query}`);
-  for (const row of result.spark.rows) say(`          → ${JSON.stringify(row)}  (${result.spark.elapsedMs} ms through Spark Connect)`);
+  say(formatRunReport(result, { runUrl: runUrl(workflowId, handle.firstExecutionRunId) }));
   say();
-  say(`Web UI: ${runUrl}`);
   await connection.close();
 
   if (once) {

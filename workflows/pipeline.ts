@@ -1,5 +1,5 @@
 // pipelineWorkflow: a batch of records goes into Kafka, Spark jobs run over exactly that batch, results come back.
-// Orchestration only (deterministic, no I/O): every external step is an activity, every key comes from workflowId.
+// Orchestration only (deterministic, no I/O): every external step is an activity, every key comes from the run's identity.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -83,7 +83,10 @@ function parseOrFail(input: PipelineInput): ParsedPipelineInput {
 
 export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
   const started = Date.now();
-  const runKey = workflowInfo().workflowId;
+  // The run's identity: workflowId names the run, firstExecutionRunId tells apart two runs that reuse a
+  // workflowId after the first one closed (its Spark operations are released and cannot be started again).
+  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const runKey = `${workflowId}/${firstExecutionRunId}`;
   const progress: PipelineProgress = { status: 'ingesting', recordCount: undefined, ingest: undefined, jobs: {} };
   setHandler(progressQuery, () => progress);
   const setStatus = (status: PipelineStatus) => {

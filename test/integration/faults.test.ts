@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../activities/deps';
@@ -44,9 +44,11 @@ async function worker(name: string): Promise<WorkerProcess> {
   return w;
 }
 
+const runKeyOf = (handle: WorkflowHandle) => `${handle.workflowId}/${handle.firstExecutionRunId}`;
+
 /** Waits until the job's Spark execution is running: submitted, and Spark reports a running job for it. */
 async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: 'final_analysis'): Promise<string> {
-  const { operationId } = deps.sparkBackend.handle(handle.workflowId, job);
+  const { operationId } = deps.sparkBackend.handle(runKeyOf(handle), job);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const progress = await handle.query(progressQuery);
@@ -66,7 +68,7 @@ describe('faults', () => {
     });
     const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
     await first.kill('SIGKILL');
-    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(handle.workflowId, 'final_analysis'))).not.toBe('unknown');
+    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(runKeyOf(handle), 'final_analysis'))).not.toBe('unknown');
 
     await worker('worker-2');
     const result = await handle.result();
@@ -74,7 +76,7 @@ describe('faults', () => {
     expect(result.results.final_analysis).toEqual(expect.objectContaining({ inline: referenceResult('final_analysis', RECORDS, params) }));
     expect(await sparkExecutionsOf(operationId)).toBe(1);
     if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: handle.workflowId, timeoutMs: 60_000 });
+    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: result.runKey, timeoutMs: 60_000 });
     expect(messages).toHaveLength(RECORDS.length);
     expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(RECORDS.length);
 
@@ -98,7 +100,7 @@ describe('faults', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
 
-    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(handle.workflowId, 'final_analysis'))).toBe('canceled');
+    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(runKeyOf(handle), 'final_analysis'))).toBe('canceled');
     // Spark itself stopped the job: none of the operation's Spark jobs succeeded or is still running.
     let jobs = await sparkJobsOf(operationId);
     for (let i = 0; i < 50 && jobs.some((j) => j.status === 'RUNNING'); i++) {

@@ -3,7 +3,7 @@
 // exactly once, and bad input fails fast without writing anything.
 import fs from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +71,8 @@ describe('pipelineWorkflow', () => {
 
     // The topic holds the batch exactly once: every record once, under the run's key, within the reported ranges.
     if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: handle.workflowId });
+    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: result.runKey });
+    expect(result.runKey).toBe(`${handle.workflowId}/${handle.firstExecutionRunId}`);
     expect(messages).toHaveLength(n);
     expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);
     expect(messages.map((m) => (JSON.parse(m.value) as EmployeeRecord).id).sort((a, b) => a - b)).toEqual(records.map((r) => r.id).sort((a, b) => a - b));

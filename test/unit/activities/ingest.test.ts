@@ -1,0 +1,101 @@
+// Specification of ingest's pure parts: how a run's records become messages, how written ranges merge, and which
+// files a `file` input may name.
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { mergeRanges, partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
+import type { EmployeeRecord } from '../../../lib/records';
+
+const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
+
+describe('partitionForRun', () => {
+  it('gives a run the same partition every time, within range', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `pipeline-${i}`);
+    for (const key of keys) {
+      const p = partitionForRun(key, 6);
+      expect(p).toBe(partitionForRun(key, 6));
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(6);
+      expect(Number.isInteger(p)).toBe(true);
+    }
+  });
+
+  it('spreads runs over every partition', () => {
+    const used = new Set(Array.from({ length: 200 }, (_, i) => partitionForRun(`pipeline-${i}`, 6)));
+    expect([...used].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('toMessages', () => {
+  it('writes a small run to its one partition, keyed by the run, numbered 0..n-1, each record as JSON', () => {
+    const batch = records(3);
+    const partition = partitionForRun('run-a', 3);
+    expect(toMessages('run-a', batch, 3)).toEqual(
+      batch.map((r, seq) => ({ key: 'run-a', value: JSON.stringify(r), partition, headers: { seq: String(seq) } })),
+    );
+  });
+
+  it('keeps a run of 10,000 records in one partition', () => {
+    const partitions = new Set(toMessages('run-b', records(10_000), 3).map((m) => m.partition));
+    expect(partitions).toEqual(new Set([partitionForRun('run-b', 3)]));
+  });
+
+  it('spreads a larger run round-robin over all partitions, still numbered 0..n-1 with the run as key', () => {
+    const messages = toMessages('run-c', records(10_001), 3);
+    expect(messages.slice(0, 4).map((m) => m.partition)).toEqual([0, 1, 2, 0]);
+    expect(messages.filter((m) => m.partition === 0)).toHaveLength(3_334);
+    expect(messages.filter((m) => m.partition === 2)).toHaveLength(3_333);
+    expect(messages.map((m) => m.headers?.seq)).toEqual(Array.from({ length: 10_001 }, (_, i) => String(i)));
+    expect(new Set(messages.map((m) => m.key))).toEqual(new Set(['run-c']));
+  });
+});
+
+describe('mergeRanges', () => {
+  it('covers all ranges of a partition with one range, sorted by partition', () => {
+    expect(
+      mergeRanges([
+        { partition: 2, from: 10, to: 11 },
+        { partition: 0, from: 5, to: 8 },
+        { partition: 2, from: 7, to: 8 },
+        { partition: 2, from: 12, to: 15 },
+        { partition: 0, from: 8, to: 9 },
+      ]),
+    ).toEqual([
+      { partition: 0, from: 5, to: 9 },
+      { partition: 2, from: 7, to: 15 },
+    ]);
+  });
+
+  it('returns nothing for nothing, and does not change its input', () => {
+    expect(mergeRanges([])).toEqual([]);
+    const input = [
+      { partition: 1, from: 0, to: 1 },
+      { partition: 1, from: 1, to: 2 },
+    ];
+    mergeRanges(input);
+    expect(input[0]).toEqual({ partition: 1, from: 0, to: 1 });
+  });
+});
+
+describe('resolveDataFile', () => {
+  const dataDir = '/srv/streamforge/data';
+
+  it('resolves names under the data directory, relative or absolute', () => {
+    expect(resolveDataFile(dataDir, 'emp_data.json')).toBe('/srv/streamforge/data/emp_data.json');
+    expect(resolveDataFile(dataDir, 'more/../batch.jsonl')).toBe('/srv/streamforge/data/batch.jsonl');
+    expect(resolveDataFile(dataDir, '/srv/streamforge/data/emp_data.json')).toBe('/srv/streamforge/data/emp_data.json');
+  });
+
+  it.each(['../etc/passwd', '/etc/passwd', '/srv/streamforge/data-other/x.json', '.'])('refuses %s with a non-retryable failure', (file) => {
+    let failure: unknown;
+    try {
+      resolveDataFile(dataDir, file);
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    const f = failure as ApplicationFailure;
+    expect(f.message).toBe(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`);
+    expect(f.nonRetryable).toBe(true);
+    expect(f.type).toBe('PipelineInputError');
+  });
+});
