@@ -1,0 +1,174 @@
+// The REST trigger's routes against real Temporal (ephemeral dev server), Kafka and Spark, through Fastify's
+// inject: the success path, each class of error, 413, 503 while Temporal is down, and the bearer token.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../../activities';
+import { createActivityDeps } from '../../../activities/deps';
+import { loadConfig, type Config } from '../../../lib/config';
+import { createLogger } from '../../../lib/logger';
+import type { EmployeeRecord } from '../../../lib/records';
+import { referenceResult } from '../../../spark/reference';
+import { buildApp } from '../../../workers/rest/app';
+import { createTestEnv, workflowBundle } from '../../support/temporal';
+
+const config = loadConfig();
+const logger = createLogger('silent');
+const records: EmployeeRecord[] = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8')).slice(0, 50);
+const deps = createActivityDeps(config, logger);
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let app: FastifyInstance;
+
+async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number; client?: Client; connection?: Connection } = {}) {
+  return buildApp({
+    config: { ...config, ...overrides.config, temporal: { ...config.temporal, taskQueue: 'rest-test' } },
+    logger,
+    temporal: overrides.client ?? env.client,
+    temporalConnection: overrides.connection ?? env.connection,
+    bodyLimit: overrides.bodyLimit,
+  });
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'rest-test', workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+  running = worker.run();
+  app = await appWith();
+});
+afterAll(async () => {
+  await app?.close();
+  worker?.shutdown();
+  await running;
+  await deps.close();
+  await env?.teardown();
+});
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('POST /process', () => {
+  it('answers with the analysis of the records, as Spark computed it', async () => {
+    const res = await post('/process', records);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    const expected = referenceResult('final_analysis', records, { referenceDate: new Date().toISOString().slice(0, 10) });
+    expect(body.workflow_id).toMatch(/^process-/);
+    expect(body.record_count).toBe(50);
+    expect(body.count_by_gender).toEqual(Object.fromEntries(expected.by_gender!.map((r) => [r.gender, r.count])));
+    expect(body.count_by_month).toEqual(Object.fromEntries(expected.by_month!.map((r) => [r.month_name, r.count])));
+    expect(body.salary).toEqual(expected.overview![0]);
+    expect(body.salary_by_department).toEqual(expected.by_department);
+    expect(Object.keys(body.timings_ms).sort()).toEqual(['collect', 'ingest', 'poll', 'submit', 'total']);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['malformed JSON', '[{"id": 1,', /^body is not valid JSON/],
+    ['a non-array', { id: 1 }, /records: must be a non-empty array/],
+    ['an empty array', [], /records: must be a non-empty array/],
+    ['a wrong type', [{ id: 1, gender: 'F', salary: 'high' }], /records\[0\]\.salary: expected a number, got "high"/],
+    ['a missing field', [{ id: 1, salary: 10 }], /records\[0\]\.gender: is required/],
+    ['an unknown field', [{ id: 1, gender: 'F', salary: 10, bonus: 5 }], /records\[0\]: unknown field\(s\) "bonus"/],
+    ['too many records', Array.from({ length: 10_001 }, (_, i) => ({ id: i, gender: 'F', salary: 1 })), /at most 10000 records allowed, got 10001/],
+  ])('rejects %s with a 400 that names the problem', async (_name, body, message) => {
+    const res = await post('/process', body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'Bad Request', message: expect.stringMatching(message) });
+  });
+
+  it('rejects a body over the limit with 413, and a non-JSON body with 415', async () => {
+    const small = await appWith({ bodyLimit: 1024 });
+    const res = await small.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records) });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().message).toMatch(/larger than the limit of 1024 bytes/);
+    await small.close();
+    expect((await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(415);
+  });
+
+  it('answers 503 with Retry-After while Temporal is unreachable, and /readyz says so', async () => {
+    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+    const down = await appWith({ client: new Client({ connection }), connection });
+    const res = await down.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records.slice(0, 2)) });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json().message).toMatch(/Temporal is unreachable/);
+    expect((await down.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    expect((await down.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await down.close();
+  });
+});
+
+describe('asynchronous pipelines', () => {
+  it('POST /pipelines starts a run, GET reports it, a retried POST with the same Idempotency-Key starts nothing new', async () => {
+    const key = `k-${Date.now()}`;
+    const first = await post('/pipelines', { records: records.slice(0, 5), jobs: ['count_gender'] }, { 'idempotency-key': key });
+    expect(first.statusCode).toBe(202);
+    const { id, runId, statusUrl } = first.json();
+    expect(id).toBe(`pipeline-${key}`);
+    expect(first.headers.location).toBe(statusUrl);
+    const again = await post('/pipelines', { records: records.slice(0, 5), jobs: ['count_gender'] }, { 'idempotency-key': key });
+    expect(again.json().runId).toBe(runId);
+
+    let status = await app.inject({ method: 'GET', url: statusUrl });
+    for (let i = 0; i < 100 && status.json().status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await app.inject({ method: 'GET', url: statusUrl });
+    }
+    expect(status.json()).toMatchObject({ id, status: 'COMPLETED', progress: { status: 'completed', recordCount: 5 } });
+    expect(status.json().result.results.count_gender.inline).toEqual(referenceResult('count_gender', records.slice(0, 5), { referenceDate: '2000-01-01' }));
+    expect((await app.inject({ method: 'DELETE', url: statusUrl })).statusCode).toBe(409);
+  });
+
+  it('rejects bad pipeline input with 400 and unknown ids with 404', async () => {
+    const bad = await post('/pipelines', { records: records.slice(0, 1), jobs: ['nope'] });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/jobs\.0: must be one of/);
+    expect((await app.inject({ method: 'GET', url: '/pipelines/does-not-exist' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'DELETE', url: '/pipelines/does-not-exist' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/pipelines/bad%20id' })).statusCode).toBe(400);
+  });
+
+  it('DELETE /pipelines/:id cancels a running run', async () => {
+    const started = await post('/pipelines', { file: 'emp_data.json', jobs: ['final_analysis', 'count_gender', 'count_month', 'read_records'] });
+    const { statusUrl } = started.json();
+    const cancel = await app.inject({ method: 'DELETE', url: statusUrl });
+    expect(cancel.statusCode).toBe(202);
+    let status = await app.inject({ method: 'GET', url: statusUrl });
+    for (let i = 0; i < 100 && status.json().status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await app.inject({ method: 'GET', url: statusUrl });
+    }
+    expect(status.json().status).toBe('CANCELLED');
+  });
+});
+
+describe('operations', () => {
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200"\} \d+/);
+    expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
+    const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/healthz', '/readyz']));
+    expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id', 'gender', 'salary']);
+  });
+
+  it('with API_TOKEN set, mutating routes need the bearer token; reads do not', async () => {
+    const secured = await appWith({ config: { http: { ...config.http, apiToken: 'a-very-secret-token-123' } } });
+    const noToken = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: '[]' });
+    expect(noToken.statusCode).toBe(401);
+    expect(noToken.headers['www-authenticate']).toBe('Bearer');
+    const wrong = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, payload: '[]' });
+    expect(wrong.statusCode).toBe(401);
+    const right = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json', authorization: 'Bearer a-very-secret-token-123' }, payload: '[]' });
+    expect(right.statusCode).toBe(400); // past auth, stopped by validation
+    expect((await secured.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    await secured.close();
+  });
+});

@@ -1,0 +1,37 @@
+// Prometheus metrics of the REST service: request counts and latency by route and status, pipelines in flight.
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface RestMetrics {
+  registry: Registry;
+  inFlightPipelines: Gauge;
+}
+
+export function registerMetrics(app: FastifyInstance): RestMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'streamforge_rest_' });
+  const requests = new Counter({
+    name: 'streamforge_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'streamforge_http_request_duration_seconds',
+    help: 'HTTP request latency by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const inFlightPipelines = new Gauge({
+    name: 'streamforge_pipelines_in_flight',
+    help: 'Pipeline runs started by this service and not yet finished (synchronous /process requests)',
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+  return { registry, inFlightPipelines };
+}

@@ -1,0 +1,91 @@
+// Asynchronous pipeline runs: POST /pipelines starts one (202 + where to look), GET /pipelines/:id reports its
+// status, progress and result, DELETE /pipelines/:id cancels it (which interrupts its Spark jobs).
+import crypto from 'node:crypto';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
+import { parsePipelineInput, type PipelineInput } from '../../../workflows/pipeline-input';
+import { TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
+import { HttpError } from '../errors';
+import { errorResponseSchema, pipelineInputBodySchema } from '../schemas';
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
+const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN.source } }, required: ['id'] };
+
+function pipelineId(raw: string): string {
+  if (!ID_PATTERN.test(raw)) throw new HttpError(400, `id: expected letters, digits and ._:- (at most 200), got "${raw.slice(0, 40)}"`);
+  return raw;
+}
+
+export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): void {
+  const { temporal, config } = deps;
+
+  app.post(
+    '/pipelines',
+    {
+      schema: {
+        summary: 'Start a pipeline run; answers at once with its id. An Idempotency-Key header makes retries start it once.',
+        body: pipelineInputBodySchema,
+        response: {
+          202: { type: 'object', properties: { id: { type: 'string' }, runId: { type: 'string' }, statusUrl: { type: 'string' } } },
+          400: errorResponseSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      parsePipelineInput(request.body); // 400 with the problem before anything starts
+      const key = request.headers['idempotency-key'];
+      const workflowId = typeof key === 'string' ? `pipeline-${pipelineId(key)}` : `pipeline-${crypto.randomUUID()}`;
+      const handle = await deps.temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
+        temporal.workflow.start(pipelineWorkflow, {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [request.body as PipelineInput],
+          // A retried POST with the same key answers with the run already started instead of starting another.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      );
+      return reply
+        .status(202)
+        .header('location', `/pipelines/${workflowId}`)
+        .send({ id: workflowId, runId: handle.firstExecutionRunId, statusUrl: `/pipelines/${workflowId}` });
+    },
+  );
+
+  app.get('/pipelines/:id', { schema: { summary: 'Status, progress and result of a run', params: idParams } }, async (request) => {
+    const id = pipelineId((request.params as { id: string }).id);
+    const handle = temporal.workflow.getHandle(id);
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no pipeline run "${id}"`);
+      throw err;
+    }
+    const progress = await handle.query(progressQuery).catch(() => undefined);
+    const body: Record<string, unknown> = { id, status, progress };
+    if (status === 'COMPLETED') body.result = await handle.result();
+    if (status === 'FAILED') {
+      body.error = await handle.result().then(
+        () => undefined,
+        (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
+      );
+    }
+    return body;
+  });
+
+  app.delete('/pipelines/:id', { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: idParams } }, async (request, reply) => {
+    const id = pipelineId((request.params as { id: string }).id);
+    const handle = temporal.workflow.getHandle(id);
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no pipeline run "${id}"`);
+      throw err;
+    }
+    if (status !== 'RUNNING') throw new HttpError(409, `pipeline run "${id}" is ${status}, not running`);
+    await handle.cancel();
+    return reply.status(202).send({ id, status: 'CANCEL_REQUESTED' });
+  });
+}
