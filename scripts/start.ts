@@ -1,12 +1,13 @@
 // `npm start`: brings the local stack up, starts a worker, checks the stack in one line, then runs the real
-// pipeline over data/emp_data.json and prints its analysis. The worker then keeps serving (so the README's
-// `temporal workflow start` lines work) until Ctrl-C; `npm start -- --once` exits after the run. The stack itself
-// keeps running: `npm run stack -- down` stops it.
+// pipeline over data/emp_data.json and prints its analysis. Then the worker and the REST trigger (port 5000) keep
+// serving until Ctrl-C; `npm start -- --once` exits after the run. The stack itself keeps running:
+// `npm run stack -- down` stops it.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import type { JobName } from '../spark/jobs';
+import { startRestServer } from '../workers/rest-server';
 import { startWorker } from '../workers/worker';
 import { pipelineWorkflow, stackCheckWorkflow } from '../workflows';
 import type { PipelineInput } from '../workflows/pipeline-input';
@@ -66,13 +67,21 @@ async function main(): Promise<void> {
     await worker.shutdown();
     return;
   }
-  say('Worker keeps running for `temporal workflow start …` (see README). Ctrl-C stops it; `npm run stack -- down` stops the stack.');
+  const rest = await startRestServer(config, logger);
+  say(`REST trigger on ${rest.url} (OpenAPI: ${rest.url}/docs). Try:`);
+  say(
+    `  curl -s -X POST ${rest.url}/process -H 'content-type: application/json' ` +
+      `-d '[{"id": 1, "gender": "M", "salary": 5000}, {"id": 2, "gender": "F", "salary": 7000, "birth_date": "1990-03-04"}]'`,
+  );
+  say('Worker and REST trigger keep running (and serve `temporal workflow start …`, see README). Ctrl-C stops them;');
+  say('`npm run stack -- down` stops the stack.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  say('Stopping the worker…');
+  say('Draining the REST trigger and stopping the worker…');
+  await rest.close();
   await worker.shutdown();
 }
 
