@@ -8,6 +8,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TemporalFailure,
   upsertSearchAttributes,
@@ -26,13 +27,15 @@ import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from './search-attribute
 const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };
 const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
 
-const { planIngest } = proxyActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
+// Short idempotent steps run as local activities: no task-queue round trip, recorded as a marker in history.
+const { planIngest } = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
+const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '30s', retry });
 const { ingestRecords } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '10m', // a 1,000,000-record file takes ~10-20 s; the heartbeat catches a dead worker sooner
   heartbeatTimeout: '30s',
   retry: { ...retry, nonRetryableErrorTypes },
 });
-const { submitSparkJob, collectSparkResult, releaseSparkRun, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
+const { submitSparkJob, collectSparkResult, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '5m',
   retry: { ...retry, nonRetryableErrorTypes },
 });
