@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
   KAFKA_RESULTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.results'),
   SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
+  SPARK_UI_URL: z.url().default('http://127.0.0.1:4040'),
   SPARK_SESSION_ID: z.uuid().optional(),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
@@ -41,7 +42,7 @@ const EnvSchema = z.object({
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
   kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string };
-  spark: { connectUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string };
+  spark: { connectUrl: string; uiUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
@@ -83,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     spark: {
       connectUrl: e.SPARK_CONNECT_URL,
+      uiUrl: e.SPARK_UI_URL,
       descriptorSetPath: path.resolve(PROJECT_ROOT, e.SPARK_CONNECT_DESCRIPTORS ?? path.join(stackDir, 'spark', 'spark-connect.desc')),
       // One Spark session shared by every worker of the task queue, so any worker reaches any run's execution.
       sessionId: e.SPARK_SESSION_ID ?? uuidV5(`spark-session:${e.TEMPORAL_NAMESPACE}:${e.TEMPORAL_TASK_QUEUE}`),

@@ -139,15 +139,14 @@ export function sparkHome(p: StackPaths): string {
   return path.join(lib, pythonDir, 'site-packages', 'pyspark');
 }
 
-export const SPARK_UI_PORT = 4040;
-
 function spark(config: Config, p: StackPaths): Service {
   const { host, port } = splitHostPort(config.spark.connectUrl);
+  const uiPort = Number(new URL(config.spark.uiUrl).port || 4040);
   const workDir = path.join(p.sparkDir, 'work');
   return {
     name: 'spark',
-    ports: [{ host, port }, { host, port: SPARK_UI_PORT }],
-    describe: `Spark Connect ${host}:${port} (local[*]), Spark UI http://${host}:${SPARK_UI_PORT}`,
+    ports: [{ host, port }, { host, port: uiPort }],
+    describe: `Spark Connect ${host}:${port} (local[*]), Spark UI ${config.spark.uiUrl}`,
     startTimeoutMs: 120_000,
     async prepare() {
       fs.mkdirSync(workDir, { recursive: true });
@@ -166,7 +165,7 @@ function spark(config: Config, p: StackPaths): Service {
           '--conf', `spark.connect.grpc.binding.address=${host}`,
           '--conf', `spark.connect.grpc.binding.port=${port}`,
           // The Spark UI (and its REST API, which the crash test reads) binds to SPARK_LOCAL_IP, i.e. loopback.
-          '--conf', `spark.ui.port=${SPARK_UI_PORT}`,
+          '--conf', `spark.ui.port=${uiPort}`,
           '--conf', 'spark.ui.retainedJobs=2000',
           // Our jobs are small; Spark's default of 200 shuffle partitions turns each into hundreds of tiny tasks.
           '--conf', 'spark.sql.shuffle.partitions=4',

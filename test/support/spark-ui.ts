@@ -1,6 +1,6 @@
 // What Spark itself says it ran, from the Spark UI's REST API: Spark Connect tags every Spark job of an
 // operation with the operation id and with the root SQL execution it belongs to.
-import { SPARK_UI_PORT } from '../../scripts/stack/services';
+import { loadConfig } from '../../lib/config';
 
 interface SparkJob {
   jobId: number;
@@ -9,7 +9,7 @@ interface SparkJob {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${SPARK_UI_PORT}/api/v1${path}`);
+  const res = await fetch(`${loadConfig().spark.uiUrl}/api/v1${path}`);
   if (!res.ok) throw new Error(`Spark UI ${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
