@@ -107,7 +107,11 @@ function kafka(config: Config, p: StackPaths): Service {
       );
       if (fs.existsSync(path.join(p.kafkaDataDir, 'meta.properties'))) return;
       const { execFileSync } = await import('node:child_process');
-      const clusterId = execFileSync(javaCommand(), ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).toString().trim();
+      const clusterId = execFileSync(javaCommand(), ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'], { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim()
+        .split('\n')
+        .pop()!;
       execFileSync(javaCommand(), ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { stdio: 'ignore' });
     },
     spec: () => ({
