@@ -8,6 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordKey } from '../lib/idempotency';
 import type { OutgoingMessage, PartitionRange } from '../lib/kafka';
 import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
+import { GROUP_COLUMN } from '../spark/jobs';
 import { activityLogger, type ActivityDeps } from './deps';
 
 /** Messages per producer request: large enough for throughput, small enough to heartbeat between requests. */
@@ -27,8 +28,9 @@ export interface IngestPlan {
 export interface IngestInput {
   runKey: string;
   plan: IngestPlan;
-  /** Exactly one of: inline records (already validated by the workflow), or a file under the data directory. */
+  /** Exactly one of: inline records or groups of records (validated by the workflow), or a file under the data directory. */
   records?: EmployeeRecord[];
+  groups?: { id: string; records: EmployeeRecord[] }[];
   file?: string;
 }
 
@@ -47,13 +49,16 @@ export function partitionForRun(runKey: string, partitions: number): number {
   return Math.abs(h) % partitions;
 }
 
-/** One message per record, numbered by its place in the batch. */
-export function toMessages(runKey: string, records: EmployeeRecord[], partitions: number): OutgoingMessage[] {
+/**
+ * One message per record, numbered by its place in the batch; with `groups` (parallel to `records`), each value
+ * also names the record's group (`_group`, see spark/jobs.ts).
+ */
+export function toMessages(runKey: string, records: EmployeeRecord[], partitions: number, groups?: string[]): OutgoingMessage[] {
   const single = records.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
   const key = recordKey(runKey);
   return records.map((record, seq) => ({
     key,
-    value: JSON.stringify(record),
+    value: JSON.stringify(groups ? { [GROUP_COLUMN]: groups[seq], ...record } : record),
     partition: single ?? seq % partitions,
     headers: { seq: String(seq) },
   }));
@@ -113,10 +118,14 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
       const log = activityLogger(logger);
       const ctx = Context.current();
-      const records = input.records ?? (input.file !== undefined ? await readRecordsFile(config.dataDir, input.file) : undefined);
-      if (!records) throw ApplicationFailure.nonRetryable('ingestRecords needs "records" or "file"', 'PipelineInputError');
+      const records =
+        input.records ??
+        input.groups?.flatMap((g) => g.records) ??
+        (input.file !== undefined ? await readRecordsFile(config.dataDir, input.file) : undefined);
+      if (!records) throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
+      const groupOf = input.groups?.flatMap((g) => g.records.map(() => g.id));
       const { topic, partitions, startOffsets } = input.plan;
-      const messages = toMessages(input.runKey, records, partitions);
+      const messages = toMessages(input.runKey, records, partitions, groupOf);
 
       // A later attempt: find what earlier attempts of this run already wrote.
       const found: PartitionRange[] = [];

@@ -3,14 +3,18 @@
 // cancelled workflow interrupts the Spark execution), collect its result, and release what Spark holds for the run.
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { SparkConnectError } from '../lib/spark-connect';
-import type { JobResult, SparkJobHandle, SparkJobSpec } from '../spark/backend';
+import type { GroupedJobResult, JobResult, SparkJobHandle, SparkJobSpec } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
 import { resolveDataFile } from './ingest';
 import { activityLogger, type ActivityDeps } from './deps';
 
-/** A collected result: inline when small, otherwise stored in the results topic and referenced. */
+/**
+ * A collected result: inline when small, otherwise stored in the results topic and referenced. `inline` holds the
+ * sections of an ordinary run; a run carrying several requests' records (groups) has them per group in `groups`.
+ * Stored results are messages of `{ group?, section, rows }`.
+ */
 export type CollectedResult =
-  | { inline: JobResult; rows: number; bytes: number }
+  | { inline: JobResult; groups?: Record<string, JobResult>; rows: number; bytes: number }
   | { stored: { topic: string; key: string; ranges: { partition: number; from: number; to: number }[] }; rows: number; bytes: number };
 
 export interface PollResult {
@@ -30,26 +34,32 @@ function toFailure(err: unknown): unknown {
 /** Status checks are cheap (a few ms): ask often while a job is young, then settle at one a second. */
 const pollDelay = (polls: number) => (polls < 40 ? 25 + 5 * polls : 1_000);
 
-/** Splits a large result into messages of at most `limit` bytes each: one section's rows per message or less. */
-function resultChunks(result: JobResult, limit: number): string[] {
+/** Splits a large result into messages of at most about `limit` bytes: one section's rows (of one group) or fewer. */
+function resultChunks(result: GroupedJobResult, limit: number): string[] {
   const chunks: string[] = [];
-  for (const [section, rows] of Object.entries(result)) {
-    let current: unknown[] = [];
-    let size = 0;
-    for (const row of rows) {
-      const rowSize = JSON.stringify(row).length + 1;
-      if (current.length > 0 && size + rowSize > limit) {
-        chunks.push(JSON.stringify({ section, rows: current }));
-        current = [];
-        size = 0;
+  const parts: [string | undefined, JobResult][] = [[undefined, result.sections], ...Object.entries(result.groups)];
+  for (const [group, sections] of parts) {
+    for (const [section, rows] of Object.entries(sections)) {
+      let current: unknown[] = [];
+      let size = 0;
+      const flush = () => chunks.push(JSON.stringify({ ...(group === undefined ? {} : { group }), section, rows: current }));
+      for (const row of rows) {
+        const rowSize = JSON.stringify(row).length + 1;
+        if (current.length > 0 && size + rowSize > limit) {
+          flush();
+          current = [];
+          size = 0;
+        }
+        current.push(row);
+        size += rowSize;
       }
-      current.push(row);
-      size += rowSize;
+      flush();
     }
-    chunks.push(JSON.stringify({ section, rows: current }));
   }
   return chunks;
 }
+
+const countRows = (sections: JobResult) => Object.values(sections).reduce((n, r) => n + r.length, 0);
 
 export function createSparkJobActivities({ sparkBackend, kafka, config, logger }: ActivityDeps) {
   /** A file source names a file under the data directory; Spark gets its absolute path. */
@@ -99,7 +109,7 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
 
     async collectSparkResult(spec: SparkJobSpec, handle: SparkJobHandle): Promise<CollectedResult> {
       const log = activityLogger(logger);
-      let result: JobResult;
+      let result: GroupedJobResult;
       try {
         result = await sparkBackend.result(handle);
       } catch (err) {
@@ -108,9 +118,11 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
         await sparkBackend.submit(resolve(spec));
         result = await sparkBackend.result(handle).catch((e: unknown) => Promise.reject(toFailure(e)));
       }
-      const rows = Object.values(result).reduce((n, r) => n + r.length, 0);
+      const rows = countRows(result.sections) + Object.values(result.groups).reduce((n, g) => n + countRows(g), 0);
       const bytes = Buffer.byteLength(JSON.stringify(result));
-      if (bytes <= config.resultInlineLimitBytes) return { inline: result, rows, bytes };
+      if (bytes <= config.resultInlineLimitBytes) {
+        return Object.keys(result.groups).length > 0 ? { inline: result.sections, groups: result.groups, rows, bytes } : { inline: result.sections, rows, bytes };
+      }
 
       const topic = config.kafka.resultsTopic;
       const key = `${spec.runKey}:${spec.job}`;

@@ -7,6 +7,12 @@ import type { JobResult } from './reference';
 
 export type { JobResult };
 
+/** A job's result: its sections over the records without a group, and per group for grouped records. */
+export interface GroupedJobResult {
+  sections: JobResult;
+  groups: Record<string, JobResult>;
+}
+
 /** Where a job's records come from. */
 export type SparkSource =
   /** An offset range of a topic; with `recordKey`, only the messages of that key (one run's records). */
@@ -36,7 +42,7 @@ export interface SparkBackend {
   handle(runKey: string, job: JobName): SparkJobHandle;
   submit(spec: SparkJobSpec): Promise<SparkJobHandle>;
   status(handle: SparkJobHandle): Promise<SparkJobState>;
-  result(handle: SparkJobHandle): Promise<JobResult>;
+  result(handle: SparkJobHandle): Promise<GroupedJobResult>;
   /** Frees what the backend keeps for the run's jobs (results, views); safe to call more than once. */
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
   cancel(handle: SparkJobHandle): Promise<void>;

@@ -4,9 +4,9 @@
 import { sparkOperationId, sparkViewName } from '../lib/idempotency';
 import { SparkConnectError, type SparkConnectClient } from '../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlRelation } from '../lib/spark-connect/relations';
-import type { SparkBackend, SparkJobHandle, SparkJobSpec, SparkJobState, SparkSource } from './backend';
-import { jobSql, recordsFromKafkaSql, RECORD_SCHEMA_DDL, type JobName } from './jobs';
-import type { JobResult, Row } from './reference';
+import type { GroupedJobResult, SparkBackend, SparkJobHandle, SparkJobSpec, SparkJobState, SparkSource } from './backend';
+import { GROUP_COLUMN, jobSql, recordsFromKafkaSql, RECORD_SCHEMA_DDL, type JobName } from './jobs';
+import type { Row } from './reference';
 
 export interface SparkConnectBackendOptions {
   /** Kafka bootstrap servers as Spark's executors reach them. */
@@ -53,11 +53,13 @@ export class SparkConnectBackend implements SparkBackend {
     return 'unknown';
   }
 
-  async result(handle: SparkJobHandle): Promise<JobResult> {
+  async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
     const { rows } = await this.client.attach(handle.operationId);
-    const result: JobResult = {};
+    const result: GroupedJobResult = { sections: {}, groups: {} };
     for (const { section, row } of rows as { section: string; seq: number; row: string }[]) {
-      (result[section] ??= []).push(JSON.parse(row) as Row);
+      const { [GROUP_COLUMN]: group, ...fields } = JSON.parse(row) as Row;
+      const target = group === null || group === undefined ? result.sections : (result.groups[String(group)] ??= {});
+      (target[section] ??= []).push(fields);
     }
     return result;
   }
@@ -103,7 +105,7 @@ export class SparkConnectBackend implements SparkBackend {
       // A .json file is one JSON array (Spark's reader needs multiLine for that); anything else is JSON lines.
       const options: Record<string, string> = { mode: 'FAILFAST', ...(source.path.endsWith('.json') ? { multiLine: 'true' } : {}) };
       await this.client.createTempView(sourceView, dataSourceRelation('json', { paths: [source.path], schema: RECORD_SCHEMA_DDL, options }));
-      await this.client.createTempView(view, sqlRelation(`SELECT * FROM ${sourceView}`));
+      await this.client.createTempView(view, sqlRelation(`SELECT *, CAST(NULL AS STRING) AS ${GROUP_COLUMN} FROM ${sourceView}`));
     }
   }
 }

@@ -13,6 +13,13 @@ export interface JobParams {
 /** The record columns as Spark sees them (matches lib/records.ts). */
 export const RECORD_SCHEMA_DDL = 'id BIGINT, name STRING, gender STRING, salary DOUBLE, birth_date DATE, department STRING';
 
+/**
+ * Every job computes its sections per group: `_group` names the request a record came from when one run carries
+ * the records of several requests (coalesced /process requests), and is null in an ordinary run. The column is
+ * part of the Kafka message value (`{"_group": ..., ...record}`), never of a user's record.
+ */
+export const GROUP_COLUMN = '_group';
+
 /** Age bands: [lower bound in whole years, label]; a record belongs to the last band whose bound is <= its age. */
 export const AGE_BANDS: readonly (readonly [number, string])[] = [
   [0, 'under 25'],
@@ -36,9 +43,9 @@ interface Section {
 }
 
 const BY_MONTH: Section = {
-  sql: `SELECT month(birth_date) AS month, element_at(array(${sqlList(MONTH_NAMES)}), month(birth_date)) AS month_name, count(*) AS count
+  sql: `SELECT _group, month(birth_date) AS month, element_at(array(${sqlList(MONTH_NAMES)}), month(birth_date)) AS month_name, count(*) AS count
 FROM {view} WHERE birth_date IS NOT NULL
-GROUP BY month(birth_date)`,
+GROUP BY _group, month(birth_date)`,
   orderBy: 'month',
 };
 
@@ -60,24 +67,24 @@ interface Job {
  * final_analysis reads the records once: one aggregate over grouping sets (everything, by gender, by department,
  * by birth month, by age band) that every section selects from. Spark keeps a CTE that is referenced more than
  * once as one shared relation, so the Kafka range is read and parsed once (about 3x faster than one scan per
- * section). grouping_id(gender, department, month, band) tells the sets apart: a bit is 1 when that column is
- * aggregated away, the first column being the highest bit.
+ * section). grouping_id(_group, gender, department, month, band) tells the sets apart: a bit is 1 when that
+ * column is aggregated away, the last column being the lowest bit (`_group` is in every set, so its bit is 0).
  */
 const FINAL_ANALYSIS_WITH = `aged AS (
-  SELECT gender, coalesce(department, 'Unknown') AS department, salary, birth_date, month(birth_date) AS month,
+  SELECT _group, gender, coalesce(department, 'Unknown') AS department, salary, birth_date, month(birth_date) AS month,
     CASE WHEN birth_date IS NULL THEN NULL ELSE ${AGE} END AS age
   FROM {view}
 ),
 records AS (
-  SELECT gender, department, salary, birth_date, month, CASE WHEN age IS NULL THEN NULL ELSE ${BAND} END AS band FROM aged
+  SELECT _group, gender, department, salary, birth_date, month, CASE WHEN age IS NULL THEN NULL ELSE ${BAND} END AS band FROM aged
 ),
 totals AS (
-  SELECT grouping_id(gender, department, month, band) AS set_id, gender, department, month, band,
+  SELECT grouping_id(_group, gender, department, month, band) AS set_id, _group, gender, department, month, band,
     count(*) AS count, min(salary) AS min_salary, round(avg(salary), 2) AS avg_salary, max(salary) AS max_salary,
     round(sum(salary), 2) AS total_salary, round(stddev_samp(salary), 2) AS stddev_salary,
     round(percentile(salary, 0.5), 2) AS median_salary, count(birth_date) AS with_birth_date
   FROM records
-  GROUP BY GROUPING SETS ((), (gender), (department), (month), (band))
+  GROUP BY GROUPING SETS ((_group), (_group, gender), (_group, department), (_group, month), (_group, band))
 )`;
 const SET = { all: 15, gender: 7, department: 11, month: 13, band: 14 } as const;
 
@@ -88,35 +95,36 @@ const SET = { all: 15, gender: 7, department: 11, month: 13, band: 14 } as const
  */
 export const JOBS: Record<JobName, Job> = {
   count_gender: {
-    sections: { by_gender: { sql: 'SELECT gender, count(*) AS count FROM {view} GROUP BY gender', orderBy: 'gender' } },
+    sections: { by_gender: { sql: 'SELECT _group, gender, count(*) AS count FROM {view} GROUP BY _group, gender', orderBy: 'gender' } },
   },
   count_month: { sections: { by_month: BY_MONTH } },
   final_analysis: {
     with: FINAL_ANALYSIS_WITH,
     sections: {
       overview: {
-        sql: `SELECT count AS head_count, total_salary, min_salary, avg_salary, max_salary, stddev_salary, with_birth_date,
+        sql: `SELECT _group, count AS head_count, total_salary, min_salary, avg_salary, max_salary, stddev_salary, with_birth_date,
   count - with_birth_date AS without_birth_date
 FROM totals WHERE set_id = ${SET.all}`,
         orderBy: 'head_count',
       },
       by_gender: {
-        sql: `SELECT gender, count, min_salary, avg_salary, max_salary, round(100 * count / sum(count) OVER (), 2) AS share_pct
+        sql: `SELECT _group, gender, count, min_salary, avg_salary, max_salary,
+  round(100 * count / sum(count) OVER (PARTITION BY _group), 2) AS share_pct
 FROM totals WHERE set_id = ${SET.gender}`,
         orderBy: 'gender',
       },
       by_department: {
-        sql: `SELECT department, count, min_salary, avg_salary, median_salary, max_salary, total_salary
+        sql: `SELECT _group, department, count, min_salary, avg_salary, median_salary, max_salary, total_salary
 FROM totals WHERE set_id = ${SET.department}`,
         orderBy: 'department',
       },
       by_month: {
-        sql: `SELECT month, element_at(array(${sqlList(MONTH_NAMES)}), month) AS month_name, count
+        sql: `SELECT _group, month, element_at(array(${sqlList(MONTH_NAMES)}), month) AS month_name, count
 FROM totals WHERE set_id = ${SET.month} AND month IS NOT NULL`,
         orderBy: 'month',
       },
       age_bands: {
-        sql: `SELECT element_at(array(${AGE_BAND_LABELS}), band + 1) AS age_band, count, avg_salary
+        sql: `SELECT _group, element_at(array(${AGE_BAND_LABELS}), band + 1) AS age_band, count, avg_salary
 FROM totals WHERE set_id = ${SET.band} AND band IS NOT NULL`,
         orderBy: `array_position(array(${AGE_BAND_LABELS}), age_band)`,
       },
@@ -125,7 +133,7 @@ FROM totals WHERE set_id = ${SET.band} AND band IS NOT NULL`,
   read_records: {
     sections: {
       // The run's records as Spark read them (the old service's read_emp_data / read_json_from_topic jobs).
-      records: { sql: 'SELECT id, name, gender, salary, birth_date, department FROM {view}', orderBy: 'id' },
+      records: { sql: 'SELECT _group, id, name, gender, salary, birth_date, department FROM {view}', orderBy: 'id' },
     },
   },
 };
@@ -157,21 +165,26 @@ function withClause(job: JobName, view: string, params: JobParams): string {
 /** The job's sections as runnable SQL over `view`; view and date are checked, since they are spliced into SQL. */
 export function jobQueries(job: JobName, view: string, params: JobParams): { section: string; sql: string }[] {
   const ctes = withClause(job, view, params);
-  return sections(job, view, params).map(({ section, sql, orderBy }) => ({ section, sql: `${ctes}SELECT * FROM (${sql}) ORDER BY ${orderBy}` }));
+  return sections(job, view, params).map(({ section, sql, orderBy }) => ({
+    section,
+    sql: `${ctes}SELECT * FROM (${sql}) ORDER BY ${GROUP_COLUMN} NULLS FIRST, ${orderBy}`,
+  }));
 }
 
 /**
- * The whole job as one query, so that one Spark execution (one operation id) computes every section: rows of
- * (section, seq, row) where `row` is the section's row as JSON (nulls kept) and `seq` its place in the section.
+ * The whole job as one query, so that one Spark execution (one operation id) computes every section of every
+ * group: rows of (section, seq, row) where `row` is the section's row as JSON (nulls kept, `_group` included)
+ * and `seq` its place in the section of its group.
  */
 export function jobSql(job: JobName, view: string, params: JobParams): string {
   const parts = sections(job, view, params).map(
     ({ section, sql, orderBy }, i) =>
-      `SELECT ${i} AS section_index, '${section}' AS section, row_number() OVER (ORDER BY ${orderBy}) AS seq,
+      `SELECT ${GROUP_COLUMN}, ${i} AS section_index, '${section}' AS section,
+  row_number() OVER (PARTITION BY ${GROUP_COLUMN} ORDER BY ${orderBy}) AS seq,
   to_json(struct(*), map('ignoreNullFields', 'false')) AS row
 FROM (${sql})`,
   );
-  return `${withClause(job, view, params)}SELECT section, seq, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY section_index, seq`;
+  return `${withClause(job, view, params)}SELECT section, seq, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY ${GROUP_COLUMN} NULLS FIRST, section_index, seq`;
 }
 
 /**
@@ -182,5 +195,5 @@ FROM (${sql})`,
 export function recordsFromKafkaSql(rawView: string, recordKey?: string): string {
   if (!IDENTIFIER.test(rawView)) throw new Error(`view name must be a plain identifier, got "${rawView}"`);
   const where = recordKey === undefined ? '' : ` WHERE key = X'${Buffer.from(recordKey, 'utf8').toString('hex')}'`;
-  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}') AS r FROM ${rawView}${where})`;
+  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}, ${GROUP_COLUMN} STRING') AS r FROM ${rawView}${where})`;
 }

@@ -1,7 +1,7 @@
 // The pipeline's input: one schema that gives validation (with messages that name the field) and the type.
 // Used by the workflow itself and by every client that starts it (REST, CLI helpers), so they cannot drift.
 import { z } from 'zod';
-import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
+import { DEFAULT_MAX_RECORDS as MAX_RECORDS, parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
 import { JOB_NAMES, type JobName } from '../spark/jobs';
 
 export const PartitionRangeSchema = z.strictObject({
@@ -13,6 +13,15 @@ export const PartitionRangeSchema = z.strictObject({
 export const PipelineInputSchema = z.strictObject({
   /** Records to ingest (at most 100,000; larger batches go through `file`). */
   records: z.array(z.unknown()).optional(),
+  /**
+   * Records of several independent requests, analysed separately in one run (how the REST trigger coalesces
+   * concurrent /process requests): each group's results come back under its id.
+   */
+  groups: z
+    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected letters, digits and ._:- (at most 100)'), records: z.array(z.unknown()) }))
+    .min(1)
+    .max(1000)
+    .optional(),
   /** A file of records under the worker's data directory (`.json` array or JSON lines). */
   file: z.string().min(1).optional(),
   /** With `file`: false lets Spark read the file itself instead of going through Kafka. Default true. */
@@ -29,6 +38,7 @@ export type PipelineInput = z.input<typeof PipelineInputSchema>;
 
 export type PipelineSource =
   | { kind: 'records'; records: EmployeeRecord[] }
+  | { kind: 'groups'; groups: { id: string; records: EmployeeRecord[] }[] }
   | { kind: 'file'; path: string; ingest: boolean }
   | { kind: 'topic'; topic: string; ranges: z.infer<typeof PartitionRangeSchema>[] };
 
@@ -50,10 +60,10 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
     throw new PipelineInputError(`invalid pipeline input: ${problems.slice(0, 5).join('; ')}`);
   }
   const input = parsed.data;
-  const given = (['records', 'file', 'topic'] as const).filter((k) => input[k] !== undefined);
+  const given = (['records', 'groups', 'file', 'topic'] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1) {
     throw new PipelineInputError(
-      `invalid pipeline input: give exactly one of "records", "file" or "topic"${given.length ? ` (got ${given.join(' and ')})` : ''}`,
+      `invalid pipeline input: give exactly one of "records", "groups", "file" or "topic"${given.length ? ` (got ${given.join(' and ')})` : ''}`,
     );
   }
   if (input.ingest !== undefined && input.file === undefined) throw new PipelineInputError('invalid pipeline input: "ingest" only applies to "file"');
@@ -62,11 +72,31 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
   }
   const source: PipelineSource = input.records
     ? { kind: 'records', records: parseRecords(input.records) }
-    : input.file !== undefined
+    : input.groups
+      ? { kind: 'groups', groups: parseGroups(input.groups) }
+      : input.file !== undefined
       ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
       : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
   const jobs: JobName[] = [...new Set(input.jobs ?? ['final_analysis' as const])];
   return { source, jobs, referenceDate: input.referenceDate };
+}
+
+/** Each group's records are validated on their own (ids are unique within a group); errors name the group. */
+function parseGroups(groups: { id: string; records: unknown[] }[]): { id: string; records: EmployeeRecord[] }[] {
+  const seen = new Set<string>();
+  let total = 0;
+  return groups.map((group, i) => {
+    if (seen.has(group.id)) throw new PipelineInputError(`invalid pipeline input: groups[${i}].id: duplicate id "${group.id}"`);
+    seen.add(group.id);
+    total += group.records.length;
+    if (total > MAX_RECORDS) throw new PipelineInputError(`invalid pipeline input: groups: at most ${MAX_RECORDS} records in all`);
+    try {
+      return { id: group.id, records: parseRecords(group.records) };
+    } catch (err) {
+      if (!(err instanceof RecordValidationError)) throw err;
+      throw new RecordValidationError(err.issues.map((issue) => ({ ...issue, path: `groups[${i}].${issue.path}` })));
+    }
+  });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

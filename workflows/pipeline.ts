@@ -108,10 +108,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     // 1. Ingest: records (inline or from a file) into the records topic, unless Spark reads the source itself.
     let source: SparkSource;
     const { source: input_ } = parsed;
-    if (input_.kind === 'records' || (input_.kind === 'file' && input_.ingest)) {
+    if (input_.kind === 'records' || input_.kind === 'groups' || (input_.kind === 'file' && input_.ingest)) {
       const plan = await planIngest();
       const ingest = await ingestRecords(
-        input_.kind === 'records' ? { runKey, plan, records: input_.records } : { runKey, plan, file: input_.path },
+        input_.kind === 'records'
+          ? { runKey, plan, records: input_.records }
+          : input_.kind === 'groups'
+            ? { runKey, plan, groups: input_.groups }
+            : { runKey, plan, file: input_.path },
       );
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;

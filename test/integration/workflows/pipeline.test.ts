@@ -83,6 +83,23 @@ describe('pipelineWorkflow', () => {
     expect(description.typedSearchAttributes.get({ name: 'RecordCount', type: 'INT' })).toBe(n);
   });
 
+  it('analyses groups of records (coalesced requests) separately in one run, each exactly as the reference does', async () => {
+    const groups = [
+      { id: 'req-a', records: allRecords.slice(0, 7) },
+      { id: 'req-b', records: allRecords.slice(7, 300) },
+      // Ids repeat across groups: each group is its own batch.
+      { id: 'req-c', records: allRecords.slice(0, 3).map((r) => ({ ...r, salary: r.salary + 1 })) },
+    ];
+    const result = await (await start({ groups, jobs: [...JOB_NAMES], referenceDate })).result();
+    expect(result.recordCount).toBe(303);
+    for (const job of JOB_NAMES) {
+      const collected = result.results[job]!;
+      if (!('inline' in collected)) throw new Error(`expected ${job} inline`);
+      expect(collected.inline).toEqual({});
+      expect(collected.groups).toEqual(Object.fromEntries(groups.map((g) => [g.id, referenceResult(job, g.records, params)])));
+    }
+  });
+
   it('ingests a file from the data directory, or lets Spark read it with its own JSON reader', async () => {
     const viaKafka = await (await start({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'], referenceDate })).result();
     const viaSpark = await (await start({ file: 'emp_data.json', ingest: false, jobs: ['count_gender', 'count_month'], referenceDate })).result();
@@ -121,7 +138,8 @@ describe('pipelineWorkflow', () => {
       ['a wrong type', { records: [{ id: 1, gender: 'F', salary: 'lots' }] }, /records\[0\]\.salary: expected a number, got "lots"/],
       ['a missing id', { records: [{ gender: 'F', salary: 10 }] }, /records\[0\]\.id: is required/],
       ['an unknown job', { records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_everything' as never] }, /jobs\.0: must be one of "count_gender", "count_month", "final_analysis", "read_records"/],
-      ['no source', {}, /give exactly one of "records", "file" or "topic"/],
+      ['no source', {}, /give exactly one of "records", "groups", "file" or "topic"/],
+      ['a bad record in a group', { groups: [{ id: 'a', records: [{ id: 1, gender: 'F', salary: 1 }] }, { id: 'b', records: [{ id: 1, gender: 'F' }] }] }, /groups\[1\]\.records\[0\]\.salary: is required/],
     ])('%s', async (_name, input, message) => {
       const before = await deps.kafka.endOffsets(config.kafka.recordsTopic);
       const handle = await start(input);
