@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
+  PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -48,6 +50,8 @@ export interface Config {
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
   resultInlineLimitBytes: number;
   http: { host: string; port: number; apiToken: string | undefined };
+  /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts). */
+  processBatching: { maxInFlight: number; maxRequests: number; maxRecords: number };
   stackDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
@@ -93,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
+    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxRecords: 100_000 },
     stackDir,
     logLevel: e.LOG_LEVEL,
   };

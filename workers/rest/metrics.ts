@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface RestMetrics {
   registry: Registry;
   inFlightPipelines: Gauge;
+  batchRequests: Histogram;
 }
 
 export function registerMetrics(app: FastifyInstance): RestMetrics {
@@ -25,7 +26,13 @@ export function registerMetrics(app: FastifyInstance): RestMetrics {
   });
   const inFlightPipelines = new Gauge({
     name: 'streamforge_pipelines_in_flight',
-    help: 'Pipeline runs started by this service and not yet finished (synchronous /process requests)',
+    help: 'Pipeline runs started for /process requests and not yet finished',
+    registers: [registry],
+  });
+  const batchRequests = new Histogram({
+    name: 'streamforge_process_batch_requests',
+    help: 'Requests coalesced into one /process pipeline run',
+    buckets: [1, 2, 5, 10, 20, 50, 100],
     registers: [registry],
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -33,5 +40,5 @@ export function registerMetrics(app: FastifyInstance): RestMetrics {
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
   });
-  return { registry, inFlightPipelines };
+  return { registry, inFlightPipelines, batchRequests };
 }

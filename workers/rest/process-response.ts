@@ -1,13 +1,17 @@
-// The answer of POST /process: the run's analysis in a flat, readable shape (what the old Flask service's users
-// read: counts by gender and by birth month, salary statistics), plus the workflow id to find the run.
-import type { CollectedResult } from '../../activities/spark-job';
+// The answer of POST /process: the request's analysis in a flat, readable shape (what the old Flask service's
+// users read: counts by gender and by birth month, salary statistics), plus the ids to find the run.
 import type { PipelineResult } from '../../workflows/pipeline';
 
 type Rows = Record<string, unknown>[];
 
 export interface ProcessResponse {
+  /** The pipeline run that analysed this request (shared with the requests coalesced into it). */
   workflow_id: string;
-  record_count: number | undefined;
+  /** This request's group in that run. */
+  request_id: string;
+  /** How many requests the run analysed together. */
+  batch_requests: number;
+  record_count: number;
   count_by_gender: Record<string, number>;
   /** Birth month name → head count, for records that have a birth date. */
   count_by_month: Record<string, number>;
@@ -18,18 +22,32 @@ export interface ProcessResponse {
   timings_ms: { ingest: number; submit: number; poll: number; collect: number; total: number };
 }
 
-function sections(result: CollectedResult | undefined): Record<string, Rows> {
-  if (!result || !('inline' in result)) throw new Error('the analysis result was not returned inline');
-  return result.inline as Record<string, Rows>;
+/** What one /process request gets from a (possibly shared) run. */
+export interface RequestAnalysis {
+  /** The request's final_analysis sections. */
+  sections: Record<string, Rows>;
+  recordCount: number;
+  timings: PipelineResult['timings'];
 }
 
-export function toProcessResponse(workflowId: string, result: PipelineResult): ProcessResponse {
-  const analysis = sections(result.results.final_analysis);
+/** Splits a run's final_analysis result into what each request (group) gets. */
+export function analysesByRequest(result: PipelineResult, requests: { id: string; records: unknown[] }[]): Map<string, RequestAnalysis> {
+  const collected = result.results.final_analysis;
+  if (!collected || !('inline' in collected)) throw new Error(`run ${result.runKey}: the analysis was stored, not returned inline`);
+  return new Map(
+    requests.map((r) => [r.id, { sections: (collected.groups?.[r.id] ?? {}) as Record<string, Rows>, recordCount: r.records.length, timings: result.timings }]),
+  );
+}
+
+export function toProcessResponse(answer: { requestId: string; workflowId: string; batchSize: number; result: RequestAnalysis }): ProcessResponse {
+  const { sections: analysis, timings } = answer.result;
   const byGender = analysis.by_gender ?? [];
-  const job = result.timings.jobs.final_analysis;
+  const job = timings.jobs.final_analysis;
   return {
-    workflow_id: workflowId,
-    record_count: result.recordCount,
+    workflow_id: answer.workflowId,
+    request_id: answer.requestId,
+    batch_requests: answer.batchSize,
+    record_count: answer.result.recordCount,
     count_by_gender: Object.fromEntries(byGender.map((r) => [String(r.gender), Number(r.count)])),
     count_by_month: Object.fromEntries((analysis.by_month ?? []).map((r) => [String(r.month_name), Number(r.count)])),
     salary: analysis.overview?.[0] ?? {},
@@ -37,11 +55,11 @@ export function toProcessResponse(workflowId: string, result: PipelineResult): P
     salary_by_department: analysis.by_department ?? [],
     age_bands: analysis.age_bands ?? [],
     timings_ms: {
-      ingest: result.timings.ingestMs,
+      ingest: timings.ingestMs,
       submit: job?.submitMs ?? 0,
       poll: job?.pollMs ?? 0,
       collect: job?.collectMs ?? 0,
-      total: result.timings.totalMs,
+      total: timings.totalMs,
     },
   };
 }

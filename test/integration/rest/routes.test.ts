@@ -59,12 +59,37 @@ describe('POST /process', () => {
     const body = res.json();
     const expected = referenceResult('final_analysis', records, { referenceDate: new Date().toISOString().slice(0, 10) });
     expect(body.workflow_id).toMatch(/^process-/);
+    expect(body.request_id).toMatch(/^req-/);
+    expect(body.batch_requests).toBe(1);
     expect(body.record_count).toBe(50);
     expect(body.count_by_gender).toEqual(Object.fromEntries(expected.by_gender!.map((r) => [r.gender, r.count])));
     expect(body.count_by_month).toEqual(Object.fromEntries(expected.by_month!.map((r) => [r.month_name, r.count])));
     expect(body.salary).toEqual(expected.overview![0]);
     expect(body.salary_by_department).toEqual(expected.by_department);
     expect(Object.keys(body.timings_ms).sort()).toEqual(['collect', 'ingest', 'poll', 'submit', 'total']);
+  });
+
+  it('coalesces concurrent requests into shared runs, and each request still gets the analysis of its own records', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => records.slice(i, i + 3 + i * 3));
+    const answers = await Promise.all(bodies.map((body) => post('/process', body)));
+    const referenceDate = new Date().toISOString().slice(0, 10);
+    answers.forEach((res, i) => {
+      expect(res.statusCode).toBe(200);
+      const expected = referenceResult('final_analysis', bodies[i]!, { referenceDate });
+      expect(res.json()).toMatchObject({
+        record_count: bodies[i]!.length,
+        salary: expected.overview![0],
+        salary_by_gender: expected.by_gender,
+        salary_by_department: expected.by_department,
+        age_bands: expected.age_bands,
+      });
+    });
+    const runs = new Set(answers.map((r) => r.json().workflow_id));
+    expect(runs.size).toBeLessThan(12);
+    expect(Math.max(...answers.map((r) => r.json().batch_requests))).toBeGreaterThan(1);
+    expect(new Set(answers.map((r) => r.json().request_id)).size).toBe(12);
+    const handle = env.client.workflow.getHandle([...runs][0]!);
+    expect(((await handle.describe()).memo as { requestIds: string[] }).requestIds.length).toBeGreaterThan(0);
   });
 
   it.each<[string, unknown, RegExp]>([

@@ -1,0 +1,84 @@
+// The /process group commit: a lone request runs at once; requests that arrive while runs are busy go together
+// into the next run; each request gets its own result; a failed run fails exactly its requests.
+import { describe, expect, it } from 'vitest';
+import type { EmployeeRecord } from '../../../lib/records';
+import { ProcessBatcher, type BatchRequest } from '../../../workers/rest/process-batcher';
+
+const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i, gender: 'F', salary: i }));
+
+/** A runner whose runs finish when the test says so; results echo each request's record count. */
+function controlledRunner() {
+  const runs: { batch: BatchRequest[]; finish(): void; fail(err: Error): void }[] = [];
+  const run = (batch: BatchRequest[]) =>
+    new Promise<{ workflowId: string; results: Map<string, number> }>((resolve, reject) => {
+      runs.push({
+        batch,
+        finish: () => resolve({ workflowId: `run-${runs.length}`, results: new Map(batch.map((r) => [r.id, r.records.length])) }),
+        fail: reject,
+      });
+    });
+  return { runs, run };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('ProcessBatcher', () => {
+  it('runs a lone request at once, then gathers the requests that wait into the next run', async () => {
+    const { runs, run } = controlledRunner();
+    const sizes: number[] = [];
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000 }, (n) => sizes.push(n));
+    const first = batcher.submit(records(1));
+    await tick();
+    expect(runs).toHaveLength(1);
+    const waiting = [batcher.submit(records(2)), batcher.submit(records(3)), batcher.submit(records(4))];
+    await tick();
+    expect(runs).toHaveLength(1);
+    expect(batcher.waiting).toBe(3);
+
+    runs[0]!.finish();
+    expect(await first).toMatchObject({ workflowId: 'run-1', batchSize: 1, result: 1 });
+    await tick();
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.batch.map((r) => r.records.length)).toEqual([2, 3, 4]);
+    runs[1]!.finish();
+    const answers = await Promise.all(waiting);
+    expect(answers.map((a) => a.result)).toEqual([2, 3, 4]);
+    expect(answers.every((a) => a.workflowId === 'run-2' && a.batchSize === 3)).toBe(true);
+    expect(new Set(answers.map((a) => a.requestId)).size).toBe(3);
+    expect(sizes).toEqual([1, 3]);
+  });
+
+  it('keeps runs within maxRequests and maxRecords, and runs up to maxInFlight at once', async () => {
+    const { runs, run } = controlledRunner();
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxRecords: 10 }, () => undefined);
+    const all = [batcher.submit(records(1)), batcher.submit(records(1)), batcher.submit(records(6)), batcher.submit(records(6)), batcher.submit(records(1))];
+    await tick();
+    expect(runs.map((r) => r.batch.length)).toEqual([1, 1]);
+    runs[0]!.finish();
+    await tick();
+    expect(runs[2]!.batch.map((r) => r.records.length)).toEqual([6]); // 6 + 6 > maxRecords
+    runs[1]!.finish();
+    await tick();
+    expect(runs[3]!.batch.map((r) => r.records.length)).toEqual([6, 1]);
+    runs[2]!.finish();
+    runs[3]!.finish();
+    expect((await Promise.all(all)).map((a) => a.result)).toEqual([1, 1, 6, 6, 1]);
+  });
+
+  it('fails every request of a failed run, and only those', async () => {
+    const { runs, run } = controlledRunner();
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000 }, () => undefined);
+    const first = batcher.submit(records(1));
+    await tick();
+    const second = [batcher.submit(records(2)), batcher.submit(records(3))];
+    runs[0]!.finish();
+    await first;
+    await tick();
+    runs[1]!.fail(new Error('Temporal is unreachable'));
+    for (const p of second) await expect(p).rejects.toThrow('Temporal is unreachable');
+    const third = batcher.submit(records(4));
+    await tick();
+    runs[2]!.finish();
+    expect((await third).result).toBe(4);
+  });
+});

@@ -1,0 +1,96 @@
+// Group commit for POST /process: requests that arrive while earlier runs are busy are gathered into ONE pipeline
+// run (each request a group of records, analysed separately), as databases gather commits into one fsync. With
+// nothing in flight a request starts at once; under load each run takes everything that waited, so the batch
+// size follows the load and a Spark execution serves many requests.
+import crypto from 'node:crypto';
+import type { EmployeeRecord } from '../../lib/records';
+
+export interface BatchRequest {
+  id: string;
+  records: EmployeeRecord[];
+}
+
+/** Runs one batch; resolves with the run's workflow id and what each request gets, by request id. */
+export type BatchRunner<R> = (batch: BatchRequest[]) => Promise<{ workflowId: string; results: Map<string, R> }>;
+
+export interface BatcherOptions {
+  /** Runs in flight at once; more requests wait and go together into the next run. */
+  maxInFlight: number;
+  /** Requests per run (bounds the size of the run's result in workflow history). */
+  maxRequests: number;
+  /** Records per run. */
+  maxRecords: number;
+}
+
+export interface BatchedAnswer<R> {
+  requestId: string;
+  workflowId: string;
+  batchSize: number;
+  result: R;
+}
+
+interface Waiting<R> extends BatchRequest {
+  resolve(answer: BatchedAnswer<R>): void;
+  reject(err: unknown): void;
+}
+
+export class ProcessBatcher<R> {
+  private readonly queue: Waiting<R>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: BatchRunner<R>,
+    private readonly options: BatcherOptions,
+    private readonly onBatch: (size: number) => void = () => undefined,
+  ) {}
+
+  submit(records: EmployeeRecord[]): Promise<BatchedAnswer<R>> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: `req-${crypto.randomUUID()}`, records, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a run. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.take();
+      this.inFlight++;
+      this.onBatch(batch.length);
+      this.run(batch)
+        .then(
+          ({ workflowId, results }) => {
+            for (const request of batch) {
+              const result = results.get(request.id);
+              if (result === undefined) request.reject(new Error(`run ${workflowId} returned no result for request ${request.id}`));
+              else request.resolve({ requestId: request.id, workflowId, batchSize: batch.length, result });
+            }
+          },
+          (err: unknown) => {
+            for (const request of batch) request.reject(err);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  /** The oldest waiting requests, as many as fit one run (always at least one). */
+  private take(): Waiting<R>[] {
+    const batch: Waiting<R>[] = [];
+    let records = 0;
+    while (this.queue.length > 0 && batch.length < this.options.maxRequests) {
+      const next = this.queue[0]!;
+      if (batch.length > 0 && records + next.records.length > this.options.maxRecords) break;
+      batch.push(this.queue.shift()!);
+      records += next.records.length;
+    }
+    return batch;
+  }
+}
