@@ -11,8 +11,12 @@ import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib
 import { GROUP_COLUMN } from '../spark/jobs';
 import { activityLogger, type ActivityDeps } from './deps';
 
-/** Messages per producer request: large enough for throughput, small enough to heartbeat between requests. */
-const SEND_CHUNK = 5_000;
+/**
+ * Bytes per producer request. kafkajs puts a partition's messages of one send into one record batch, and the
+ * broker refuses a batch over message.max.bytes (1 MiB by default): 5,000 messages with a long run key overran
+ * it (MESSAGE_TOO_LARGE). Half a MiB keeps well clear and still sends thousands of records a request.
+ */
+const SEND_CHUNK_BYTES = 512 * 1024;
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
 /** Upper bound for a `file` input. */
@@ -62,6 +66,26 @@ export function toMessages(runKey: string, records: EmployeeRecord[], partitions
     partition: single ?? seq % partitions,
     headers: { seq: String(seq) },
   }));
+}
+
+/** Consecutive slices of the messages, each at most `maxBytes` of key, value and headers (one message at least). */
+export function chunksOfBytes(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    // Per-record overhead in a Kafka record batch is a few dozen bytes at most; 64 covers it with headers' names.
+    const size = Buffer.byteLength(m.key) + Buffer.byteLength(m.value) + 64 + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** Smallest per-partition ranges covering all the given ranges. */
@@ -142,9 +166,11 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
 
       const missing = messages.filter((m) => !done.has(m.headers!.seq!));
       const written: PartitionRange[] = [];
-      for (let i = 0; i < missing.length; i += SEND_CHUNK) {
-        written.push(...(await kafka.produce(topic, missing.slice(i, i + SEND_CHUNK))));
-        ctx.heartbeat({ written: Math.min(i + SEND_CHUNK, missing.length), of: missing.length });
+      let sent = 0;
+      for (const chunk of chunksOfBytes(missing, SEND_CHUNK_BYTES)) {
+        written.push(...(await kafka.produce(topic, chunk)));
+        sent += chunk.length;
+        ctx.heartbeat({ written: sent, of: missing.length });
       }
       const ranges = mergeRanges([...found, ...written]);
       log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');

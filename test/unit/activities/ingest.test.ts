@@ -2,7 +2,7 @@
 // files a `file` input may name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { mergeRanges, partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
+import { chunksOfBytes, mergeRanges, partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
 import type { EmployeeRecord } from '../../../lib/records';
 
 const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
@@ -97,5 +97,24 @@ describe('resolveDataFile', () => {
     expect(f.message).toBe(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`);
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('PipelineInputError');
+  });
+});
+
+describe('chunksOfBytes', () => {
+  const message = (i: number, valueBytes: number) => ({ key: 'k', value: 'v'.repeat(valueBytes), partition: 0, headers: { seq: String(i) } });
+
+  it('cuts consecutive slices that stay under the byte bound, keeping every message once and in order', () => {
+    const messages = Array.from({ length: 100 }, (_, i) => message(i, 1000));
+    const chunks = chunksOfBytes(messages, 10_000);
+    expect(chunks.flat()).toEqual(messages);
+    expect(chunks.length).toBeGreaterThan(10);
+    for (const chunk of chunks) {
+      const bytes = chunk.reduce((n, m) => n + m.key.length + m.value.length + 64 + 3 + (m.headers?.seq ?? '').length, 0);
+      expect(bytes).toBeLessThanOrEqual(10_000);
+    }
+  });
+
+  it('puts a message larger than the bound in a chunk of its own', () => {
+    expect(chunksOfBytes([message(0, 10), message(1, 50_000), message(2, 10)], 1000).map((c) => c.length)).toEqual([1, 1, 1]);
   });
 });
