@@ -129,6 +129,13 @@ async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeR
   }
 }
 
+/** kafkajs marks errors a retry cannot fix (a message too large, an unknown topic) as not retriable. */
+function failFastIfPermanent(err: unknown): never {
+  const e = err as { retriable?: boolean; type?: string; message?: string };
+  if (e?.retriable === false) throw ApplicationFailure.nonRetryable(`Kafka refused the records: ${e.type ?? ''} ${e.message ?? err}`.trim(), 'KafkaError');
+  throw err;
+}
+
 export function createIngestActivities({ kafka, config, logger }: ActivityDeps) {
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
@@ -168,7 +175,7 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
       const written: PartitionRange[] = [];
       let sent = 0;
       for (const chunk of chunksOfBytes(missing, SEND_CHUNK_BYTES)) {
-        written.push(...(await kafka.produce(topic, chunk)));
+        written.push(...(await kafka.produce(topic, chunk).catch(failFastIfPermanent)));
         sent += chunk.length;
         ctx.heartbeat({ written: sent, of: missing.length });
       }
