@@ -36,7 +36,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
-  PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
+  PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(3),
+  PROCESS_LINGER_MS: z.coerce.number().int().min(0).max(5000).default(25),
   PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -51,7 +52,7 @@ export interface Config {
   resultInlineLimitBytes: number;
   http: { host: string; port: number; apiToken: string | undefined };
   /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts). */
-  processBatching: { maxInFlight: number; maxRequests: number; maxRecords: number };
+  processBatching: { maxInFlight: number; maxRequests: number; maxRecords: number; lingerMs: number };
   stackDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
@@ -97,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
-    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxRecords: 100_000 },
+    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxRecords: 100_000, lingerMs: e.PROCESS_LINGER_MS },
     stackDir,
     logLevel: e.LOG_LEVEL,
   };

@@ -20,6 +20,12 @@ export interface BatcherOptions {
   maxRequests: number;
   /** Records per run. */
   maxRecords: number;
+  /**
+   * While other runs are busy, how long a freed slot waits for more requests before it starts a run (like Kafka's
+   * linger.ms): users whose requests just finished send their next ones a few ms apart, and a run started on the
+   * first of them alone would hold a slot for a whole run. With nothing in flight a request starts at once.
+   */
+  lingerMs: number;
 }
 
 export interface BatchedAnswer<R> {
@@ -37,6 +43,7 @@ interface Waiting<R> extends BatchRequest {
 export class ProcessBatcher<R> {
   private readonly queue: Waiting<R>[] = [];
   private inFlight = 0;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly run: BatchRunner<R>,
@@ -57,6 +64,17 @@ export class ProcessBatcher<R> {
   }
 
   private pump(): void {
+    if (this.inFlight > 0 && this.inFlight < this.options.maxInFlight && this.queue.length > 0 && this.options.lingerMs > 0) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.launch();
+      }, this.options.lingerMs);
+      return;
+    }
+    this.launch();
+  }
+
+  private launch(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
       this.inFlight++;

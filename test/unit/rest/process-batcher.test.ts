@@ -26,7 +26,7 @@ describe('ProcessBatcher', () => {
   it('runs a lone request at once, then gathers the requests that wait into the next run', async () => {
     const { runs, run } = controlledRunner();
     const sizes: number[] = [];
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000 }, (n) => sizes.push(n));
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000, lingerMs: 0 }, (n) => sizes.push(n));
     const first = batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1);
@@ -50,7 +50,7 @@ describe('ProcessBatcher', () => {
 
   it('keeps runs within maxRequests and maxRecords, and runs up to maxInFlight at once', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxRecords: 10 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxRecords: 10, lingerMs: 0 }, () => undefined);
     const all = [batcher.submit(records(1)), batcher.submit(records(1)), batcher.submit(records(6)), batcher.submit(records(6)), batcher.submit(records(1))];
     await tick();
     expect(runs.map((r) => r.batch.length)).toEqual([1, 1]);
@@ -67,7 +67,7 @@ describe('ProcessBatcher', () => {
 
   it('fails every request of a failed run, and only those', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000, lingerMs: 0 }, () => undefined);
     const first = batcher.submit(records(1));
     await tick();
     const second = [batcher.submit(records(2)), batcher.submit(records(3))];
@@ -80,5 +80,22 @@ describe('ProcessBatcher', () => {
     await tick();
     runs[2]!.finish();
     expect((await third).result).toBe(4);
+  });
+});
+
+describe('ProcessBatcher linger', () => {
+  it('lets a freed slot wait lingerMs for more requests while other runs are busy, but starts at once when idle', async () => {
+    const { runs, run } = controlledRunner();
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxRecords: 1000, lingerMs: 30 }, () => undefined);
+    void batcher.submit(records(1));
+    await tick();
+    expect(runs).toHaveLength(1); // idle: no linger
+    void batcher.submit(records(2));
+    await tick();
+    expect(runs).toHaveLength(1); // a run is busy: the free slot lingers
+    void batcher.submit(records(3));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.batch.map((r) => r.records.length)).toEqual([2, 3]);
   });
 });
