@@ -1,4 +1,5 @@
 // Every activity the worker registers, built from the worker's shared dependencies.
+import { createBenchmarkActivities } from './benchmark';
 import type { ActivityDeps } from './deps';
 import { createIngestActivities } from './ingest';
 import { createSparkJobActivities } from './spark-job';
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStackCheckActivities(deps),
     ...createIngestActivities(deps),
     ...createSparkJobActivities(deps),
+    ...createBenchmarkActivities(),
   };
 }
 
