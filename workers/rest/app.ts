@@ -9,6 +9,7 @@ import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { errorHandler, HttpError } from './errors';
 import { registerMetrics } from './metrics';
+import { registerBenchmarkRoutes } from './routes/benchmarks';
 import { registerOpsRoutes } from './routes/ops';
 import { registerPipelineRoutes } from './routes/pipelines';
 import { registerProcessRoutes } from './routes/process';
@@ -77,6 +78,7 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   registerOpsRoutes(app, deps, metrics);
   registerProcessRoutes(app, deps, metrics);
   registerPipelineRoutes(app, deps);
+  registerBenchmarkRoutes(app, deps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

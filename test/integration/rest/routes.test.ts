@@ -172,6 +172,26 @@ describe('asynchronous pipelines', () => {
   });
 });
 
+describe('benchmarks', () => {
+  it('POST /benchmarks starts a benchmark of real pipeline runs; GET reports its statistics', async () => {
+    const started = await post('/benchmarks', { runs: 3, recordsPerRun: 2, jobs: ['count_gender'], concurrency: 3 });
+    expect(started.statusCode).toBe(202);
+    const { statusUrl } = started.json();
+    let status = await app.inject({ method: 'GET', url: statusUrl });
+    for (let i = 0; i < 300 && status.json().status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await app.inject({ method: 'GET', url: statusUrl });
+    }
+    expect(status.json()).toMatchObject({ status: 'COMPLETED', progress: { completed: 3, failed: 0, total: 3 } });
+    const { overall, runs } = status.json().result;
+    expect(overall).toMatchObject({ count: 3, errors: 0 });
+    expect(overall.max).toBe(Math.max(...runs.map((r: { latencyMs: number }) => r.latencyMs)));
+    const bad = await post('/benchmarks', { runs: 0 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/^invalid benchmark input: runs/);
+  });
+});
+
 describe('operations', () => {
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
@@ -180,7 +200,7 @@ describe('operations', () => {
     expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200"\} \d+/);
     expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
     const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/healthz', '/readyz']));
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/benchmarks', '/benchmarks/{id}', '/healthz', '/readyz']));
     expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id', 'gender', 'salary']);
   });
 

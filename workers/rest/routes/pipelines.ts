@@ -1,33 +1,13 @@
 // Asynchronous pipeline runs: POST /pipelines starts one (202 + where to look), GET /pipelines/:id reports its
 // status, progress and result, DELETE /pipelines/:id cancels it (which interrupts its Spark jobs).
 import crypto from 'node:crypto';
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
 import { parsePipelineInput, type PipelineInput } from '../../../workflows/pipeline-input';
 import { TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
 import { HttpError } from '../errors';
+import { findRun, idParams, runId as pipelineId, runReport } from '../runs';
 import { errorResponseSchema, pipelineInputBodySchema } from '../schemas';
-
-const ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
-const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN.source } }, required: ['id'] };
-
-function pipelineId(raw: string): string {
-  if (!ID_PATTERN.test(raw)) throw new HttpError(400, `id: expected letters, digits and ._:- (at most 200), got "${raw.slice(0, 40)}"`);
-  return raw;
-}
-
-/** The run named in the URL and its status; 400 for a malformed id, 404 for an unknown one. */
-async function findRun(temporal: Client, rawId: string) {
-  const id = pipelineId(rawId);
-  const handle = temporal.workflow.getHandle(id);
-  try {
-    return { id, handle, status: (await handle.describe()).status.name };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no pipeline run "${id}"`);
-    throw err;
-  }
-}
 
 export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): void {
   const { temporal, config } = deps;
@@ -66,16 +46,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): vo
 
   app.get('/pipelines/:id', { schema: { summary: 'Status, progress and result of a run', params: idParams } }, async (request) => {
     const { id, handle, status } = await findRun(temporal, (request.params as { id: string }).id);
-    const progress = await handle.query(progressQuery).catch(() => undefined);
-    const body: Record<string, unknown> = { id, status, progress };
-    if (status === 'COMPLETED') body.result = await handle.result();
-    if (status === 'FAILED') {
-      body.error = await handle.result().then(
-        () => undefined,
-        (err: unknown) => (err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err)),
-      );
-    }
-    return body;
+    return runReport(id, handle, status, await handle.query(progressQuery).catch(() => undefined));
   });
 
   app.delete('/pipelines/:id', { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: idParams } }, async (request, reply) => {
