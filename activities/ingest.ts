@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordKey } from '../lib/idempotency';
-import type { OutgoingMessage, PartitionRange } from '../lib/kafka';
+import type { KafkaClient, OutgoingMessage, PartitionRange } from '../lib/kafka';
 import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
 import { GROUP_COLUMN } from '../spark/jobs';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -14,9 +14,11 @@ import { activityLogger, type ActivityDeps } from './deps';
 /**
  * Bytes per producer request. kafkajs puts a partition's messages of one send into one record batch, and the
  * broker refuses a batch over message.max.bytes (1 MiB by default): 5,000 messages with a long run key overran
- * it (MESSAGE_TOO_LARGE). Half a MiB keeps well clear and still sends thousands of records a request.
+ * it (MESSAGE_TOO_LARGE). 768 KiB keeps clear of it (the size estimate is generous).
  */
-const SEND_CHUNK_BYTES = 512 * 1024;
+export const SEND_CHUNK_BYTES = 768 * 1024;
+/** Producer requests in flight at once: overlaps encoding the next chunk with the broker writing the last. */
+export const SENDS_IN_FLIGHT = 3;
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
 /** Upper bound for a `file` input. */
@@ -40,6 +42,8 @@ export interface IngestInput {
 
 export interface IngestResult {
   topic: string;
+  /** The Kafka key of the run's records (lib/idempotency.ts recordKey): how readers pick them out of the topic. */
+  recordKey: string;
   ranges: PartitionRange[];
   recordCount: number;
   /** Records this attempt wrote; the rest were found already written by an earlier attempt. */
@@ -129,6 +133,27 @@ async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeR
   }
 }
 
+/** Writes the messages in requests of at most SEND_CHUNK_BYTES, SENDS_IN_FLIGHT at a time; returns what each wrote. */
+export async function produceInChunks(
+  kafka: KafkaClient,
+  topic: string,
+  messages: OutgoingMessage[],
+  onProgress: (sent: number) => void = () => undefined,
+): Promise<PartitionRange[]> {
+  const chunks = chunksOfBytes(messages, SEND_CHUNK_BYTES);
+  const written: PartitionRange[] = [];
+  let sent = 0;
+  const lane = async () => {
+    for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+      written.push(...(await kafka.produce(topic, chunk).catch(failFastIfPermanent)));
+      sent += chunk.length;
+      onProgress(sent);
+    }
+  };
+  await Promise.all(Array.from({ length: SENDS_IN_FLIGHT }, lane));
+  return written;
+}
+
 /** kafkajs marks errors a retry cannot fix (a message too large, an unknown topic) as not retriable. */
 function failFastIfPermanent(err: unknown): never {
   const e = err as { retriable?: boolean; type?: string; message?: string };
@@ -173,15 +198,10 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
 
       const missing = messages.filter((m) => !done.has(m.headers!.seq!));
       const written: PartitionRange[] = [];
-      let sent = 0;
-      for (const chunk of chunksOfBytes(missing, SEND_CHUNK_BYTES)) {
-        written.push(...(await kafka.produce(topic, chunk).catch(failFastIfPermanent)));
-        sent += chunk.length;
-        ctx.heartbeat({ written: sent, of: missing.length });
-      }
+      written.push(...(await produceInChunks(kafka, topic, missing, (sent) => ctx.heartbeat({ written: sent, of: missing.length }))));
       const ranges = mergeRanges([...found, ...written]);
       log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
-      return { topic, ranges, recordCount: records.length, written: missing.length };
+      return { topic, recordKey: recordKey(input.runKey), ranges, recordCount: records.length, written: missing.length };
     },
   };
 }

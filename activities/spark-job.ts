@@ -32,7 +32,7 @@ function toFailure(err: unknown): unknown {
 }
 
 /** Status checks are cheap (a few ms): ask often while a job is young, then settle at one a second. */
-const pollDelay = (polls: number) => (polls < 40 ? 25 + 5 * polls : 1_000);
+export const pollDelay = (polls: number) => (polls < 40 ? 25 + 5 * polls : 1_000);
 
 /** Splits a large result into messages of at most about `limit` bytes: one section's rows (of one group) or fewer. */
 function resultChunks(result: GroupedJobResult, limit: number): string[] {

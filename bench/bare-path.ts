@@ -5,8 +5,10 @@
 // workflow and activity tasks, the history, and the ingest plan (topic check + end offsets) that makes ingest
 // exactly-once across retries.
 import crypto from 'node:crypto';
-import { chunksOfBytes, toMessages } from '../activities/ingest';
+import { produceInChunks, toMessages } from '../activities/ingest';
+import { pollDelay } from '../activities/spark-job';
 import { generateEmployees } from '../data/generate';
+import { recordKey } from '../lib/idempotency';
 import type { KafkaClient, PartitionRange } from '../lib/kafka';
 import type { EmployeeRecord } from '../lib/records';
 import { summarize, summarizeSteps, type LatencyStats, type RunTimings, type Step } from '../lib/stats';
@@ -50,19 +52,15 @@ export interface BarePathDeps {
   partitions: number;
 }
 
-/** As ingest sends: requests of at most half a MiB (activities/ingest.ts SEND_CHUNK_BYTES). */
-const SEND_CHUNK_BYTES = 512 * 1024;
-/** The poll schedule of pollSparkJob: often while a job is young, then once a second. */
-const pollDelay = (polls: number) => (polls < 40 ? 25 + 5 * polls : 1_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runOnce(deps: BarePathDeps, partitions: number, runKey: string, records: EmployeeRecord[], jobs: JobName[]): Promise<RunTimings> {
   const t0 = performance.now();
   const ranges: PartitionRange[] = [];
-  for (const chunk of chunksOfBytes(toMessages(runKey, records, partitions), SEND_CHUNK_BYTES)) ranges.push(...(await deps.kafka.produce(deps.topic, chunk)));
+  ranges.push(...(await produceInChunks(deps.kafka, deps.topic, toMessages(runKey, records, partitions))));
   const ingestMs = performance.now() - t0;
 
-  const source = { kind: 'kafka' as const, topic: deps.topic, ranges, recordKey: runKey };
+  const source = { kind: 'kafka' as const, topic: deps.topic, ranges, recordKey: recordKey(runKey) };
   const params = { referenceDate: new Date().toISOString().slice(0, 10) };
   const timings: RunTimings['jobs'] = {};
   const handles = await Promise.all(

@@ -16,9 +16,12 @@ export function uuidV5(name: string, namespace: string = STREAMFORGE_NAMESPACE):
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The Kafka message key of every record a run ingests: how Spark picks the run's records out of a shared topic. */
+/**
+ * The Kafka message key of every record a run ingests: how Spark picks the run's records out of a shared topic.
+ * A UUID rather than the run key itself: every record carries it, and a run key can be long.
+ */
 export function recordKey(runKey: string): string {
-  return runKey;
+  return uuidV5(`record-key:${runKey}`);
 }
 
 /** The Spark Connect operation id of one job of one run: resubmitting it attaches to the same execution. */

@@ -120,7 +120,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;
       upsertSearchAttributes([{ key: RECORD_COUNT, value: ingest.recordCount }]);
-      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: runKey };
+      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: ingest.recordKey };
     } else if (input_.kind === 'file') {
       source = { kind: 'json-file', path: input_.path };
     } else {

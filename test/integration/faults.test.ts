@@ -8,6 +8,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../activities/deps';
 import { generateEmployees } from '../../data/generate';
+import { recordKey } from '../../lib/idempotency';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { referenceResult } from '../../spark/reference';
@@ -76,7 +77,7 @@ describe('faults', () => {
     expect(result.results.final_analysis).toEqual(expect.objectContaining({ inline: referenceResult('final_analysis', RECORDS, params) }));
     expect(await sparkExecutionsOf(operationId)).toBe(1);
     if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: result.runKey, timeoutMs: 60_000 });
+    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: recordKey(result.runKey), timeoutMs: 60_000 });
     expect(messages).toHaveLength(RECORDS.length);
     expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(RECORDS.length);
 

@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../../activities/deps';
 import { createIngestActivities, toMessages } from '../../../activities/ingest';
+import { recordKey } from '../../../lib/idempotency';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { generateEmployees } from '../../../data/generate';
@@ -31,7 +32,7 @@ describe('ingestRecords', () => {
     expect(third.written).toBe(0);
     expect(third.ranges).toEqual(second.ranges);
 
-    const stored = await deps.kafka.readRanges(plan.topic, second.ranges, { key: runKey, timeoutMs: 60_000 });
+    const stored = await deps.kafka.readRanges(plan.topic, second.ranges, { key: recordKey(runKey), timeoutMs: 60_000 });
     expect(stored).toHaveLength(n);
     expect(new Set(stored.map((m) => m.headers.seq)).size).toBe(n);
     expect(stored.map((m) => JSON.parse(m.value).id).sort((a: number, b: number) => a - b)).toEqual(records.map((r) => r.id));

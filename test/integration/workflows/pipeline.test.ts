@@ -9,6 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createActivityDeps } from '../../../activities/deps';
+import { recordKey } from '../../../lib/idempotency';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import type { EmployeeRecord } from '../../../lib/records';
@@ -71,7 +72,7 @@ describe('pipelineWorkflow', () => {
 
     // The topic holds the batch exactly once: every record once, under the run's key, within the reported ranges.
     if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: result.runKey });
+    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: recordKey(result.runKey) });
     expect(result.runKey).toBe(`${handle.workflowId}/${handle.firstExecutionRunId}`);
     expect(messages).toHaveLength(n);
     expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);

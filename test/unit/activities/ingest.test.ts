@@ -2,6 +2,7 @@
 // files a `file` input may name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import { recordKey } from '../../../lib/idempotency';
 import { chunksOfBytes, mergeRanges, partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
 import type { EmployeeRecord } from '../../../lib/records';
 
@@ -26,11 +27,11 @@ describe('partitionForRun', () => {
 });
 
 describe('toMessages', () => {
-  it('writes a small run to its one partition, keyed by the run, numbered 0..n-1, each record as JSON', () => {
+  it('writes a small run to its one partition, keyed by the run record key, numbered 0..n-1, each record as JSON', () => {
     const batch = records(3);
     const partition = partitionForRun('run-a', 3);
     expect(toMessages('run-a', batch, 3)).toEqual(
-      batch.map((r, seq) => ({ key: 'run-a', value: JSON.stringify(r), partition, headers: { seq: String(seq) } })),
+      batch.map((r, seq) => ({ key: recordKey('run-a'), value: JSON.stringify(r), partition, headers: { seq: String(seq) } })),
     );
   });
 
@@ -39,13 +40,13 @@ describe('toMessages', () => {
     expect(partitions).toEqual(new Set([partitionForRun('run-b', 3)]));
   });
 
-  it('spreads a larger run round-robin over all partitions, still numbered 0..n-1 with the run as key', () => {
+  it('spreads a larger run round-robin over all partitions, still numbered 0..n-1 with the run record key', () => {
     const messages = toMessages('run-c', records(10_001), 3);
     expect(messages.slice(0, 4).map((m) => m.partition)).toEqual([0, 1, 2, 0]);
     expect(messages.filter((m) => m.partition === 0)).toHaveLength(3_334);
     expect(messages.filter((m) => m.partition === 2)).toHaveLength(3_333);
     expect(messages.map((m) => m.headers?.seq)).toEqual(Array.from({ length: 10_001 }, (_, i) => String(i)));
-    expect(new Set(messages.map((m) => m.key))).toEqual(new Set(['run-c']));
+    expect(new Set(messages.map((m) => m.key))).toEqual(new Set([recordKey('run-c')]));
   });
 });
 
