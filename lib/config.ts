@@ -42,6 +42,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every environment variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
+
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
   kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string };
