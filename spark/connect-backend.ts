@@ -5,7 +5,8 @@ import { sparkOperationId, sparkViewName } from '../lib/idempotency';
 import { SparkConnectError, type SparkConnectClient } from '../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlRelation } from '../lib/spark-connect/relations';
 import type { GroupedJobResult, SparkBackend, SparkJobHandle, SparkJobSpec, SparkJobState, SparkSource } from './backend';
-import { GROUP_COLUMN, jobSql, recordsFromKafkaSql, RECORD_SCHEMA_DDL, type JobName } from './jobs';
+import { GROUP_COLUMN, jobSql, recordsFromKafkaSql, type JobName } from './jobs';
+import { recordsFileSource } from './sources';
 import type { Row } from './reference';
 
 export interface SparkConnectBackendOptions {
@@ -102,9 +103,8 @@ export class SparkConnectBackend implements SparkBackend {
       );
       await this.client.createTempView(view, sqlRelation(recordsFromKafkaSql(sourceView, source.recordKey)));
     } else {
-      // A .json file is one JSON array (Spark's reader needs multiLine for that); anything else is JSON lines.
-      const options: Record<string, string> = { mode: 'FAILFAST', ...(source.path.endsWith('.json') ? { multiLine: 'true' } : {}) };
-      await this.client.createTempView(sourceView, dataSourceRelation('json', { paths: [source.path], schema: RECORD_SCHEMA_DDL, options }));
+      const { format, ...read } = recordsFileSource(source.path);
+      await this.client.createTempView(sourceView, dataSourceRelation(format, read));
       await this.client.createTempView(view, sqlRelation(`SELECT *, CAST(NULL AS STRING) AS ${GROUP_COLUMN} FROM ${sourceView}`));
     }
   }

@@ -8,7 +8,6 @@ import {
   proxyLocalActivities,
   setHandler,
   startChild,
-  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,6 +15,7 @@ import { z } from 'zod';
 import type { BenchmarkActivities } from '../activities/benchmark';
 import { summarize, summarizeSteps, type LatencyStats, type Step } from '../lib/stats';
 import { JOB_NAMES } from '../spark/jobs';
+import { rootCauseMessage } from './failures';
 import { pipelineWorkflow, type PipelineResult } from './pipeline';
 import { PIPELINE_STATUS } from './search-attributes';
 
@@ -106,13 +106,6 @@ function parseOrFail(input: BenchmarkInput): BenchmarkConfig {
   }
 }
 
-/** What went wrong in a failed child, not just "Child Workflow execution failed". */
-function rootMessage(err: unknown): string {
-  let root = err;
-  while (root instanceof TemporalFailure && root.cause) root = root.cause;
-  return root instanceof Error ? root.message : String(root);
-}
-
 export async function benchmarkWorkflow(input: BenchmarkInput = {}): Promise<BenchmarkResult> {
   const config = parseOrFail(input);
   const { workflowId } = workflowInfo();
@@ -139,7 +132,7 @@ export async function benchmarkWorkflow(input: BenchmarkInput = {}): Promise<Ben
     } catch (err) {
       if (isCancellation(err)) throw err;
       lastEnd = Date.now();
-      runs[i] = { i, workflowId: childId, latencyMs: null, ok: false, error: rootMessage(err) };
+      runs[i] = { i, workflowId: childId, latencyMs: null, ok: false, error: rootCauseMessage(err) };
       progress.failed++;
     }
   }

@@ -10,16 +10,16 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
-  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { IngestActivities, IngestResult } from '../activities/ingest';
 import type { CollectedResult, SparkJobActivities } from '../activities/spark-job';
 import { RecordValidationError } from '../lib/records';
 import type { SparkSource } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
+import { rootCause, rootCauseMessage } from './failures';
 import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from './pipeline-input';
 import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from './search-attributes';
 
@@ -92,20 +92,20 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   const runKey = `${workflowId}/${firstExecutionRunId}`;
   const progress: PipelineProgress = { status: 'ingesting', recordCount: undefined, ingest: undefined, jobs: {} };
   setHandler(progressQuery, () => progress);
-  const setStatus = (status: PipelineStatus) => {
+  /** One search-attribute update per step: each is an event in the run's history. */
+  const setStatus = (status: PipelineStatus, more: SearchAttributeUpdatePair[] = []) => {
     progress.status = status;
-    upsertSearchAttributes([{ key: PIPELINE_STATUS, value: status }]);
+    upsertSearchAttributes([{ key: PIPELINE_STATUS, value: status }, ...more]);
   };
 
   const parsed = parseOrFail(input);
   const { jobs } = parsed;
   for (const job of jobs) progress.jobs[job] = 'pending';
   const params = { referenceDate: parsed.referenceDate ?? workflowInfo().startTime.toISOString().slice(0, 10) };
-  upsertSearchAttributes([{ key: PIPELINE_JOBS, value: jobs }]);
-  setStatus('ingesting');
+  setStatus('ingesting', [{ key: PIPELINE_JOBS, value: jobs }]);
 
   try {
-    // 1. Ingest: records (inline or from a file) into the records topic, unless Spark reads the source itself.
+    // 1. Ingest: records (inline, in groups, or from a file) into the records topic, unless Spark reads the source.
     let source: SparkSource;
     const { source: input_ } = parsed;
     if (input_.kind === 'records' || input_.kind === 'groups' || (input_.kind === 'file' && input_.ingest)) {
@@ -119,7 +119,6 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       );
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;
-      upsertSearchAttributes([{ key: RECORD_COUNT, value: ingest.recordCount }]);
       source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: ingest.recordKey };
     } else if (input_.kind === 'file') {
       source = { kind: 'json-file', path: input_.path };
@@ -127,7 +126,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       source = { kind: 'kafka', topic: input_.topic, ranges: input_.ranges };
     }
     const ingestMs = Date.now() - started;
-    setStatus('running');
+    setStatus('running', progress.recordCount === undefined ? [] : [{ key: RECORD_COUNT, value: progress.recordCount }]);
 
     // 2-4. Each job: submit, poll until it ends, collect. Jobs run side by side.
     const timings: Partial<Record<JobName, JobTimings>> = {};
@@ -166,9 +165,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
 /** Fails the run with the message of what actually went wrong, not just "Activity task failed". */
 function withRootCause(err: unknown): unknown {
   if (!(err instanceof ActivityFailure)) return err;
-  let root: unknown = err;
-  while (root instanceof TemporalFailure && root.cause) root = root.cause;
-  const message = root instanceof Error ? root.message : String(root);
+  const root = rootCause(err);
   const type = root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined;
-  return ApplicationFailure.create({ message: `${err.activityType}: ${message}`, type, nonRetryable: true, cause: err });
+  return ApplicationFailure.create({ message: `${err.activityType}: ${rootCauseMessage(err)}`, type, nonRetryable: true, cause: err });
 }
