@@ -57,7 +57,7 @@ export class SparkConnectBackend implements SparkBackend {
   async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
     const { rows } = await this.client.attach(handle.operationId);
     const result: GroupedJobResult = { sections: {}, groups: {} };
-    for (const { section, row } of rows as { section: string; seq: number; row: string }[]) {
+    for (const { section, row } of rows as { section: string; row: string }[]) {
       const { [GROUP_COLUMN]: group, ...fields } = JSON.parse(row) as Row;
       const target = group === null || group === undefined ? result.sections : (result.groups[String(group)] ??= {});
       (target[section] ??= []).push(fields);
