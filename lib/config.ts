@@ -36,7 +36,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
-  PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(3),
+  PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   PROCESS_LINGER_MS: z.coerce.number().int().min(0).max(5000).default(25),
   PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
