@@ -1,7 +1,7 @@
 // What `npm run bench` prints and draws: the statistics of both paths side by side, the Temporal overhead, the
 // targets next to the numbers, a progress bar, and an SVG chart written by hand (a latency CDF of both paths and
 // the mean time of each step as stacked bars). Pure functions (numbers in, text out), so tests pin them down.
-import type { LatencyStats, Step } from '../lib/stats';
+import { STEPS, type LatencyStats, type Step } from '../lib/stats';
 import { formatNumber, formatTable, type TableRow } from '../scripts/analysis-table';
 
 /** One path's results: its statistics, and the successful runs' latencies for the chart. */
@@ -41,7 +41,7 @@ export const TARGETS = {
 const BAR_STEPS = ['ingest', 'submit', 'poll', 'collect'] as const;
 const STEP_ROWS: [label: string, pick: (p: PathSummary) => LatencyStats][] = [
   ['run (end to end)', (p) => p.overall],
-  ...(['ingest', 'submit', 'poll', 'collect', 'total'] as const).map((s): [string, (p: PathSummary) => LatencyStats] => [s, (p) => p.steps[s]]),
+  ...STEPS.map((s): [string, (p: PathSummary) => LatencyStats] => [s, (p) => p.steps[s]]),
 ];
 
 const whole = (n: number | null) => (n === null ? null : Math.round(n));
