@@ -181,6 +181,7 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
       if (!records) throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
       const groupOf = input.groups?.flatMap((g) => g.records.map(() => g.id));
       const { topic, partitions, startOffsets } = input.plan;
+      const key = recordKey(input.runKey);
       const messages = toMessages(input.runKey, records, partitions, groupOf);
 
       // A later attempt: find what earlier attempts of this run already wrote.
@@ -189,7 +190,7 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
       if (ctx.info.attempt > 1) {
         const ends = await kafka.endOffsets(topic);
         const scan = [...ends].map(([partition, to]) => ({ partition, from: startOffsets[String(partition)] ?? 0, to }));
-        for (const m of await kafka.readRanges(topic, scan, { key: recordKey(input.runKey) })) {
+        for (const m of await kafka.readRanges(topic, scan, { key })) {
           if (m.headers.seq !== undefined) done.add(m.headers.seq);
           found.push({ partition: m.partition, from: m.offset, to: m.offset + 1 });
         }
@@ -197,11 +198,10 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
       }
 
       const missing = messages.filter((m) => !done.has(m.headers!.seq!));
-      const written: PartitionRange[] = [];
-      written.push(...(await produceInChunks(kafka, topic, missing, (sent) => ctx.heartbeat({ written: sent, of: missing.length }))));
+      const written = await produceInChunks(kafka, topic, missing, (sent) => ctx.heartbeat({ written: sent, of: missing.length }));
       const ranges = mergeRanges([...found, ...written]);
       log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
-      return { topic, recordKey: recordKey(input.runKey), ranges, recordCount: records.length, written: missing.length };
+      return { topic, recordKey: key, ranges, recordCount: records.length, written: missing.length };
     },
   };
 }
