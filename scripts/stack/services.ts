@@ -43,6 +43,9 @@ function temporal(config: Config, p: StackPaths): Service {
         // Without these two pragmas a file-backed dev server is ~2.5x slower (docs/architecture.md).
         '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
         '--log-level', 'warn',
+        // An activity scheduled by a workflow task goes straight back to the worker that completed the task,
+        // without a trip through the task queue (the dev server leaves this off).
+        '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
         ...searchAttributeCliArgs(),
       ],
       cwd: path.dirname(p.temporalDb),
