@@ -6,7 +6,9 @@ import { KafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { SparkConnectClient } from '../lib/spark-connect/client';
 import type { SparkBackend } from '../spark/backend';
-import { SparkConnectBackend } from '../spark/connect-backend';
+import { CoalescingSparkBackend, DEFAULT_COALESCING } from '../spark/coalescing-backend';
+import { SparkConnectExecutor } from '../spark/connect-backend';
+import { KafkaExecutionJournal } from '../spark/execution-journal';
 
 export interface ActivityDeps {
   config: Config;
@@ -37,7 +39,11 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     descriptorSetPath: config.spark.descriptorSetPath,
     sessionId: config.spark.sessionId,
   });
-  const sparkBackend = new SparkConnectBackend(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
+  const sparkBackend = new CoalescingSparkBackend(
+    new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
+    new KafkaExecutionJournal(kafka, config.kafka.executionsTopic),
+    { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight },
+  );
   return {
     config,
     logger,

@@ -21,6 +21,8 @@ export interface PollResult {
   state: 'finished';
   polls: number;
   resubmitted: boolean;
+  /** The execution to collect from: the submitted one, or the run's own if it had to run again. */
+  handle: SparkJobHandle;
 }
 
 /** Turns Spark's verdict into Temporal's: a user error (bad plan, bad data) is not worth retrying. */
@@ -31,8 +33,8 @@ function toFailure(err: unknown): unknown {
   return err;
 }
 
-/** Status checks are cheap (a few ms): ask often while a job is young, then settle at one a second. */
-export const pollDelay = (polls: number) => (polls < 40 ? 25 + 5 * polls : 1_000);
+/** How long one wait for the job's end lasts before the poll heartbeats and waits again. */
+const SETTLE_WAIT_MS = 1_000;
 
 /** Splits a large result into messages of at most about `limit` bytes: one section's rows (of one group) or fewer. */
 function resultChunks(result: GroupedJobResult, limit: number): string[] {
@@ -69,34 +71,37 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
   return {
     async submitSparkJob(spec: SparkJobSpec): Promise<SparkJobHandle> {
       const log = activityLogger(logger);
+      const { attempt, scheduledTimestampMs } = Context.current().info;
       try {
-        const handle = await sparkBackend.submit(resolve(spec));
-        log.info({ job: spec.job, operationId: handle.operationId }, 'spark job submitted');
+        // A retry may follow an attempt that started the execution before its worker died: find that one.
+        const handle = await sparkBackend.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs } : {});
+        log.info({ job: spec.job, operationId: handle.operationId, shared: handle.shared }, 'spark job submitted');
         return handle;
       } catch (err) {
         throw toFailure(err);
       }
     },
 
-    /** Waits for the job to end. A job the server no longer knows (Spark restarted) is submitted again. */
-    async pollSparkJob(spec: SparkJobSpec, handle: SparkJobHandle): Promise<PollResult> {
+    /** Waits for the job to end. A job the server no longer knows (Spark restarted) is submitted again, alone. */
+    async pollSparkJob(spec: SparkJobSpec, submitted: SparkJobHandle): Promise<PollResult> {
       const log = activityLogger(logger);
       const ctx = Context.current();
+      let handle = submitted;
       let polls = 0;
       let resubmitted = false;
       try {
         for (;;) {
-          const state = await sparkBackend.status(handle);
-          ctx.heartbeat({ state, polls });
-          if (state === 'finished') return { state, polls, resubmitted };
+          ctx.heartbeat({ polls });
+          const state = await Promise.race([sparkBackend.settled(handle, SETTLE_WAIT_MS), ctx.cancelled]);
+          polls++;
+          if (state === 'finished') return { state, polls, resubmitted, handle };
           if (state === 'canceled') throw ApplicationFailure.nonRetryable(`Spark job ${spec.job} (${handle.operationId}) was cancelled on the Spark side`, 'SparkJobCancelled');
           if (state === 'unknown') {
             // Results are a pure function of the run's input, so running the job again is safe.
             log.warn({ operationId: handle.operationId }, 'spark no longer knows the job; submitting it again');
-            await sparkBackend.submit(resolve(spec));
+            handle = await sparkBackend.submit(resolve(spec), { alone: true });
             resubmitted = true;
           }
-          await ctx.sleep(pollDelay(polls++)); // throws CancelledFailure when the workflow cancels us
         }
       } catch (err) {
         if (err instanceof CancelledFailure) {
@@ -115,8 +120,8 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
       } catch (err) {
         if (!(err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND')) throw toFailure(err);
         log.warn({ operationId: handle.operationId }, 'spark no longer holds the result; running the job again');
-        await sparkBackend.submit(resolve(spec));
-        result = await sparkBackend.result(handle).catch((e: unknown) => Promise.reject(toFailure(e)));
+        const own = await sparkBackend.submit(resolve(spec), { alone: true });
+        result = await sparkBackend.result(own).catch((e: unknown) => Promise.reject(toFailure(e)));
       }
       const rows = countRows(result.sections) + Object.values(result.groups).reduce((n, g) => n + countRows(g), 0);
       const bytes = Buffer.byteLength(JSON.stringify(result));
@@ -133,14 +138,17 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
       return { stored: { topic, key, ranges }, rows, bytes };
     },
 
-    /** Frees what Spark keeps for the run (results, views); only after the results are stored in history. */
-    async releaseSparkRun(runKey: string, jobs: JobName[]): Promise<void> {
-      await sparkBackend.release(runKey, jobs.map((job) => sparkBackend.handle(runKey, job)));
+    /**
+     * Frees what Spark keeps for the run's jobs; only after their results are stored in history. `handles` are
+     * those the run got back (a job without one is looked for under the run's own id).
+     */
+    async releaseSparkRun(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
+      await sparkBackend.release(runKey, jobs.map((job) => handles[job] ?? sparkBackend.handle(runKey, job)));
     },
 
     /** Interrupts the run's Spark executions (workflow cancellation); jobs never submitted are left alone. */
-    async cancelSparkJobs(runKey: string, jobs: JobName[]): Promise<void> {
-      await Promise.all(jobs.map((job) => sparkBackend.cancel(sparkBackend.handle(runKey, job))));
+    async cancelSparkJobs(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
+      await Promise.all(jobs.map((job) => sparkBackend.cancel(handles[job] ?? sparkBackend.handle(runKey, job))));
     },
   };
 }

@@ -6,7 +6,6 @@
 // exactly-once across retries.
 import crypto from 'node:crypto';
 import { produceInChunks, toMessages } from '../activities/ingest';
-import { pollDelay } from '../activities/spark-job';
 import { generateEmployees } from '../data/generate';
 import { recordKey } from '../lib/idempotency';
 import type { KafkaClient, PartitionRange } from '../lib/kafka';
@@ -52,8 +51,6 @@ export interface BarePathDeps {
   partitions: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function runOnce(deps: BarePathDeps, partitions: number, runKey: string, records: EmployeeRecord[], jobs: JobName[]): Promise<RunTimings> {
   const t0 = performance.now();
   const ranges: PartitionRange[] = [];
@@ -69,11 +66,10 @@ async function runOnce(deps: BarePathDeps, partitions: number, runKey: string, r
       const s0 = performance.now();
       const handle = await deps.spark.submit(spec);
       const s1 = performance.now();
-      for (let polls = 0; ; polls++) {
-        const state = await deps.spark.status(handle);
+      for (;;) {
+        const state = await deps.spark.settled(handle, 1_000);
         if (state === 'finished') break;
         if (state !== 'running') throw new Error(`Spark job ${job} of ${runKey} ended ${state}`);
-        await sleep(pollDelay(polls));
       }
       const s2 = performance.now();
       await deps.spark.result(handle);

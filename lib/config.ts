@@ -25,7 +25,9 @@ const EnvSchema = z.object({
   KAFKA_RECORDS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.records'),
   KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
   KAFKA_RESULTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.results'),
+  KAFKA_EXECUTIONS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.spark-executions'),
   SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
+  SPARK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
   SPARK_UI_URL: z.url().default('http://127.0.0.1:4040'),
   SPARK_SESSION_ID: z.uuid().optional(),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
@@ -47,8 +49,10 @@ export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
-  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string };
-  spark: { connectUrl: string; uiUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string };
+  /** `executionsTopic`: the journal of shared Spark executions (spark/execution-journal.ts). */
+  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string; executionsTopic: string };
+  /** `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one. */
+  spark: { connectUrl: string; uiUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string; maxInFlight: number };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
@@ -89,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       recordsTopic: e.KAFKA_RECORDS_TOPIC,
       recordsPartitions: e.KAFKA_RECORDS_PARTITIONS,
       resultsTopic: e.KAFKA_RESULTS_TOPIC,
+      executionsTopic: e.KAFKA_EXECUTIONS_TOPIC,
     },
     spark: {
       connectUrl: e.SPARK_CONNECT_URL,
@@ -97,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // One Spark session shared by every worker of the task queue, so any worker reaches any run's execution.
       sessionId: e.SPARK_SESSION_ID ?? uuidV5(`spark-session:${e.TEMPORAL_NAMESPACE}:${e.TEMPORAL_TASK_QUEUE}`),
       kafkaBootstrapServers: e.SPARK_KAFKA_BOOTSTRAP_SERVERS ?? e.KAFKA_BROKERS.join(','),
+      maxInFlight: e.SPARK_MAX_IN_FLIGHT,
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,

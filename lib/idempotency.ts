@@ -28,8 +28,3 @@ export function recordKey(runKey: string): string {
 export function sparkOperationId(runKey: string, job: string): string {
   return uuidV5(`spark-operation:${runKey}:${job}`);
 }
-
-/** The temp view holding one run's records in the shared Spark session. */
-export function sparkViewName(runKey: string): string {
-  return `run_${uuidV5(`spark-view:${runKey}`).replace(/-/g, '')}`;
-}

@@ -123,6 +123,13 @@ export class KafkaClient {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
+  /** Per partition, the offset of the first message written at or after `timestampMs` (else the end offset). */
+  async offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>> {
+    const admin = await this.getAdmin();
+    const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  }
+
   /** Writes the messages (each to its given partition) and returns the offset range written in each partition. */
   async produce(topic: string, messages: OutgoingMessage[]): Promise<PartitionRange[]> {
     const producer = await this.getProducer();

@@ -1,8 +1,8 @@
 // What the activities see of Spark: submit a job over a run's records, ask its state, fetch its result, free it,
-// cancel it. No activity knows which backend runs the job (today Spark Connect; a spark-submit or Kubernetes
-// SparkApplication backend would implement the same interface).
+// cancel it; and the executor beneath, one Spark execution per call. No activity knows which backend runs the job
+// (today Spark Connect; a spark-submit or Kubernetes SparkApplication executor would implement the same interface).
 import type { PartitionRange } from '../lib/kafka';
-import type { JobName, JobParams } from './jobs';
+import type { JobName, JobParams, SourceMember } from './jobs';
 import type { JobResult } from './reference';
 
 export type { JobResult };
@@ -20,6 +20,9 @@ export type SparkSource =
   /** A file of records (`.json`: one JSON array; other names: JSON lines) read by Spark's own JSON reader. */
   | { kind: 'json-file'; path: string };
 
+/** What one Spark execution reads: one run's source, or the records of several runs in one pass (coalesced). */
+export type ExecutionSource = SparkSource | { kind: 'kafka-members'; topic: string; members: SourceMember[] };
+
 export interface SparkJobSpec {
   /** The run's identity: every key of the job is derived from it, so submitting twice starts one execution. */
   runKey: string;
@@ -31,19 +34,50 @@ export interface SparkJobSpec {
 export interface SparkJobHandle {
   runKey: string;
   job: JobName;
+  /** The execution that computes the job for this run. */
   operationId: string;
+  /**
+   * Set when the execution is shared with other runs (coalesced): this run's tag in it (its rows' groups are
+   * `<tag>` or `<tag>:<group>`) and how many runs share it.
+   */
+  shared?: { tag: string; members: number };
 }
 
 /** `finished` covers success and failure alike: `result` returns the rows or throws the job's error. */
 export type SparkJobState = 'running' | 'finished' | 'canceled' | 'unknown';
 
+export interface SubmitOptions {
+  /**
+   * This submit retries one that may have started an execution: look for that execution first (never start a
+   * second one for the run while the first is known), and do not coalesce. The first attempt's start time.
+   */
+  retryOfAttemptAt?: number;
+  /** Start the run's job on its own, now (the execution it was part of is gone: Spark restarted). */
+  alone?: boolean;
+}
+
 export interface SparkBackend {
-  /** The handle of a run's job, known before (and whether or not) it was submitted. */
+  /** The handle of a run's job run on its own, known before (and whether or not) it was submitted. */
   handle(runKey: string, job: JobName): SparkJobHandle;
-  submit(spec: SparkJobSpec): Promise<SparkJobHandle>;
+  submit(spec: SparkJobSpec, options?: SubmitOptions): Promise<SparkJobHandle>;
   status(handle: SparkJobHandle): Promise<SparkJobState>;
+  /** The state once the job is no longer running, or `running` after `timeoutMs`. */
+  settled(handle: SparkJobHandle, timeoutMs: number): Promise<SparkJobState>;
+  /** The run's part of the result. */
   result(handle: SparkJobHandle): Promise<GroupedJobResult>;
-  /** Frees what the backend keeps for the run's jobs (results, views); safe to call more than once. */
+  /** Frees what the backend keeps for the run's jobs (results); safe to call more than once. */
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
+  /** Interrupts the run's execution (one shared with other runs is left to them). */
   cancel(handle: SparkJobHandle): Promise<void>;
+}
+
+/** One Spark execution per call, by operation id: what SparkBackend implementations build on. */
+export interface SparkExecutor {
+  /** Starts the execution unless the server holds the id already (then it starts nothing). */
+  start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<void>;
+  states(operationIds: string[]): Promise<Map<string, SparkJobState>>;
+  /** All of the execution's rows, by group (raw group names). */
+  result(operationId: string): Promise<GroupedJobResult>;
+  release(operationId: string): Promise<void>;
+  interrupt(operationId: string): Promise<void>;
 }

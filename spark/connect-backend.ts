@@ -1,15 +1,14 @@
-// SparkBackend over Spark Connect. All workers share one Spark session (a fixed session id), so any worker can
-// reach any run's execution by its operation id; each run gets its own temp views in that session. A job runs as
-// ONE execution (jobSql) under an operation id derived from the run, which is what makes submit idempotent.
-import { sparkOperationId, sparkViewName } from '../lib/idempotency';
+// Spark executions over Spark Connect. All workers share one Spark session (a fixed session id), so any worker
+// can reach any execution by its operation id. An execution is ONE plan: the job's SQL over its source relation
+// (sqlOverRelations), so nothing is registered in the session beforehand or left to drop afterwards.
 import { SparkConnectError, type SparkConnectClient } from '../lib/spark-connect';
-import { dataSourceRelation, kafkaBatchRelation, sqlRelation } from '../lib/spark-connect/relations';
-import type { GroupedJobResult, SparkBackend, SparkJobHandle, SparkJobSpec, SparkJobState, SparkSource } from './backend';
-import { GROUP_COLUMN, jobSql, recordsFromKafkaSql, type JobName } from './jobs';
+import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../lib/spark-connect/relations';
+import type { ExecutionSource, GroupedJobResult, SparkExecutor, SparkJobState } from './backend';
+import { GROUP_COLUMN, jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, type JobName, type JobParams } from './jobs';
 import { recordsFileSource } from './sources';
 import type { Row } from './reference';
 
-export interface SparkConnectBackendOptions {
+export interface SparkConnectExecutorOptions {
   /** Kafka bootstrap servers as Spark's executors reach them. */
   kafkaBootstrapServers: string;
 }
@@ -26,36 +25,51 @@ const KAFKA_CONSUMER_OPTIONS = { 'kafka.fetch.max.wait.ms': '10' };
  */
 const KAFKA_GROUP_ID = 'streamforge-spark-fmw10';
 
-const FINISHED_STATES = new Set(['OPERATION_STATE_TERMINATING', 'OPERATION_STATE_SUCCEEDED', 'OPERATION_STATE_FAILED']);
+/**
+ * The name the job's SQL reads its source under. Unique per execution: Spark resolves a WithRelations reference by
+ * registering it as a temp view of the shared session for the time of analysis, so two executions analysed at
+ * the same moment under one name would see each other's source (seen as TABLE_OR_VIEW_NOT_FOUND under load).
+ */
+const sourceTable = (operationId: string) => `source_${operationId.replace(/-/g, '')}`;
 
-export class SparkConnectBackend implements SparkBackend {
+const STATES: Record<string, SparkJobState> = {
+  OPERATION_STATE_RUNNING: 'running',
+  OPERATION_STATE_CANCELLED: 'canceled',
+  OPERATION_STATE_TERMINATING: 'finished',
+  OPERATION_STATE_SUCCEEDED: 'finished',
+  OPERATION_STATE_FAILED: 'finished',
+};
+
+/** Per partition, the smallest range that covers all the given ranges. */
+export function coveringRanges(ranges: readonly { partition: number; from: number; to: number }[]) {
+  const byPartition = new Map<number, { partition: number; from: number; to: number }>();
+  for (const r of ranges) {
+    if (r.to <= r.from) continue;
+    const seen = byPartition.get(r.partition);
+    byPartition.set(r.partition, seen ? { partition: r.partition, from: Math.min(seen.from, r.from), to: Math.max(seen.to, r.to) } : { ...r });
+  }
+  return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
+}
+
+export class SparkConnectExecutor implements SparkExecutor {
   constructor(
     private readonly client: SparkConnectClient,
-    private readonly options: SparkConnectBackendOptions,
+    private readonly options: SparkConnectExecutorOptions,
   ) {}
 
-  handle(runKey: string, job: JobName): SparkJobHandle {
-    return { runKey, job, operationId: sparkOperationId(runKey, job) };
+  async start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<void> {
+    const table = sourceTable(operationId);
+    const { records, relation } = this.records(source, table);
+    await this.client.start({ root: sqlOverRelations(jobSql(job, params, records), { [table]: relation }) }, operationId);
   }
 
-  async submit(spec: SparkJobSpec): Promise<SparkJobHandle> {
-    const view = sparkViewName(spec.runKey);
-    await this.createViews(view, spec.source);
-    const handle = this.handle(spec.runKey, spec.job);
-    await this.client.start({ root: sqlRelation(jobSql(spec.job, view, spec.params)) }, handle.operationId);
-    return handle;
+  async states(operationIds: string[]): Promise<Map<string, SparkJobState>> {
+    const states = await this.client.status(operationIds);
+    return new Map(operationIds.map((id) => [id, STATES[states.get(id) ?? ''] ?? 'unknown']));
   }
 
-  async status(handle: SparkJobHandle): Promise<SparkJobState> {
-    const state = (await this.client.status([handle.operationId])).get(handle.operationId);
-    if (state === 'OPERATION_STATE_RUNNING') return 'running';
-    if (state === 'OPERATION_STATE_CANCELLED') return 'canceled';
-    if (state !== undefined && FINISHED_STATES.has(state)) return 'finished';
-    return 'unknown';
-  }
-
-  async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
-    const { rows } = await this.client.attach(handle.operationId);
+  async result(operationId: string): Promise<GroupedJobResult> {
+    const { rows } = await this.client.attach(operationId);
     const result: GroupedJobResult = { sections: {}, groups: {} };
     for (const { section, row } of rows as { section: string; row: string }[]) {
       const { [GROUP_COLUMN]: group, ...fields } = JSON.parse(row) as Row;
@@ -65,47 +79,32 @@ export class SparkConnectBackend implements SparkBackend {
     return result;
   }
 
-  async release(runKey: string, handles: SparkJobHandle[]): Promise<void> {
-    for (const handle of handles) {
-      await this.client.release(handle.operationId).catch((err: unknown) => {
-        // Already released, or gone with a server restart: either way nothing is held any more.
-        if (!(err instanceof SparkConnectError && err.errorClass?.startsWith('INVALID_HANDLE.'))) throw err;
-      });
-    }
-    const view = sparkViewName(runKey);
-    await this.client.sql(`DROP VIEW IF EXISTS ${view}`);
-    await this.client.sql(`DROP VIEW IF EXISTS ${view}_source`);
+  async release(operationId: string): Promise<void> {
+    await this.client.release(operationId).catch((err: unknown) => {
+      // Already released, or gone with a server restart: either way nothing is held any more.
+      if (!(err instanceof SparkConnectError && err.errorClass?.startsWith('INVALID_HANDLE.'))) throw err;
+    });
   }
 
-  async cancel(handle: SparkJobHandle): Promise<void> {
-    // An interrupt that arrives before Spark has scheduled the job's tasks marks the operation cancelled while the
-    // job may still start; interrupt again while the server reports it running.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await this.client.interrupt(handle.operationId);
-      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-      if ((await this.status(handle)) !== 'running') return;
-    }
+  async interrupt(operationId: string): Promise<void> {
+    await this.client.interrupt(operationId);
   }
 
-  /** `<view>_source` reads the source; `<view>` is the run's typed records over it. Both are idempotent. */
-  private async createViews(view: string, source: SparkSource): Promise<void> {
-    const sourceView = `${view}_source`;
-    if (source.kind === 'kafka') {
-      await this.client.createTempView(
-        sourceView,
-        kafkaBatchRelation({
-          bootstrapServers: this.options.kafkaBootstrapServers,
-          topic: source.topic,
-          ranges: source.ranges.filter((r) => r.to > r.from),
-          groupId: KAFKA_GROUP_ID,
-          options: KAFKA_CONSUMER_OPTIONS,
-        }),
-      );
-      await this.client.createTempView(view, sqlRelation(recordsFromKafkaSql(sourceView, source.recordKey)));
-    } else {
+  /** The source as a relation, and the SQL that turns its rows into typed records with their group. */
+  private records(source: ExecutionSource, table: string) {
+    if (source.kind === 'json-file') {
       const { format, ...read } = recordsFileSource(source.path);
-      await this.client.createTempView(sourceView, dataSourceRelation(format, read));
-      await this.client.createTempView(view, sqlRelation(`SELECT *, CAST(NULL AS STRING) AS ${GROUP_COLUMN} FROM ${sourceView}`));
+      return { relation: dataSourceRelation(format, read), records: recordsFromFileSql(table) };
     }
+    const ranges = source.kind === 'kafka' ? source.ranges : coveringRanges(source.members.flatMap((m) => m.ranges));
+    const relation = kafkaBatchRelation({
+      bootstrapServers: this.options.kafkaBootstrapServers,
+      topic: source.topic,
+      ranges: ranges.filter((r) => r.to > r.from),
+      groupId: KAFKA_GROUP_ID,
+      options: KAFKA_CONSUMER_OPTIONS,
+    });
+    const records = source.kind === 'kafka' ? recordsFromKafkaSql(table, source.recordKey) : membersFromKafkaSql(table, source.members);
+    return { relation, records };
   }
 }

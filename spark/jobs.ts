@@ -205,14 +205,20 @@ export function jobQueries(job: JobName, view: string, params: JobParams): { sec
 
 const ROW_JSON_OPTIONS = "map('ignoreNullFields', 'false')";
 
+/** The table name under which a job's SQL reads the run's typed records (a CTE over the records query). */
+export const RECORDS_TABLE = 'run_records';
+
 /**
  * The whole job as one query, so that one Spark execution (one operation id) computes every section of every
  * group: rows of (section, row), `row` being a section's row as JSON (nulls kept, `_group` included), ordered by
- * group, section and the section's own order.
+ * group, section and the section's own order. `records` is a query yielding the run's typed records (with
+ * `_group`), e.g. recordsFromKafkaSql; it becomes the first common table expression.
  */
-export function jobSql(job: JobName, view: string, params: JobParams): string {
+export function jobSql(job: JobName, params: JobParams, records: string): string {
+  const view = RECORDS_TABLE;
   checked(view, params);
   const def = JOBS[job];
+  const recordsCte = `${view} AS (\n${records}\n)`;
   if (!isProjected(def)) {
     const parts = Object.entries(def.sections).map(
       ([section, { sql, orderBy }], i) =>
@@ -221,7 +227,11 @@ export function jobSql(job: JobName, view: string, params: JobParams): string {
   to_json(struct(*), ${ROW_JSON_OPTIONS}) AS row
 FROM (${sql})`,
     );
-    return substitute(`SELECT section, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY ${GROUP_COLUMN} NULLS FIRST, section_index, seq`, view, params);
+    return substitute(
+      `WITH ${recordsCte}\nSELECT section, row FROM (\n${parts.join('\nUNION ALL\n')}\n) ORDER BY ${GROUP_COLUMN} NULLS FIRST, section_index, seq`,
+      view,
+      params,
+    );
   }
   // One pass: each row of the shared relation becomes the row of the section whose filter it meets.
   const sections = Object.entries(def.sections);
@@ -230,7 +240,8 @@ FROM (${sql})`,
   const row = when((p) => `to_json(named_struct('${GROUP_COLUMN}', ${GROUP_COLUMN}, ${p.columns.map(([n, e]) => `'${n}', ${e}`).join(', ')}), ${ROW_JSON_OPTIONS})`);
   const orderTerms = sections.map(([, p]) => `CASE WHEN ${p.where} THEN ${p.orderBy} END`);
   return substitute(
-    `WITH ${def.with}
+    `WITH ${recordsCte},
+${def.with}
 SELECT section, row FROM (
   SELECT ${GROUP_COLUMN}, ${when((_p, i) => String(i))} AS section_index, ${when((_p, _i, name) => `'${name}'`)} AS section, ${row} AS row,
     ${orderTerms.map((t, i) => `${t} AS order_${i}`).join(', ')}
@@ -241,13 +252,63 @@ SELECT section, row FROM (
   );
 }
 
+const JSON_SCHEMA = `'${RECORD_SCHEMA_DDL}, ${GROUP_COLUMN} STRING'`;
+const hexKey = (key: string) => `X'${Buffer.from(key, 'utf8').toString('hex')}'`;
+const checkedTable = (table: string) => {
+  if (!IDENTIFIER.test(table)) throw new Error(`table name must be a plain identifier, got "${table}"`);
+  return table;
+};
+
 /**
- * SQL turning a Kafka-source view (binary `value` column holding one JSON record) into typed record columns;
- * with `recordKey`, only the messages with that key (one run's records in a shared topic). The key goes in as a
- * hex binary literal, so no text of a caller's reaches the SQL parser.
+ * SQL turning a Kafka source (binary `value` column holding one JSON record) into typed record columns; with
+ * `recordKey`, only the messages with that key (one run's records in a shared topic). The key goes in as a hex
+ * binary literal, so no text of a caller's reaches the SQL parser.
  */
-export function recordsFromKafkaSql(rawView: string, recordKey?: string): string {
-  if (!IDENTIFIER.test(rawView)) throw new Error(`view name must be a plain identifier, got "${rawView}"`);
-  const where = recordKey === undefined ? '' : ` WHERE key = X'${Buffer.from(recordKey, 'utf8').toString('hex')}'`;
-  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), '${RECORD_SCHEMA_DDL}, ${GROUP_COLUMN} STRING') AS r FROM ${rawView}${where})`;
+export function recordsFromKafkaSql(rawTable: string, recordKey?: string): string {
+  const where = recordKey === undefined ? '' : ` WHERE key = ${hexKey(recordKey)}`;
+  return `SELECT r.* FROM (SELECT from_json(CAST(value AS STRING), ${JSON_SCHEMA}) AS r FROM ${checkedTable(rawTable)}${where})`;
+}
+
+/** One run's share of a coalesced execution: its record key and offset ranges, and the tag its rows carry. */
+export interface SourceMember {
+  tag: string;
+  recordKey: string;
+  ranges: readonly { partition: number; from: number; to: number }[];
+}
+
+/**
+ * The records of several runs read in one pass over a Kafka source that spans all their offset ranges: a message
+ * belongs to a member when it has the member's key and lies in one of its ranges. Each record's group becomes
+ * `<tag>` (a record without a group) or `<tag>:<group>`, so that a job's per-group sections split back per run
+ * (splitMemberGroup). The members are a VALUES table joined on (key, partition), not literals in the predicate:
+ * numeric literals are compiled into Spark's generated code, so every execution with other offsets compiled its
+ * own (~0.5 s of CPU each), while a join over a table of values reuses the compiled code.
+ */
+export function membersFromKafkaSql(rawTable: string, members: readonly SourceMember[]): string {
+  const rows = members.flatMap(({ tag, recordKey, ranges }) => {
+    if (!/^[A-Za-z0-9_]+$/.test(tag)) throw new Error(`member tag must be letters, digits or _, got "${tag}"`);
+    return ranges
+      .filter((r) => r.to > r.from)
+      .map((r) => `(${hexKey(recordKey)}, ${Math.trunc(r.partition)}, ${Math.trunc(r.from)}L, ${Math.trunc(r.to)}L, '${tag}')`);
+  });
+  if (rows.length === 0) throw new Error('a coalesced read needs at least one member with records');
+  return `SELECT r.id, r.name, r.gender, r.salary, r.birth_date, r.department,
+  CASE WHEN r.${GROUP_COLUMN} IS NULL THEN tag ELSE concat(tag, ':', r.${GROUP_COLUMN}) END AS ${GROUP_COLUMN}
+FROM (
+  SELECT from_json(CAST(s.value AS STRING), ${JSON_SCHEMA}) AS r, m.tag
+  FROM ${checkedTable(rawTable)} s
+  JOIN (VALUES ${rows.join(', ')}) AS m(key, partition, from_offset, to_offset, tag)
+    ON s.key = m.key AND s.partition = m.partition AND s.offset >= m.from_offset AND s.offset < m.to_offset
+)`;
+}
+
+/** Reverses membersFromKafkaSql's group naming: the member's tag, and the record's own group (null: none). */
+export function splitMemberGroup(group: string): { tag: string; group: string | null } {
+  const colon = group.indexOf(':');
+  return colon < 0 ? { tag: group, group: null } : { tag: group.slice(0, colon), group: group.slice(colon + 1) };
+}
+
+/** SQL giving records read from a JSON file source their (absent) group. */
+export function recordsFromFileSql(fileTable: string): string {
+  return `SELECT *, CAST(NULL AS STRING) AS ${GROUP_COLUMN} FROM ${checkedTable(fileTable)}`;
 }

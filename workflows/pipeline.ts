@@ -17,7 +17,7 @@ import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common'
 import type { IngestActivities, IngestResult } from '../activities/ingest';
 import type { CollectedResult, SparkJobActivities } from '../activities/spark-job';
 import { RecordValidationError } from '../lib/records';
-import type { SparkSource } from '../spark/backend';
+import type { SparkJobHandle, SparkSource } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
 import { rootCause, rootCauseMessage } from './failures';
 import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from './pipeline-input';
@@ -27,15 +27,21 @@ import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from './search-attribute
 const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };
 const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
 
-// Short idempotent steps run as local activities: no task-queue round trip, recorded as a marker in history.
+// Short idempotent steps run as local activities: no task-queue round trip and no workflow task of their own,
+// recorded as a marker in history. Collect is one: reading a finished execution's result again is harmless, and
+// it runs in the workflow task that the poll's completion starts (one task fewer per job).
 const { planIngest } = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
 const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '30s', retry });
+const { collectSparkResult } = proxyLocalActivities<SparkJobActivities>({
+  startToCloseTimeout: '5m',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
 const { ingestRecords } = proxyActivities<IngestActivities>({
   startToCloseTimeout: '10m', // a 1,000,000-record file takes ~10-20 s; the heartbeat catches a dead worker sooner
   heartbeatTimeout: '30s',
   retry: { ...retry, nonRetryableErrorTypes },
 });
-const { submitSparkJob, collectSparkResult, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
+const { submitSparkJob, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '5m',
   retry: { ...retry, nonRetryableErrorTypes },
 });
@@ -69,6 +75,8 @@ export interface PipelineResult {
   /** Where the records were read from: for ingested runs, the topic and each partition's offset range. */
   source: SparkSource;
   results: Partial<Record<JobName, CollectedResult>>;
+  /** The Spark execution that computed each job: the run's own, or one it shared with other runs (`shared`). */
+  spark: Partial<Record<JobName, SparkJobHandle>>;
   timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };
 }
 
@@ -103,6 +111,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   for (const job of jobs) progress.jobs[job] = 'pending';
   const params = { referenceDate: parsed.referenceDate ?? workflowInfo().startTime.toISOString().slice(0, 10) };
   setStatus('ingesting', [{ key: PIPELINE_JOBS, value: jobs }]);
+  /** Each job's Spark execution, once submitted: the run's own, or one it shares with other runs. */
+  const handles: Partial<Record<JobName, SparkJobHandle>> = {};
 
   try {
     // 1. Ingest: records (inline, in groups, or from a file) into the records topic, unless Spark reads the source.
@@ -135,27 +145,28 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       jobs.map(async (job) => {
         const spec = { runKey, job, source, params };
         const t0 = Date.now();
-        const handle = await submitSparkJob(spec);
+        handles[job] = await submitSparkJob(spec);
         progress.jobs[job] = 'submitted';
         const t1 = Date.now();
-        await pollSparkJob(spec, handle);
+        // The job may have had to run again on its own (Spark restarted): collect from where it ran.
+        handles[job] = (await pollSparkJob(spec, handles[job])).handle;
         progress.jobs[job] = 'collecting';
         const t2 = Date.now();
-        results[job] = await collectSparkResult(spec, handle);
+        results[job] = await collectSparkResult(spec, handles[job]);
         progress.jobs[job] = 'done';
         timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
       }),
     );
-    await releaseSparkRun(runKey, jobs);
+    await releaseSparkRun(runKey, jobs, handles);
     setStatus('completed');
-    return { runKey, recordCount: progress.recordCount, source, results, timings: { ingestMs, jobs: timings, totalMs: Date.now() - started } };
+    return { runKey, recordCount: progress.recordCount, source, results, spark: handles, timings: { ingestMs, jobs: timings, totalMs: Date.now() - started } };
   } catch (err) {
     await CancellationScope.nonCancellable(async () => {
       if (isCancellation(err)) {
         log.info('pipeline cancelled: interrupting its Spark jobs');
-        await cancelSparkJobs(runKey, jobs);
+        await cancelSparkJobs(runKey, jobs, handles);
       }
-      await releaseSparkRun(runKey, jobs).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
+      await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
       setStatus(isCancellation(err) ? 'cancelled' : 'failed');
     });
     throw isCancellation(err) ? err : withRootCause(err);

@@ -30,7 +30,13 @@ export interface DataSource {
   schema?: string;
 }
 
-export type Relation = { sql: { query: string } } | { read: { data_source: DataSource; is_streaming?: boolean } };
+export type Relation = { common?: { plan_id: number } } & (
+  | { sql: { query: string } }
+  | { read: { data_source: DataSource; is_streaming?: boolean } }
+  /** SQL whose table names resolve to the references' aliases (each reference a `subquery_alias`). */
+  | { with_relations: { root: Relation; references: Relation[] } }
+  | { subquery_alias: { input: Relation; alias: string } }
+);
 
 export type Command = {
   create_dataframe_view: { input: Relation; name: string; is_global: boolean; replace: boolean };

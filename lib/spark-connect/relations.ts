@@ -5,6 +5,18 @@ export function sqlRelation(query: string): Relation {
   return { sql: { query } };
 }
 
+/**
+ * SQL over other relations, each under a table name: one plan, no temp views to create beforehand or drop after
+ * (what PySpark sends for `spark.sql("... {df} ...", df=df)`). Names must be plain identifiers.
+ */
+export function sqlOverRelations(query: string, tables: Record<string, Relation>): Relation {
+  const references = Object.entries(tables).map(([alias, input], i): Relation => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(alias)) throw new Error(`table name must be a plain identifier, got "${alias}"`);
+    return { common: { plan_id: i + 1 }, subquery_alias: { input, alias } };
+  });
+  return { with_relations: { root: sqlRelation(query), references } };
+}
+
 export interface KafkaBatchRead {
   /** `host:port[,host:port]` */
   bootstrapServers: string;

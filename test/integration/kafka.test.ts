@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
+import { KafkaExecutionJournal, type SharedExecution } from '../../spark/execution-journal';
 
 const kafka = new KafkaClient(loadConfig().kafka, createLogger('warn'));
 afterAll(() => kafka.close());
@@ -31,5 +32,25 @@ describe('KafkaClient', () => {
     const widened = await kafka.readRanges(topic, [{ partition: 0, from: 0, to: 5 }, { partition: 1, from: 0, to: 4 }]);
     expect(widened.filter((m) => m.key === 'other-run').map((m) => m.value).sort()).toEqual(['x', 'y']);
     expect(await kafka.endOffsets(topic)).toEqual(new Map([[0, 5], [1, 4], [2, 0]]));
+  });
+});
+
+describe('KafkaExecutionJournal', () => {
+  it('finds the shared execution a member was recorded in since a given time, and nothing for others', async () => {
+    const journal = new KafkaExecutionJournal(kafka, `test.executions.${crypto.randomUUID()}`);
+    const since = Date.now();
+    const execution = (id: string, members: string[]): SharedExecution => ({
+      operationId: id,
+      job: 'count_gender',
+      params: { referenceDate: '2026-11-25' },
+      topic: 'records',
+      members: members.map((m, i) => ({ operationId: m, runKey: `run-${m}`, tag: String(i), recordKey: `key-${m}`, ranges: [{ partition: 0, from: i, to: i + 1 }] })),
+    });
+    await journal.record(execution('exec-1', ['a', 'b']));
+    await journal.record(execution('exec-2', ['c']));
+    expect((await journal.find('b', since))?.operationId).toBe('exec-1');
+    expect((await journal.find('c', since))?.members[0]).toMatchObject({ operationId: 'c', recordKey: 'key-c' });
+    expect(await journal.find('z', since)).toBeUndefined();
+    expect(await journal.find('a', Date.now() + 120_000)).toBeUndefined(); // recorded before the time asked for
   });
 });

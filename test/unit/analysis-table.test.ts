@@ -62,6 +62,7 @@ describe('formatRunReport', () => {
     runKey: 'pipeline-1',
     recordCount: 3,
     source: { kind: 'kafka', topic: 'streamforge.records', ranges: [{ partition: 2, from: 10, to: 13 }], recordKey: 'pipeline-1' },
+    spark: {},
     results: {
       count_gender: { inline: { by_gender: [{ gender: 'F', count: 2 }, { gender: 'M', count: 1 }] }, rows: 2, bytes: 50 },
       final_analysis: { stored: { topic: 'streamforge.results', key: 'pipeline-1:final_analysis', ranges: [] }, rows: 40, bytes: 9000 },

@@ -101,6 +101,30 @@ describe('pipelineWorkflow', () => {
     }
   });
 
+  it('shares Spark executions between concurrent runs, each run getting exactly its own result', async () => {
+    // Runs that reach Spark while an execution is busy share the next one (spark/coalescing-backend.ts).
+    const batches = Array.from({ length: 12 }, (_, i) => allRecords.slice(i * 20, i * 20 + 5 + i));
+    const withGroups = { groups: [{ id: 'g1', records: allRecords.slice(500, 504) }, { id: 'g2', records: allRecords.slice(504, 511) }] };
+    const handles = await Promise.all([
+      ...batches.map((records) => start({ records, jobs: ['count_gender', 'final_analysis'], referenceDate })),
+      start({ ...withGroups, jobs: ['count_gender', 'final_analysis'], referenceDate }),
+    ]);
+    const results = await Promise.all(handles.map((h) => h.result()));
+    batches.forEach((records, i) => {
+      expect(inlineResults(results[i]!)).toEqual({
+        count_gender: referenceResult('count_gender', records, params),
+        final_analysis: referenceResult('final_analysis', records, params),
+      });
+    });
+    const grouped = results[12]!.results.final_analysis!;
+    if (!('inline' in grouped)) throw new Error('expected an inline result');
+    expect(grouped.groups).toEqual(Object.fromEntries(withGroups.groups.map((g) => [g.id, referenceResult('final_analysis', g.records, params)])));
+
+    const executions = results.map((r) => r.spark.count_gender!);
+    expect(new Set(executions.map((e) => e.operationId)).size).toBeLessThan(results.length);
+    expect(executions.some((e) => (e.shared?.members ?? 1) > 1)).toBe(true);
+  });
+
   it('ingests a file from the data directory, or lets Spark read it with its own JSON reader', async () => {
     const viaKafka = await (await start({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'], referenceDate })).result();
     const viaSpark = await (await start({ file: 'emp_data.json', ingest: false, jobs: ['count_gender', 'count_month'], referenceDate })).result();

@@ -1,0 +1,289 @@
+// SparkBackend that coalesces: runs whose jobs are submitted while this process's Spark executions are busy wait,
+// and go together into ONE shared execution as soon as a slot frees (adaptive gathering: under no load a run
+// starts at once, alone; under load each execution takes everything that queued meanwhile). One execution costs
+// Spark ~100 ms of CPU whatever its size here, so this is what lets many small concurrent runs through.
+//
+// Each run keeps its guarantees. Its records are picked out of the shared read by key and offset range, and its
+// rows come back tagged (`<tag>` / `<tag>:<group>`) and split per run. A shared execution's id comes from its
+// members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
+// part of (retries never coalesce). An execution the server lost is run again for that run alone.
+import { sparkOperationId, uuidV5 } from '../lib/idempotency';
+import type { PartitionRange } from '../lib/kafka';
+import type { GroupedJobResult, SparkBackend, SparkExecutor, SparkJobHandle, SparkJobSpec, SparkJobState, SubmitOptions } from './backend';
+import { coveringRanges } from './connect-backend';
+import type { ExecutionJournal, SharedExecution } from './execution-journal';
+import { splitMemberGroup, type JobName } from './jobs';
+
+export interface CoalescingOptions {
+  /** Executions this process keeps running at once; further submits wait for a slot, then share one execution. */
+  maxInFlight: number;
+  /** Runs per shared execution. */
+  maxMembers: number;
+  /** A run whose offset ranges span more messages runs alone. */
+  maxMemberMessages: number;
+  /** A shared execution reads at most this many messages (its members' covering ranges, others' records included). */
+  maxScanMessages: number;
+  /** How often the states of watched executions are fetched (one GetStatus call for all of them). */
+  statusIntervalMs: number;
+}
+
+export const DEFAULT_COALESCING: CoalescingOptions = {
+  maxInFlight: 1,
+  maxMembers: 100,
+  maxMemberMessages: 50_000,
+  maxScanMessages: 200_000,
+  statusIntervalMs: 20,
+};
+
+interface Waiting {
+  spec: SparkJobSpec;
+  /** Runs with the same key can share an execution; undefined: this one runs alone. */
+  key: string | undefined;
+  ranges: PartitionRange[];
+  resolve(handle: SparkJobHandle): void;
+  reject(err: unknown): void;
+}
+
+/** A shared execution this process started or read: which members released it, its result once fetched. */
+interface Shared {
+  members: number;
+  released: Set<string>;
+  result?: Promise<GroupedJobResult>;
+}
+
+const messages = (ranges: readonly PartitionRange[]) => ranges.reduce((n, r) => n + Math.max(0, r.to - r.from), 0);
+
+/** How long a shared result fetched for members that never release it here (another process started it) is kept. */
+const FOREIGN_RESULT_TTL_MS = 5 * 60_000;
+const STATUS_RETRY_MS = 1_000;
+
+export class CoalescingSparkBackend implements SparkBackend {
+  private readonly waiting: Waiting[] = [];
+  private inFlight = 0;
+  private readonly shared = new Map<string, Shared>();
+  private readonly watchers = new Map<string, Set<(state: SparkJobState) => void>>();
+  private polling = false;
+
+  constructor(
+    private readonly executor: SparkExecutor,
+    private readonly journal: ExecutionJournal,
+    private readonly options: CoalescingOptions = DEFAULT_COALESCING,
+  ) {}
+
+  handle(runKey: string, job: JobName): SparkJobHandle {
+    return { runKey, job, operationId: sparkOperationId(runKey, job) };
+  }
+
+  submit(spec: SparkJobSpec, options: SubmitOptions = {}): Promise<SparkJobHandle> {
+    if (options.alone) return this.startAlone(spec);
+    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt);
+    return new Promise((resolve, reject) => {
+      const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
+      const coalescable = spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && messages(ranges) <= this.options.maxMemberMessages;
+      const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
+      this.waiting.push({ spec, key, ranges, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async status(handle: SparkJobHandle): Promise<SparkJobState> {
+    return (await this.executor.states([handle.operationId])).get(handle.operationId) ?? 'unknown';
+  }
+
+  settled(handle: SparkJobHandle, timeoutMs: number): Promise<SparkJobState> {
+    return this.watch(handle.operationId, timeoutMs);
+  }
+
+  async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
+    if (!handle.shared) return this.executor.result(handle.operationId);
+    let shared = this.shared.get(handle.operationId);
+    if (!shared) {
+      // Started by another process (or before a restart): fetch it once for all of its members here.
+      shared = { members: handle.shared.members, released: new Set() };
+      this.shared.set(handle.operationId, shared);
+      setTimeout(() => this.shared.delete(handle.operationId), FOREIGN_RESULT_TTL_MS).unref();
+    }
+    const fetching = (shared.result ??= this.executor.result(handle.operationId));
+    const all = await fetching.catch((err: unknown) => {
+      if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
+      throw err;
+    });
+    const part: GroupedJobResult = { sections: {}, groups: {} };
+    for (const [name, sections] of Object.entries(all.groups)) {
+      const { tag, group } = splitMemberGroup(name);
+      if (tag !== handle.shared.tag) continue;
+      if (group === null) part.sections = sections;
+      else part.groups[group] = sections;
+    }
+    return part;
+  }
+
+  async release(_runKey: string, handles: SparkJobHandle[]): Promise<void> {
+    for (const handle of handles) {
+      if (!handle.shared) {
+        await this.executor.release(handle.operationId);
+        continue;
+      }
+      // A shared execution is freed once every member has released it here. Members that released elsewhere
+      // (their worker restarted) leave it to Spark, which drops executions detached for long (detachedTimeout).
+      const shared = this.shared.get(handle.operationId);
+      if (!shared) continue;
+      shared.released.add(handle.shared.tag);
+      if (shared.released.size >= shared.members) {
+        this.shared.delete(handle.operationId);
+        await this.executor.release(handle.operationId);
+      }
+    }
+  }
+
+  async cancel(handle: SparkJobHandle): Promise<void> {
+    if (handle.shared && handle.shared.members > 1) return; // the other runs still need it
+    // An interrupt that arrives before Spark has scheduled the job's tasks marks the operation cancelled while the
+    // job may still start; interrupt again while the server reports it running.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.executor.interrupt(handle.operationId);
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      if ((await this.status(handle)) !== 'running') return;
+    }
+  }
+
+  /** Starts waiting runs while slots are free: each start takes the first waiting run and those that can join it. */
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const group = this.takeGroup();
+      this.inFlight++;
+      void this.launch(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private takeGroup(): Waiting[] {
+    const first = this.waiting.shift()!;
+    const group = [first];
+    if (first.key === undefined) return group;
+    let covering = coveringRanges(first.ranges);
+    for (let i = 0; i < this.waiting.length && group.length < this.options.maxMembers; ) {
+      const next = this.waiting[i]!;
+      const joined = next.key === first.key ? coveringRanges([...covering, ...next.ranges]) : undefined;
+      if (joined && messages(joined) <= this.options.maxScanMessages) {
+        group.push(next);
+        covering = joined;
+        this.waiting.splice(i, 1);
+      } else {
+        i++;
+      }
+    }
+    return group;
+  }
+
+  /** Starts the group's execution, answers its submits, and holds the slot until the execution ends. */
+  private async launch(group: Waiting[]): Promise<void> {
+    let operationId: string;
+    try {
+      if (group.length === 1) {
+        const [{ spec, resolve }] = group as [Waiting];
+        const handle = await this.startAlone(spec);
+        resolve(handle);
+        operationId = handle.operationId;
+      } else {
+        operationId = await this.startShared(group);
+      }
+    } catch (err) {
+      for (const waiting of group) waiting.reject(err);
+      return;
+    }
+    await this.watch(operationId, Infinity);
+  }
+
+  private async startShared(group: Waiting[]): Promise<string> {
+    const { job, params, source } = group[0]!.spec;
+    const topic = (source as { topic: string }).topic;
+    const byMember = new Map(group.map((w) => [sparkOperationId(w.spec.runKey, w.spec.job), w]));
+    const members = [...byMember.keys()].sort().map((id, i) => {
+      const { spec, ranges } = byMember.get(id)!;
+      return { operationId: id, runKey: spec.runKey, tag: String(i), recordKey: (spec.source as { recordKey: string }).recordKey, ranges };
+    });
+    const execution: SharedExecution = {
+      operationId: uuidV5(`spark-shared-execution:${members.map((m) => m.operationId).join(',')}`),
+      job,
+      params,
+      topic,
+      members,
+    };
+    await this.journal.record(execution);
+    await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
+    this.shared.set(execution.operationId, { members: members.length, released: new Set() });
+    for (const member of members) {
+      byMember.get(member.operationId)!.resolve({
+        runKey: member.runKey,
+        job,
+        operationId: execution.operationId,
+        shared: { tag: member.tag, members: members.length },
+      });
+    }
+    return execution.operationId;
+  }
+
+  /**
+   * A retried submit: the run's own execution if the server holds it, else the shared execution the journal says
+   * the run is part of, else the run's job started now, alone.
+   */
+  private async resubmit(spec: SparkJobSpec, since: number): Promise<SparkJobHandle> {
+    const own = this.handle(spec.runKey, spec.job);
+    if ((await this.status(own)) !== 'unknown') return own;
+    const shared = await this.journal.find(own.operationId, since);
+    const member = shared?.members.find((m) => m.operationId === own.operationId);
+    if (shared && member) return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+    return this.startAlone(spec);
+  }
+
+  private async startAlone(spec: SparkJobSpec): Promise<SparkJobHandle> {
+    const own = this.handle(spec.runKey, spec.job);
+    await this.executor.start(own.operationId, spec.job, spec.params, spec.source);
+    return own;
+  }
+
+  /** Resolves with the execution's state once it is not running, or `running` after `timeoutMs`. */
+  private watch(operationId: string, timeoutMs: number): Promise<SparkJobState> {
+    return new Promise((resolve) => {
+      const listeners = this.watchers.get(operationId) ?? new Set();
+      this.watchers.set(operationId, listeners);
+      let timer: NodeJS.Timeout | undefined;
+      const done = (state: SparkJobState) => {
+        clearTimeout(timer);
+        listeners.delete(done);
+        if (listeners.size === 0 && this.watchers.get(operationId) === listeners) this.watchers.delete(operationId);
+        resolve(state);
+      };
+      listeners.add(done);
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => done('running'), timeoutMs);
+      this.schedulePoll(this.options.statusIntervalMs);
+    });
+  }
+
+  /** One GetStatus for every watched execution, repeated while any is watched. */
+  private schedulePoll(delayMs: number): void {
+    if (this.polling || this.watchers.size === 0) return;
+    this.polling = true;
+    setTimeout(() => {
+      const ids = [...this.watchers.keys()];
+      this.executor
+        .states(ids)
+        .then(
+          (states) => {
+            for (const [id, state] of states) {
+              if (state !== 'running') for (const listener of [...(this.watchers.get(id) ?? [])]) listener(state);
+            }
+            return this.options.statusIntervalMs;
+          },
+          () => STATUS_RETRY_MS, // Spark unreachable: keep watching, less often; timeouts still fire
+        )
+        .then((next) => {
+          this.polling = false;
+          this.schedulePoll(next);
+        });
+    }, delayMs);
+  }
+}
