@@ -199,8 +199,11 @@ function spark(config: Config, p: StackPaths): Service {
           // The Spark UI (and its REST API, which the crash test reads) binds to SPARK_LOCAL_IP, i.e. loopback.
           '--conf', `spark.ui.port=${uiPort}`,
           '--conf', 'spark.ui.retainedJobs=2000',
-          // Our jobs are small; Spark's default of 200 shuffle partitions turns each into hundreds of tiny tasks.
-          '--conf', 'spark.sql.shuffle.partitions=4',
+          // Our executions are many and small (their shuffles carry partial aggregates): one shuffle partition and
+          // no adaptive re-planning cost ~25 % less driver CPU per execution than AQE with 4 partitions (and
+          // Spark's default of 200 partitions turned each job into hundreds of tiny tasks).
+          '--conf', 'spark.sql.shuffle.partitions=1',
+          '--conf', 'spark.sql.adaptive.enabled=false',
           // Submit detaches from an execution and poll only asks its status, so an execution may run this long with no
           // client attached before Spark abandons it (the default is 5 minutes).
           '--conf', 'spark.connect.execute.manager.detachedTimeout=30min',
