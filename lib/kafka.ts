@@ -1,7 +1,7 @@
 // Our one wrapper around kafkajs: the rest of the code asks for topics, produces a run's messages and reads
 // offset ranges back, and never sees client details. kafkajs logs go to pino.
 import crypto from 'node:crypto';
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
 import type { Config } from './config';
 import type { Logger } from './logger';
 

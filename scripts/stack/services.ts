@@ -3,7 +3,7 @@
 import { Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../lib/kafkajs';
 import { splitHostPort, type Config } from '../../lib/config';
 import { searchAttributeCliArgs } from '../../workflows/search-attributes';
 import { javaCommand } from './install';
