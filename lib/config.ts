@@ -59,7 +59,7 @@ export interface Config {
   resultInlineLimitBytes: number;
   http: { host: string; port: number; apiToken: string | undefined };
   /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts). */
-  processBatching: { maxInFlight: number; maxRequests: number; maxRecords: number; lingerMs: number };
+  processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number };
   stackDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
@@ -70,6 +70,12 @@ export class ConfigError extends Error {
 
 /** The repository root: config defaults are relative to it, wherever the process was started from. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Bytes of records (as JSON) one pipeline run takes inline in its workflow input: Temporal refuses payloads over
+ * its blob size limit (2 MiB by default), and the rest of the input needs room too. Larger inputs go as a file.
+ */
+export const RUN_INPUT_MAX_RECORD_BYTES = 1536 * 1024;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -107,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
-    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxRecords: 100_000, lingerMs: e.PROCESS_LINGER_MS },
+    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxBytes: RUN_INPUT_MAX_RECORD_BYTES, lingerMs: e.PROCESS_LINGER_MS },
     stackDir,
     logLevel: e.LOG_LEVEL,
   };

@@ -33,6 +33,12 @@ const STATUS_NAMES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** Temporal refuses a workflow input over its blob size limit (2 MiB by default) with INVALID_ARGUMENT. */
+function isPayloadTooLarge(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; cause?: unknown };
+  return /Blob data size exceeds limit/i.test(e?.message ?? '') || (e?.cause !== undefined && isPayloadTooLarge(e.cause));
+}
+
 /** gRPC codes that mean "Temporal cannot be reached now": UNAVAILABLE, DEADLINE_EXCEEDED. */
 function isTemporalUnavailable(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string; cause?: unknown };
@@ -54,6 +60,9 @@ export function toHttpError(err: unknown, bodyLimit?: number): HttpError {
       return new HttpError(413, `body is larger than the limit of ${bodyLimit ?? 'the configured number of'} bytes; send fewer records per request, or a file through POST /pipelines`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'send the body as application/json');
+  }
+  if (isPayloadTooLarge(err)) {
+    return new HttpError(413, 'the records are larger than a pipeline run takes inline (Temporal refuses workflow inputs over its blob size limit, 2 MiB by default); send fewer records per request, or a file through POST /pipelines');
   }
   if (isTemporalUnavailable(err)) {
     return new HttpError(503, 'Temporal is unreachable; retry shortly (is `npm run stack -- up` running?)', undefined, { 'retry-after': '5' });

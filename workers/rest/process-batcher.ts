@@ -13,13 +13,21 @@ export interface BatchRequest {
 /** Runs one batch; resolves with the run's workflow id and what each request gets, by request id. */
 export type BatchRunner<R> = (batch: BatchRequest[]) => Promise<{ workflowId: string; results: Map<string, R> }>;
 
+/** The size of records as the JSON of a workflow input carries them. */
+export function recordsJsonBytes(records: EmployeeRecord[]): number {
+  return Buffer.byteLength(JSON.stringify(records), 'utf8');
+}
+
 export interface BatcherOptions {
   /** Runs in flight at once; more requests wait and go together into the next run. */
   maxInFlight: number;
   /** Requests per run (bounds the size of the run's result in workflow history). */
   maxRequests: number;
-  /** Records per run. */
-  maxRecords: number;
+  /**
+   * Bytes of records (as JSON) per run: a run's records travel in its workflow input, which Temporal refuses over
+   * its blob size limit (2 MiB by default). A request bigger than this alone is the caller's to refuse.
+   */
+  maxBytes: number;
   /**
    * While other runs are busy, how long a freed slot waits for more requests before it starts a run (like Kafka's
    * linger.ms): users whose requests just finished send their next ones a few ms apart, and a run started on the
@@ -36,6 +44,7 @@ export interface BatchedAnswer<R> {
 }
 
 interface Waiting<R> extends BatchRequest {
+  bytes: number;
   resolve(answer: BatchedAnswer<R>): void;
   reject(err: unknown): void;
 }
@@ -51,9 +60,10 @@ export class ProcessBatcher<R> {
     private readonly onBatch: (size: number) => void = () => undefined,
   ) {}
 
-  submit(records: EmployeeRecord[]): Promise<BatchedAnswer<R>> {
+  /** Queues one request; `bytes` is the size of its records as JSON (recordsJsonBytes). */
+  submit(records: EmployeeRecord[], bytes = recordsJsonBytes(records)): Promise<BatchedAnswer<R>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: `req-${crypto.randomUUID()}`, records, resolve, reject });
+      this.queue.push({ id: `req-${crypto.randomUUID()}`, records, bytes, resolve, reject });
       this.pump();
     });
   }
@@ -102,12 +112,12 @@ export class ProcessBatcher<R> {
   /** The oldest waiting requests, as many as fit one run (always at least one). */
   private take(): Waiting<R>[] {
     const batch: Waiting<R>[] = [];
-    let records = 0;
+    let bytes = 0;
     while (this.queue.length > 0 && batch.length < this.options.maxRequests) {
       const next = this.queue[0]!;
-      if (batch.length > 0 && records + next.records.length > this.options.maxRecords) break;
+      if (batch.length > 0 && bytes + next.bytes > this.options.maxBytes) break;
       batch.push(this.queue.shift()!);
-      records += next.records.length;
+      bytes += next.bytes;
     }
     return batch;
   }

@@ -115,6 +115,31 @@ describe('POST /process', () => {
     expect((await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(415);
   });
 
+  it('keeps each run within what a workflow input can carry: requests too big together run apart, one too big alone gets 413', async () => {
+    const thirty = records.slice(0, 30);
+    const maxBytes = Buffer.byteLength(JSON.stringify(thirty)) + 100; // one 30-record request fits, two do not
+    const tight = await appWith({ config: { processBatching: { ...config.processBatching, maxBytes } } });
+    try {
+      const [a, b] = await Promise.all([thirty, records.slice(20, 50)].map((body) => tight.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })));
+      expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
+      expect(a!.json().workflow_id).not.toBe(b!.json().workflow_id);
+      expect([a!.json().record_count, b!.json().record_count]).toEqual([30, 30]);
+      const big = await tight.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records) });
+      expect(big.statusCode).toBe(413);
+      expect(big.json().message).toMatch(/more than the \d+ a pipeline run takes inline; send fewer records per request, or a file/);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it("answers 413, not 500, when a pipeline's inline records exceed Temporal's blob size limit", async () => {
+    const long = 'x'.repeat(250);
+    const many = Array.from({ length: 9_000 }, (_, i) => ({ id: i + 1, gender: 'F', salary: 1000, name: long })); // ~2.4 MB
+    const res = await app.inject({ method: 'POST', url: '/pipelines', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ records: many }) });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().message).toMatch(/larger than a pipeline run takes inline .*blob size limit.*a file through POST \/pipelines/);
+  });
+
   it('answers 503 with Retry-After while Temporal is unreachable, and /readyz says so', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const down = await appWith({ client: new Client({ connection }), connection });

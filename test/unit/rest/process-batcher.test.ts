@@ -2,7 +2,7 @@
 // into the next run; each request gets its own result; a failed run fails exactly its requests.
 import { describe, expect, it } from 'vitest';
 import type { EmployeeRecord } from '../../../lib/records';
-import { ProcessBatcher, type BatchRequest } from '../../../workers/rest/process-batcher';
+import { ProcessBatcher, recordsJsonBytes, type BatchRequest } from '../../../workers/rest/process-batcher';
 
 const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i, gender: 'F', salary: i }));
 
@@ -26,7 +26,7 @@ describe('ProcessBatcher', () => {
   it('runs a lone request at once, then gathers the requests that wait into the next run', async () => {
     const { runs, run } = controlledRunner();
     const sizes: number[] = [];
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000, lingerMs: 0 }, (n) => sizes.push(n));
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0 }, (n) => sizes.push(n));
     const first = batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1);
@@ -48,15 +48,16 @@ describe('ProcessBatcher', () => {
     expect(sizes).toEqual([1, 3]);
   });
 
-  it('keeps runs within maxRequests and maxRecords, and runs up to maxInFlight at once', async () => {
+  it('keeps runs within maxRequests and maxBytes, and runs up to maxInFlight at once', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxRecords: 10, lingerMs: 0 }, () => undefined);
-    const all = [batcher.submit(records(1)), batcher.submit(records(1)), batcher.submit(records(6)), batcher.submit(records(6)), batcher.submit(records(1))];
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxBytes: 1000, lingerMs: 0 }, () => undefined);
+    const submit = (n: number) => batcher.submit(records(n), n * 100);
+    const all = [submit(1), submit(1), submit(6), submit(6), submit(1)];
     await tick();
     expect(runs.map((r) => r.batch.length)).toEqual([1, 1]);
     runs[0]!.finish();
     await tick();
-    expect(runs[2]!.batch.map((r) => r.records.length)).toEqual([6]); // 6 + 6 > maxRecords
+    expect(runs[2]!.batch.map((r) => r.records.length)).toEqual([6]); // 600 + 600 bytes > maxBytes
     runs[1]!.finish();
     await tick();
     expect(runs[3]!.batch.map((r) => r.records.length)).toEqual([6, 1]);
@@ -65,9 +66,28 @@ describe('ProcessBatcher', () => {
     expect((await Promise.all(all)).map((a) => a.result)).toEqual([1, 1, 6, 6, 1]);
   });
 
+  it('measures a request by the JSON of its records unless told its size', async () => {
+    const { runs, run } = controlledRunner();
+    const two = records(2);
+    const bytes = recordsJsonBytes(two);
+    expect(bytes).toBe(Buffer.byteLength(JSON.stringify(two)));
+    // Room for exactly two such requests per run: the third waits for the next run.
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 2 * bytes, lingerMs: 0 }, () => undefined);
+    const all = [batcher.submit(records(1), 1), batcher.submit(two), batcher.submit(two), batcher.submit(two)];
+    await tick();
+    runs[0]!.finish();
+    await tick();
+    expect(runs[1]!.batch.length).toBe(2);
+    runs[1]!.finish();
+    await tick();
+    expect(runs[2]!.batch.length).toBe(1);
+    runs[2]!.finish();
+    await Promise.all(all);
+  });
+
   it('fails every request of a failed run, and only those', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxRecords: 1000, lingerMs: 0 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0 }, () => undefined);
     const first = batcher.submit(records(1));
     await tick();
     const second = [batcher.submit(records(2)), batcher.submit(records(3))];
@@ -86,7 +106,7 @@ describe('ProcessBatcher', () => {
 describe('ProcessBatcher linger', () => {
   it('lets a freed slot wait lingerMs for more requests while other runs are busy, but starts at once when idle', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxRecords: 1000, lingerMs: 30 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxBytes: 100_000, lingerMs: 30 }, () => undefined);
     void batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1); // idle: no linger

@@ -10,7 +10,7 @@ import { pipelineWorkflow } from '../../../workflows/pipeline';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
 import { HttpError } from '../errors';
 import type { RestMetrics } from '../metrics';
-import { ProcessBatcher, type BatchRunner } from '../process-batcher';
+import { ProcessBatcher, recordsJsonBytes, type BatchRunner } from '../process-batcher';
 import { analysesByRequest, toProcessResponse, type RequestAnalysis } from '../process-response';
 import { errorResponseSchema, recordsBodySchema } from '../schemas';
 
@@ -29,7 +29,7 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
       deps.temporal.workflow.start(pipelineWorkflow, {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId,
-        args: [{ groups: batch, jobs: ['final_analysis'] }],
+        args: [{ groups: batch.map(({ id, records }) => ({ id, records })), jobs: ['final_analysis'] }],
         memo: { requestIds: batch.map((r) => r.id) },
       }),
     );
@@ -53,7 +53,14 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
     },
     async (request) => {
       const records = parseRecords(request.body, { maxRecords: MAX_PROCESS_RECORDS });
-      const answer = await batcher.submit(records);
+      const bytes = recordsJsonBytes(records);
+      if (bytes > deps.config.processBatching.maxBytes) {
+        throw new HttpError(
+          413,
+          `the records take ${bytes} bytes as JSON, more than the ${deps.config.processBatching.maxBytes} a pipeline run takes inline; send fewer records per request, or a file through POST /pipelines`,
+        );
+      }
+      const answer = await batcher.submit(records, bytes);
       request.log.info({ requestId: answer.requestId, workflowId: answer.workflowId, batch: answer.batchSize }, 'processed');
       return toProcessResponse(answer);
     },
