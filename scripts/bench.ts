@@ -71,13 +71,15 @@ function parseOptions(argv: string[]): BenchOptions {
 }
 
 /** A progress bar on stderr, redrawn in place on a terminal and once per change elsewhere. */
+/** A progress bar redrawn in place on a terminal; into a log (CI), a line per tenth of the way. */
 function progressLine(label: string) {
   let last = '';
   return {
     update(done: number, total: number) {
       const line = `${label} ${progressBar(done, total)}`;
-      if (line !== last) process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
-      last = line;
+      const key = process.stderr.isTTY ? line : String(total === 0 ? 10 : Math.floor((10 * done) / total));
+      if (key !== last) process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+      last = key;
     },
     end() {
       if (process.stderr.isTTY && last) process.stderr.write('\n');
