@@ -47,16 +47,20 @@ async function worker(name: string): Promise<WorkerProcess> {
 
 const runKeyOf = (handle: WorkflowHandle) => `${handle.workflowId}/${handle.firstExecutionRunId}`;
 
-/** Waits until the job's Spark execution is running: submitted, and Spark reports a running job for it. */
+/**
+ * Waits until Spark reports a running job for the run's execution. Spark is asked alone: waiting for the workflow
+ * to also show the job as submitted could miss a job that ends before the workflow task recording its submit
+ * (seen on a busy machine). Killed at that point, the worker may or may not have reported the submit; either way
+ * the next worker must not start a second execution.
+ */
 async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: 'final_analysis'): Promise<string> {
   const { operationId } = deps.sparkBackend.handle(runKeyOf(handle), job);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const progress = await handle.query(progressQuery);
-    if (progress.jobs[job] === 'submitted' && (await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING')) return operationId;
-    await new Promise((r) => setTimeout(r, 50));
+    if ((await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING')) return operationId;
+    await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`the Spark job of ${handle.workflowId} never ran`);
+  throw new Error(`the Spark job of ${handle.workflowId} never ran (last progress: ${JSON.stringify(await handle.query(progressQuery).catch(() => null))})`);
 }
 
 describe('faults', () => {
