@@ -7,6 +7,7 @@ import { SparkConnectError, toSparkConnectError } from './errors';
 import {
   loadSparkConnectService,
   type ExecutePlanResponse,
+  type GetStatusResponse,
   type OperationState,
   type Plan,
   type Relation,
@@ -177,8 +178,13 @@ export class SparkConnectClient {
    */
   async status(operationIds: string[]): Promise<Map<string, OperationState>> {
     const request = { ...this.base(), operation_status: { operation_ids: operationIds } };
-    const response = await this.unary('GetStatus', request);
     const states = new Map<string, OperationState>();
+    // GetStatus does not create the session: a server that has not seen it yet (fresh, restarted, or still
+    // creating it for a concurrent ExecutePlan) answers SESSION_NOT_FOUND, i.e. it holds none of these operations.
+    const response = await this.unary('GetStatus', request).catch((error: unknown) => {
+      if (error instanceof SparkConnectError && error.errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND') return {} as GetStatusResponse;
+      throw error;
+    });
     for (const entry of response.operation_statuses ?? []) states.set(entry.operation_id, entry.state);
     return states;
   }

@@ -171,6 +171,20 @@ describe('SparkConnectClient against a real Spark Connect server', () => {
     expect(refused.nonRetryable).toBe(true);
   }, 30_000);
 
+  it('reports operations of a session the server has not seen as unknown (GetStatus does not create sessions)', async () => {
+    const fresh = new SparkConnectClient({ url, descriptorSetPath, sessionId: randomUUID() });
+    try {
+      expect(await fresh.status([randomUUID()])).toEqual(new Map());
+      // The first thing this session does is a start: its probe for the operation must not fail either.
+      const operationId = randomUUID();
+      await fresh.start({ root: { sql: { query: 'SELECT 1 AS one' } } }, operationId);
+      expect((await fresh.attach(operationId)).rows).toEqual([{ one: 1 }]);
+      await fresh.release(operationId);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('releases the operation itself when it chose the id', async () => {
     const plan = { root: sqlRelation('SELECT 1 AS one') };
     const result = await client.execute(plan);
