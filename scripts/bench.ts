@@ -70,7 +70,6 @@ function parseOptions(argv: string[]): BenchOptions {
   };
 }
 
-/** A progress bar on stderr, redrawn in place on a terminal and once per change elsewhere. */
 /** A progress bar redrawn in place on a terminal; into a log (CI), a line per tenth of the way. */
 function progressLine(label: string) {
   let last = '';

@@ -35,7 +35,7 @@ const STATUS_NAMES: Record<number, string> = {
 
 /** Temporal refuses a workflow input over its blob size limit (2 MiB by default) with INVALID_ARGUMENT. */
 function isPayloadTooLarge(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; cause?: unknown };
+  const e = err as { message?: string; cause?: unknown };
   return /Blob data size exceeds limit/i.test(e?.message ?? '') || (e?.cause !== undefined && isPayloadTooLarge(e.cause));
 }
 
