@@ -161,4 +161,4 @@ export function kafkajsOriginal<N extends Replaced>(name: N): (typeof REPLACEMEN
 
 export const { Kafka, Partitioners, logLevel } = kafkajs;
 export type Kafka = KafkaJs.Kafka;
-export type { Admin, IHeaders, LogEntry, Message, Producer } from 'kafkajs';
+export type { Admin, IHeaders, LogEntry, Producer } from 'kafkajs';
