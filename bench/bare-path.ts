@@ -5,10 +5,10 @@
 // workflow and activity tasks, the history, and the ingest plan (topic check + end offsets) that makes ingest
 // exactly-once across retries.
 import crypto from 'node:crypto';
-import { produceInChunks, toMessages } from '../activities/ingest';
+import { toMessages } from '../activities/ingest';
 import { generateEmployees } from '../data/generate';
 import { recordKey } from '../lib/idempotency';
-import type { KafkaClient, PartitionRange } from '../lib/kafka';
+import type { KafkaClient } from '../lib/kafka';
 import type { EmployeeRecord } from '../lib/records';
 import { summarize, summarizeSteps, type LatencyStats, type RunTimings, type Step } from '../lib/stats';
 import type { SparkBackend, SparkJobSpec } from '../spark/backend';
@@ -53,8 +53,7 @@ export interface BarePathDeps {
 
 async function runOnce(deps: BarePathDeps, partitions: number, runKey: string, records: EmployeeRecord[], jobs: JobName[]): Promise<RunTimings> {
   const t0 = performance.now();
-  const ranges: PartitionRange[] = [];
-  ranges.push(...(await produceInChunks(deps.kafka, deps.topic, toMessages(runKey, records, partitions))));
+  const ranges = await deps.kafka.produce(deps.topic, toMessages(runKey, records, partitions));
   const ingestMs = performance.now() - t0;
 
   const source = { kind: 'kafka' as const, topic: deps.topic, ranges, recordKey: recordKey(runKey) };

@@ -4,13 +4,9 @@ import crypto from 'node:crypto';
 import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { coveringRanges, type PartitionRange } from './partition-ranges';
 
-/** Offsets a run wrote in one partition: from inclusive, to exclusive (Spark's startingOffsets/endingOffsets). */
-export interface PartitionRange {
-  partition: number;
-  from: number;
-  to: number;
-}
+export type { PartitionRange };
 
 export interface OutgoingMessage {
   key: string;
@@ -27,10 +23,163 @@ export interface ConsumedMessage {
   headers: Record<string, string>;
 }
 
+/** Kafka cannot be reached or did not take the request now (a broker restarting, a leader moving): retry. */
 export class KafkaUnavailableError extends Error {
   override name = 'KafkaUnavailableError';
   constructor(brokers: string[], cause: unknown) {
-    super(`Kafka unreachable at ${brokers.join(',')} (${(cause as Error)?.message ?? cause}) — is \`npm run stack -- up\` running?`, { cause });
+    super(`Kafka unavailable at ${brokers.join(',')} (${describe(cause)}) — is \`npm run stack -- up\` running?`, { cause });
+  }
+}
+
+/** Kafka refuses the request itself (a message too large, a topic that may not be written): retrying cannot help. */
+export class KafkaRefusedError extends Error {
+  override name = 'KafkaRefusedError';
+  constructor(
+    readonly type: string,
+    cause: unknown,
+  ) {
+    super(`Kafka refused the messages: ${type} (${describe(cause)})`, { cause });
+  }
+}
+
+/**
+ * Broker error types that refuse the request for what it is. Everything else (connections lost, leaders moving,
+ * a producer's sequence state, timeouts, kafkajs giving up after its retries) can clear on a retry.
+ */
+const REFUSED_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'INVALID_REQUIRED_ACKS',
+  'POLICY_VIOLATION',
+]);
+
+/**
+ * What a failed Kafka call means for its caller. kafkajs marks `KafkaJSNumberOfRetriesExceeded` as not retriable
+ * whatever it wraps (a broker down for longer than its few retries), so the decision is made from the broker's
+ * error type found anywhere in the cause chain, never from kafkajs' `retriable` flag.
+ */
+export function classifyKafkaError(err: unknown, brokers: string[]): KafkaRefusedError | KafkaUnavailableError {
+  if (err instanceof KafkaRefusedError || err instanceof KafkaUnavailableError) return err;
+  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
+    if (typeof e.type === 'string' && REFUSED_TYPES.has(e.type)) return new KafkaRefusedError(e.type, err);
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return new KafkaUnavailableError(brokers, err);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Bytes per producer request. kafkajs puts a partition's messages of one request into one record batch, and the
+ * broker refuses a batch over message.max.bytes (1 MiB by default): 768 KiB keeps clear of it (the estimate is
+ * generous).
+ */
+export const SEND_CHUNK_BYTES = 768 * 1024;
+/** Requests one `produce` keeps in flight: overlaps encoding the next chunk with the broker writing the last. */
+export const SENDS_IN_FLIGHT = 3;
+/** Idempotent producers a client keeps (each serves one request at a time). */
+const PRODUCERS = 4;
+
+/** Consecutive slices of the messages, each at most `maxBytes` of key, value and headers (one message at least). */
+export function chunksOfBytes(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    // Per-record overhead in a Kafka record batch is a few dozen bytes at most; 64 covers it with headers' names.
+    const size = Buffer.byteLength(m.key) + Buffer.byteLength(m.value) + 64 + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Idempotent producers, each lent to one request at a time, and dropped when a request on it fails. kafkajs
+ * numbers a producer's record batches per partition and, when a request fails, rolls the numbers back; if the
+ * failed request had in fact been written (a broker restart, a timeout), the next request on that producer reuses
+ * its numbers, and the broker either acknowledges it as a duplicate of the earlier one (its records are never
+ * written) or refuses it as out of order, and every later one too. A fresh producer has a new producer id.
+ */
+export class ProducerPool {
+  private readonly idle: Producer[] = [];
+  private readonly waiting: ((producer: Producer | undefined) => void)[] = [];
+  private count = 0;
+  private closed = false;
+
+  constructor(
+    private readonly create: () => Promise<Producer>,
+    private readonly max: number,
+  ) {}
+
+  /** Runs `send` on a producer of its own; a producer whose request failed is disconnected, not reused. */
+  async use<T>(send: (producer: Producer) => Promise<T>): Promise<T> {
+    const producer = await this.acquire();
+    let result: T;
+    try {
+      result = await send(producer);
+    } catch (err) {
+      this.count--;
+      void producer.disconnect().catch(() => undefined);
+      this.wakeOne();
+      throw err;
+    }
+    this.give(producer);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of this.waiting.splice(0)) wake(undefined);
+    const idle = this.idle.splice(0);
+    this.count -= idle.length;
+    await Promise.allSettled(idle.map((p) => p.disconnect()));
+  }
+
+  private async acquire(): Promise<Producer> {
+    for (;;) {
+      if (this.closed) throw new Error('the Kafka client is closed');
+      const idle = this.idle.pop();
+      if (idle) return idle;
+      if (this.count < this.max) {
+        this.count++;
+        try {
+          return await this.create();
+        } catch (err) {
+          this.count--;
+          this.wakeOne();
+          throw err;
+        }
+      }
+      const given = await new Promise<Producer | undefined>((resolve) => this.waiting.push(resolve));
+      if (given) return given;
+    }
+  }
+
+  private give(producer: Producer): void {
+    const next = this.waiting.shift();
+    if (next) next(producer);
+    else if (this.closed) {
+      this.count--;
+      void producer.disconnect().catch(() => undefined);
+    } else this.idle.push(producer);
+  }
+
+  /** A slot freed up (a producer dropped): let one waiter try to create a new one. */
+  private wakeOne(): void {
+    this.waiting.shift()?.(undefined);
   }
 }
 
@@ -57,9 +206,16 @@ function headersToStrings(headers: IHeaders | undefined): Record<string, string>
   return out;
 }
 
+export interface ProduceOptions {
+  /** Called as requests complete, with the number of messages written so far. */
+  onProgress?: (written: number) => void;
+  /** Aborting stops sending further requests (those in flight complete); the call then rejects. */
+  signal?: AbortSignal;
+}
+
 export class KafkaClient {
   private readonly kafka: Kafka;
-  private producer: Promise<Producer> | undefined;
+  private readonly producers: ProducerPool;
   private admin: Promise<Admin> | undefined;
 
   constructor(
@@ -71,8 +227,17 @@ export class KafkaClient {
       brokers: config.brokers,
       logLevel: KafkaLogLevel.WARN,
       logCreator: pinoLogCreator(logger),
+      // A few quick retries inside kafkajs; a broker that stays away longer fails the call, and the activity that
+      // made it retries with backoff (a producer whose request failed is replaced, see ProducerPool).
       retry: { retries: 5, initialRetryTime: 100 },
     });
+    this.producers = new ProducerPool(async () => {
+      const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect().catch((err: unknown) => {
+        throw new KafkaUnavailableError(this.config.brokers, err);
+      });
+      return producer;
+    }, PRODUCERS);
   }
 
   private getAdmin(): Promise<Admin> {
@@ -87,52 +252,75 @@ export class KafkaClient {
     return this.admin;
   }
 
-  /** The idempotent producer: broker-side de-duplication of retried sends within this producer's session. */
-  private getProducer(): Promise<Producer> {
-    this.producer ??= (async () => {
-      const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
-      await producer.connect().catch((err: unknown) => {
-        this.producer = undefined;
-        throw new KafkaUnavailableError(this.config.brokers, err);
-      });
-      return producer;
-    })();
-    return this.producer;
+  /** Runs an admin call; its failures come back classified (KafkaRefusedError or KafkaUnavailableError). */
+  private async withAdmin<T>(call: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      return await call(await this.getAdmin());
+    } catch (err) {
+      throw classifyKafkaError(err, this.config.brokers);
+    }
   }
 
   /** Creates the topic if it does not exist; returns its partition count. */
   async ensureTopic(topic: string, partitions: number): Promise<number> {
-    const admin = await this.getAdmin();
-    if (!(await admin.listTopics()).includes(topic)) {
-      // Another process may create it between our look and our create; kafkajs then reports "already exists".
-      await admin
-        .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
-        .catch((err: { type?: string; errors?: { type?: string }[] }) => {
-          const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
-          if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;
-        });
-    }
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length ?? partitions;
+    return this.withAdmin(async (admin) => {
+      if (!(await admin.listTopics()).includes(topic)) {
+        // Another process may create it between our look and our create; kafkajs then reports "already exists".
+        await admin
+          .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
+          .catch((err: { type?: string; errors?: { type?: string }[] }) => {
+            const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
+            if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;
+          });
+      }
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? partitions;
+    });
   }
 
   /** Next offset to be written in each partition (the high watermark). */
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    const admin = await this.getAdmin();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
   /** Per partition, the offset of the first message written at or after `timestampMs` (else the end offset). */
   async offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>> {
-    const admin = await this.getAdmin();
-    const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
+    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs));
     return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
   }
 
-  /** Writes the messages (each to its given partition) and returns the offset range written in each partition. */
-  async produce(topic: string, messages: OutgoingMessage[]): Promise<PartitionRange[]> {
-    const producer = await this.getProducer();
+  /**
+   * Writes the messages (each to its given partition) in requests of at most SEND_CHUNK_BYTES, SENDS_IN_FLIGHT at a
+   * time, and returns per partition the range covering what was written (other writers' messages may lie between).
+   * On a failure no further request is sent, and the call rejects once the requests in flight have ended, so
+   * nothing of this call is still being written when its caller retries. Failures come back classified.
+   */
+  async produce(topic: string, messages: OutgoingMessage[], options: ProduceOptions = {}): Promise<PartitionRange[]> {
+    const chunks = chunksOfBytes(messages, SEND_CHUNK_BYTES);
+    const written: PartitionRange[] = [];
+    let sent = 0;
+    let failure: unknown;
+    const stopped = () => failure !== undefined || options.signal?.aborted === true;
+    const lane = async () => {
+      for (let chunk = chunks.shift(); chunk && !stopped(); chunk = chunks.shift()) {
+        try {
+          written.push(...(await this.producers.use((producer) => this.send(producer, topic, chunk!))));
+          sent += chunk.length;
+          options.onProgress?.(sent);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SENDS_IN_FLIGHT, chunks.length) }, lane));
+    if (failure !== undefined) throw classifyKafkaError(failure, this.config.brokers);
+    if (options.signal?.aborted) throw options.signal.reason;
+    return coveringRanges(written);
+  }
+
+  /** One request; kafkajs writes one record batch per partition, so each partition's messages are contiguous. */
+  private async send(producer: Producer, topic: string, messages: OutgoingMessage[]): Promise<PartitionRange[]> {
     const results = await producer.send({
       topic,
       acks: -1,
@@ -140,10 +328,7 @@ export class KafkaClient {
     });
     const counts = new Map<number, number>();
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-    // kafkajs writes one record batch per partition per send, so each partition's messages are contiguous.
-    return results
-      .map((r) => ({ partition: r.partition, from: Number(r.baseOffset), to: Number(r.baseOffset) + (counts.get(r.partition) ?? 0) }))
-      .sort((a, b) => a.partition - b.partition);
+    return results.map((r) => ({ partition: r.partition, from: Number(r.baseOffset), to: Number(r.baseOffset) + (counts.get(r.partition) ?? 0) }));
   }
 
   /** Reads every message in the given offset ranges (optionally only those with `key`), then stops. */
@@ -182,15 +367,17 @@ export class KafkaClient {
         timer = setTimeout(() => reject(new Error(`reading ${topic} ranges timed out after ${timeoutMs} ms; partitions still pending: ${[...pending.keys()].join(',')}`)), timeoutMs);
       });
       await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    } catch (err) {
+      throw classifyKafkaError(err, this.config.brokers);
     } finally {
-      await consumer.disconnect();
+      await consumer.disconnect().catch(() => undefined);
     }
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
   async close(): Promise<void> {
-    const [producer, admin] = [this.producer, this.admin];
-    this.producer = this.admin = undefined;
-    await Promise.allSettled([producer?.then((p) => p.disconnect()), admin?.then((a) => a.disconnect())]);
+    const admin = this.admin;
+    this.admin = undefined;
+    await Promise.allSettled([this.producers.close(), admin?.then((a) => a.disconnect())]);
   }
 }

@@ -1,7 +1,7 @@
 // What the activities see of Spark: submit a job over a run's records, ask its state, fetch its result, free it,
 // cancel it; and the executor beneath, one Spark execution per call. No activity knows which backend runs the job
 // (today Spark Connect; a spark-submit or Kubernetes SparkApplication executor would implement the same interface).
-import type { PartitionRange } from '../lib/kafka';
+import type { PartitionRange } from '../lib/partition-ranges';
 import type { JobName, JobParams, SourceMember } from './jobs';
 import type { JobResult } from './reference';
 

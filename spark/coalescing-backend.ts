@@ -8,9 +8,8 @@
 // members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
 // part of (retries never coalesce). An execution the server lost is run again for that run alone.
 import { sparkOperationId, uuidV5 } from '../lib/idempotency';
-import type { PartitionRange } from '../lib/kafka';
+import { coveringRanges, rangeMessages, type PartitionRange } from '../lib/partition-ranges';
 import type { GroupedJobResult, SparkBackend, SparkExecutor, SparkJobHandle, SparkJobSpec, SparkJobState, SubmitOptions } from './backend';
-import { coveringRanges } from './connect-backend';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
 import { splitMemberGroup, type JobName } from './jobs';
 
@@ -51,8 +50,6 @@ interface Shared {
   result?: Promise<GroupedJobResult>;
 }
 
-const messages = (ranges: readonly PartitionRange[]) => ranges.reduce((n, r) => n + Math.max(0, r.to - r.from), 0);
-
 /** How long a shared result fetched for members that never release it here (another process started it) is kept. */
 const FOREIGN_RESULT_TTL_MS = 5 * 60_000;
 const STATUS_RETRY_MS = 1_000;
@@ -79,7 +76,7 @@ export class CoalescingSparkBackend implements SparkBackend {
     if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt);
     return new Promise((resolve, reject) => {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
-      const coalescable = spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && messages(ranges) <= this.options.maxMemberMessages;
+      const coalescable = spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && rangeMessages(ranges) <= this.options.maxMemberMessages;
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
       this.waiting.push({ spec, key, ranges, resolve, reject });
       this.pump();
@@ -167,7 +164,7 @@ export class CoalescingSparkBackend implements SparkBackend {
     for (let i = 0; i < this.waiting.length && group.length < this.options.maxMembers; ) {
       const next = this.waiting[i]!;
       const joined = next.key === first.key ? coveringRanges([...covering, ...next.ranges]) : undefined;
-      if (joined && messages(joined) <= this.options.maxScanMessages) {
+      if (joined && rangeMessages(joined) <= this.options.maxScanMessages) {
         group.push(next);
         covering = joined;
         this.waiting.splice(i, 1);

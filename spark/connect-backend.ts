@@ -1,6 +1,7 @@
 // Spark executions over Spark Connect. All workers share one Spark session (a fixed session id), so any worker
 // can reach any execution by its operation id. An execution is ONE plan: the job's SQL over its source relation
 // (sqlOverRelations), so nothing is registered in the session beforehand or left to drop afterwards.
+import { coveringRanges } from '../lib/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../lib/spark-connect/relations';
 import type { ExecutionSource, GroupedJobResult, SparkExecutor, SparkJobState } from './backend';
@@ -39,17 +40,6 @@ const STATES: Record<string, SparkJobState> = {
   OPERATION_STATE_SUCCEEDED: 'finished',
   OPERATION_STATE_FAILED: 'finished',
 };
-
-/** Per partition, the smallest range that covers all the given ranges. */
-export function coveringRanges(ranges: readonly { partition: number; from: number; to: number }[]) {
-  const byPartition = new Map<number, { partition: number; from: number; to: number }>();
-  for (const r of ranges) {
-    if (r.to <= r.from) continue;
-    const seen = byPartition.get(r.partition);
-    byPartition.set(r.partition, seen ? { partition: r.partition, from: Math.min(seen.from, r.from), to: Math.max(seen.to, r.to) } : { ...r });
-  }
-  return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
-}
 
 export class SparkConnectExecutor implements SparkExecutor {
   constructor(

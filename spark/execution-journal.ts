@@ -1,7 +1,8 @@
 // The journal of shared Spark executions: which runs' jobs one coalesced execution computes. It is written before
 // the execution starts, so a retried submit (its worker died after starting the execution, before Temporal heard
 // back) finds the execution its run is already part of instead of starting another.
-import type { KafkaClient, PartitionRange } from '../lib/kafka';
+import type { KafkaClient } from '../lib/kafka';
+import type { PartitionRange } from '../lib/partition-ranges';
 import type { JobName, JobParams } from './jobs';
 
 export interface SharedExecutionMember {

@@ -1,9 +1,9 @@
-// Specification of ingest's pure parts: how a run's records become messages, how written ranges merge, and which
-// files a `file` input may name.
+// Specification of ingest's pure parts: how a run's records become messages, and which files a `file` input may
+// name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { recordKey } from '../../../lib/idempotency';
-import { chunksOfBytes, mergeRanges, partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
+import { partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
 import type { EmployeeRecord } from '../../../lib/records';
 
 const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
@@ -50,33 +50,6 @@ describe('toMessages', () => {
   });
 });
 
-describe('mergeRanges', () => {
-  it('covers all ranges of a partition with one range, sorted by partition', () => {
-    expect(
-      mergeRanges([
-        { partition: 2, from: 10, to: 11 },
-        { partition: 0, from: 5, to: 8 },
-        { partition: 2, from: 7, to: 8 },
-        { partition: 2, from: 12, to: 15 },
-        { partition: 0, from: 8, to: 9 },
-      ]),
-    ).toEqual([
-      { partition: 0, from: 5, to: 9 },
-      { partition: 2, from: 7, to: 15 },
-    ]);
-  });
-
-  it('returns nothing for nothing, and does not change its input', () => {
-    expect(mergeRanges([])).toEqual([]);
-    const input = [
-      { partition: 1, from: 0, to: 1 },
-      { partition: 1, from: 1, to: 2 },
-    ];
-    mergeRanges(input);
-    expect(input[0]).toEqual({ partition: 1, from: 0, to: 1 });
-  });
-});
-
 describe('resolveDataFile', () => {
   const dataDir = '/srv/streamforge/data';
 
@@ -98,24 +71,5 @@ describe('resolveDataFile', () => {
     expect(f.message).toBe(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`);
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('PipelineInputError');
-  });
-});
-
-describe('chunksOfBytes', () => {
-  const message = (i: number, valueBytes: number) => ({ key: 'k', value: 'v'.repeat(valueBytes), partition: 0, headers: { seq: String(i) } });
-
-  it('cuts consecutive slices that stay under the byte bound, keeping every message once and in order', () => {
-    const messages = Array.from({ length: 100 }, (_, i) => message(i, 1000));
-    const chunks = chunksOfBytes(messages, 10_000);
-    expect(chunks.flat()).toEqual(messages);
-    expect(chunks.length).toBeGreaterThan(10);
-    for (const chunk of chunks) {
-      const bytes = chunk.reduce((n, m) => n + m.key.length + m.value.length + 64 + 3 + (m.headers?.seq ?? '').length, 0);
-      expect(bytes).toBeLessThanOrEqual(10_000);
-    }
-  });
-
-  it('puts a message larger than the bound in a chunk of its own', () => {
-    expect(chunksOfBytes([message(0, 10), message(1, 50_000), message(2, 10)], 1000).map((c) => c.length)).toEqual([1, 1, 1]);
   });
 });
