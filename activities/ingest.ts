@@ -44,6 +44,12 @@ export interface IngestResult {
   recordCount: number;
   /** Records this attempt wrote; the rest were found already written by an earlier attempt. */
   written: number;
+  /**
+   * The attempt that wrote them. Above 1, an earlier attempt may have written some records too, and may still be
+   * writing (a zombie that lost its lease), so readers take each (key, seq) once. An attempt 1 whose result is
+   * recorded had no predecessor: Temporal takes the result of the latest attempt only.
+   */
+  attempt: number;
 }
 
 /** Stable partition for a small run: spreads runs over partitions, keeps each run's records together. */
@@ -157,7 +163,7 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
     const written = await kafka.produce(topic, missing, { onProgress: (n) => (progress.written = n), signal: ctx.cancellationSignal });
     const ranges = coveringRanges([...found, ...written]);
     log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
-    return { topic, recordKey: key, ranges, recordCount: records.length, written: missing.length };
+    return { topic, recordKey: key, ranges, recordCount: records.length, written: missing.length, attempt: ctx.info.attempt };
   }
 }
 

@@ -3,9 +3,11 @@
 // (today Spark Connect; a spark-submit or Kubernetes SparkApplication executor would implement the same interface).
 import type { PartitionRange } from '../lib/partition-ranges';
 import type { JobName, JobParams, SourceMember } from './jobs';
-import type { JobResult } from './reference';
 
-export type { JobResult };
+/** One row of a job's section, as Spark returns it (JSON values). */
+export type Row = Record<string, string | number | null>;
+/** Section name → rows. */
+export type JobResult = Record<string, Row[]>;
 
 /** A job's result: its sections over the records without a group, and per group for grouped records. */
 export interface GroupedJobResult {
@@ -15,8 +17,11 @@ export interface GroupedJobResult {
 
 /** Where a job's records come from. */
 export type SparkSource =
-  /** An offset range of a topic; with `recordKey`, only the messages of that key (one run's records). */
-  | { kind: 'kafka'; topic: string; ranges: PartitionRange[]; recordKey?: string }
+  /**
+   * An offset range of a topic; with `recordKey`, only the messages of that key (one run's records), and with
+   * `deduplicate` each of them once by its `seq` header (more than one ingest attempt may have written them).
+   */
+  | { kind: 'kafka'; topic: string; ranges: PartitionRange[]; recordKey?: string; deduplicate?: boolean }
   /** A file of records (`.json`: one JSON array; other names: JSON lines) read by Spark's own JSON reader. */
   | { kind: 'json-file'; path: string };
 

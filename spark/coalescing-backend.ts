@@ -76,7 +76,9 @@ export class CoalescingSparkBackend implements SparkBackend {
     if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt);
     return new Promise((resolve, reject) => {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
-      const coalescable = spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && rangeMessages(ranges) <= this.options.maxMemberMessages;
+      // A run whose records need de-duplicating (its ingest was retried: rare) runs alone, so the shared read stays plain.
+      const coalescable =
+        spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && !spec.source.deduplicate && rangeMessages(ranges) <= this.options.maxMemberMessages;
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
       this.waiting.push({ spec, key, ranges, resolve, reject });
       this.pump();

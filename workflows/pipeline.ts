@@ -129,7 +129,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       );
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;
-      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: ingest.recordKey };
+      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: ingest.recordKey, deduplicate: ingest.attempt > 1 };
     } else if (input_.kind === 'file') {
       source = { kind: 'json-file', path: input_.path };
     } else {

@@ -11,7 +11,7 @@ import { generateEmployees } from '../../data/generate';
 import { recordKey } from '../../lib/idempotency';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import { referenceResult } from '../../spark/reference';
+import { referenceResult } from '../support/oracle';
 import { pipelineWorkflow, progressQuery } from '../../workflows/pipeline';
 import { sparkExecutionsOf, sparkJobsOf } from '../support/spark-ui';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';

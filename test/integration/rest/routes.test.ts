@@ -12,7 +12,7 @@ import { createActivityDeps } from '../../../activities/deps';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import type { EmployeeRecord } from '../../../lib/records';
-import { referenceResult } from '../../../spark/reference';
+import { referenceResult } from '../../support/oracle';
 import { buildApp } from '../../../workers/rest/app';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 

@@ -10,7 +10,7 @@ import { createActivityDeps } from '../../../activities/deps';
 import { generateEmployees } from '../../../data/generate';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import { referenceResult } from '../../../spark/reference';
+import { referenceResult } from '../../support/oracle';
 import { benchmarkProgressQuery, benchmarkWorkflow } from '../../../workflows/benchmark';
 import { pipelineWorkflow } from '../../../workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../../support/temporal';

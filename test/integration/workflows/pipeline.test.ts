@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import type { EmployeeRecord } from '../../../lib/records';
 import { JOB_NAMES } from '../../../spark/jobs';
-import { referenceResult } from '../../../spark/reference';
+import { referenceResult } from '../../support/oracle';
 import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../../workflows/pipeline';
 import type { PipelineInput } from '../../../workflows/pipeline-input';
 import { createTestEnv, workflowBundle } from '../../support/temporal';

@@ -1,11 +1,24 @@
-// An independent TypeScript computation of every job in spark/jobs.ts (plain loops, no SQL), in the shape Spark
-// returns (same columns, order and rounding), so integration tests can assert that Spark's rows equal these.
-import type { EmployeeRecord } from '../lib/records';
-import { AGE_BANDS, MONTH_NAMES, type JobName, type JobParams } from './jobs';
+// The test oracle: an independent TypeScript computation of every Spark job (plain loops, no SQL), in the shape
+// Spark returns (same columns, order and rounding), so tests and `npm run chaos` can hold Spark's rows against it.
+// It shares no code and no constants with spark/jobs.ts (month names and age bands are written out again here), so
+// a mistake there cannot hide by being repeated here.
+import type { EmployeeRecord } from '../../lib/records';
+import type { JobName, JobParams } from '../../spark/jobs';
 
 export type Row = Record<string, string | number | null>;
-/** Section name → rows, as jobQueries() lists the sections. */
+/** Section name → rows. */
 export type JobResult = Record<string, Row[]>;
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+/** [lower bound in whole years, label]: the bands the old service's users read. */
+const AGE_BANDS: [number, string][] = [
+  [0, 'under 25'],
+  [25, '25-34'],
+  [35, '35-44'],
+  [45, '45-54'],
+  [55, '55-64'],
+  [65, '65 and over'],
+];
 
 export function referenceResult(job: JobName, records: readonly EmployeeRecord[], params: JobParams): JobResult {
   switch (job) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmployeeRecord } from '../../lib/records';
 import { JOB_NAMES, jobQueries } from '../../spark/jobs';
-import { referenceResult, roundHalfUp } from '../../spark/reference';
+import { referenceResult, roundHalfUp } from '../support/oracle';
 
 const params = { referenceDate: '2025-03-15' };
 const records: EmployeeRecord[] = [
