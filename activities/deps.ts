@@ -18,6 +18,8 @@ export interface ActivityDeps {
   sparkBackend: SparkBackend;
   /** Direct Spark Connect access, for the stack check only. */
   sparkClient: SparkConnectClient;
+  /** Aborted when the worker begins to shut down: activities that only wait hand their step over at once. */
+  draining: AbortSignal;
 }
 
 /** A child logger carrying the ids of the activity execution that is running now. */
@@ -32,12 +34,14 @@ export function activityLogger(logger: Logger): Logger {
 }
 
 /** Creates the shared clients for one worker process; `close` releases them. */
-export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { close(): Promise<void> } {
+export function createActivityDeps(config: Config, logger: Logger): ActivityDeps & { drain(): void; close(): Promise<void> } {
+  const draining = new AbortController();
   const kafka = new KafkaClient(config.kafka, logger);
   const sparkClient = new SparkConnectClient({
     url: config.spark.connectUrl,
     descriptorSetPath: config.spark.descriptorSetPath,
     sessionId: config.spark.sessionId,
+    keepAliveMs: config.spark.sessionKeepAliveMs,
   });
   const sparkBackend = new CoalescingSparkBackend(
     new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
@@ -50,6 +54,8 @@ export function createActivityDeps(config: Config, logger: Logger): ActivityDeps
     kafka,
     sparkBackend,
     sparkClient,
+    draining: draining.signal,
+    drain: () => draining.abort(),
     async close() {
       await kafka.close();
       sparkClient.close();

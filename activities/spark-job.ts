@@ -1,9 +1,12 @@
 // The Spark steps of a pipeline run, each a separate durable activity: submit the job (idempotent: the operation
-// id comes from the run), poll it until it ends (heartbeating, so a dead worker is noticed in seconds and a
-// cancelled workflow interrupts the Spark execution), collect its result, and release what Spark holds for the run.
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { SparkConnectError } from '../lib/spark-connect';
-import type { GroupedJobResult, JobResult, SparkJobHandle, SparkJobSpec } from '../spark/backend';
+// id comes from the run), poll it until it ends (heartbeating, so a dead worker is noticed in seconds), collect its
+// result, and release what Spark holds for the run. An execution that cannot give the run its result (Spark lost it
+// in a restart or a closed session, let it go, or it failed) is run again for the run alone: results are a pure
+// function of the run's records. Interrupting Spark is the workflow's decision (cancelSparkJobs), never a side
+// effect of an activity being cancelled: a worker shutting down or a heartbeat timeout must not stop a job.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
+import { SparkJobLostError, type GroupedJobResult, type JobResult, type SparkJobHandle, type SparkJobSpec } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
 import { resolveDataFile } from './ingest';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -25,16 +28,43 @@ export interface PollResult {
   handle: SparkJobHandle;
 }
 
-/** Turns Spark's verdict into Temporal's: a user error (bad plan, bad data) is not worth retrying. */
+export interface CollectResult {
+  result: CollectedResult;
+  /** The execution the result came from (the run's own if the polled one had to run again): the one to release. */
+  handle: SparkJobHandle;
+}
+
+/** How long one wait for the job's end lasts before the poll heartbeats and waits again. */
+const SETTLE_WAIT_MS = 1_000;
+/** How often submit and collect heartbeat while they wait (their heartbeat timeouts are set in the workflow). */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+
+/** Thrown into an activity that waits when its worker begins to shut down: another worker takes the step over. */
+export function workerShutdownFailure(): ApplicationFailure {
+  return ApplicationFailure.retryable('the worker is shutting down; another worker takes this step over', 'WorkerShutdown');
+}
+
+/** Turns Spark's verdict into Temporal's: a user error (bad plan, bad data) or a job Spark kept losing is final. */
 function toFailure(err: unknown): unknown {
-  if (err instanceof SparkConnectError && err.nonRetryable && err.kind !== 'canceled') {
+  if (err instanceof SparkJobLostError) return ApplicationFailure.nonRetryable(err.message, 'SparkJobLost');
+  if (err instanceof SparkConnectError && err.isUserError) {
     return ApplicationFailure.nonRetryable(err.message, `SparkJobError${err.errorClass ? `:${err.errorClass}` : ''}`);
   }
   return err;
 }
 
-/** How long one wait for the job's end lasts before the poll heartbeats and waits again. */
-const SETTLE_WAIT_MS = 1_000;
+/**
+ * Whether reading a result failed in a way that running the job again (alone) fixes: the execution is gone, it
+ * was interrupted, or it failed inside Spark; a shared execution that failed for any reason, so that one member's
+ * bad input fails that member only. Not: Spark unreachable (the activity retries), or a solo job's own user error.
+ */
+function needsRerun(err: unknown, handle: SparkJobHandle): boolean {
+  if (isOperationGone(err)) return true;
+  if (!(err instanceof SparkConnectError)) return false;
+  if (err.kind === 'transient') return false;
+  if (err.kind === 'user') return handle.shared !== undefined;
+  return true;
+}
 
 /** Splits a large result into messages of at most about `limit` bytes: one section's rows (of one group) or fewer. */
 function resultChunks(result: GroupedJobResult, limit: number): string[] {
@@ -63,26 +93,51 @@ function resultChunks(result: GroupedJobResult, limit: number): string[] {
 
 const countRows = (sections: JobResult) => Object.values(sections).reduce((n, r) => n + r.length, 0);
 
-export function createSparkJobActivities({ sparkBackend, kafka, config, logger }: ActivityDeps) {
+/** Heartbeats on a clock while `work` runs. */
+async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createSparkJobActivities({ sparkBackend, kafka, config, logger, draining }: ActivityDeps) {
   /** A file source names a file under the data directory; Spark gets its absolute path. */
   const resolve = (spec: SparkJobSpec): SparkJobSpec =>
     spec.source.kind === 'json-file' ? { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, spec.source.path) } } : spec;
+  /** Rejects once the worker begins to shut down. */
+  const shutdown = new Promise<never>((_, reject) => draining.addEventListener('abort', () => reject(workerShutdownFailure()), { once: true }));
+  shutdown.catch(() => undefined);
 
   return {
     async submitSparkJob(spec: SparkJobSpec): Promise<SparkJobHandle> {
       const log = activityLogger(logger);
-      const { attempt, scheduledTimestampMs } = Context.current().info;
+      const ctx = Context.current();
+      const { attempt, scheduledTimestampMs } = ctx.info;
+      // A submit may wait for a slot (coalescing): cancelling the activity, or the worker shutting down, takes it
+      // out of the queue before it starts anything.
+      const signal = AbortSignal.any([ctx.cancellationSignal, draining]);
       try {
         // A retry may follow an attempt that started the execution before its worker died: find that one.
-        const handle = await sparkBackend.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs } : {});
+        const handle = await heartbeating(ctx, () =>
+          sparkBackend.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs, signal } : { signal }),
+        );
         log.info({ job: spec.job, operationId: handle.operationId, shared: handle.shared }, 'spark job submitted');
         return handle;
       } catch (err) {
+        if (signal.aborted && !ctx.cancellationSignal.aborted) throw workerShutdownFailure();
+        if (ctx.cancellationSignal.aborted) throw await ctx.cancelled.catch((cancelled: unknown) => cancelled);
         throw toFailure(err);
       }
     },
 
-    /** Waits for the job to end. A job the server no longer knows (Spark restarted) is submitted again, alone. */
+    /**
+     * Waits for the job to end. A job Spark no longer holds (restarted, session closed, abandoned or interrupted)
+     * is run again for this run alone. When the worker begins to shut down, the poll hands over at once (it holds
+     * nothing: the job runs on in Spark, and the next attempt on another worker waits for it).
+     */
     async pollSparkJob(spec: SparkJobSpec, submitted: SparkJobHandle): Promise<PollResult> {
       const log = activityLogger(logger);
       const ctx = Context.current();
@@ -91,42 +146,40 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
       let resubmitted = false;
       try {
         for (;;) {
-          ctx.heartbeat({ polls });
-          const state = await Promise.race([sparkBackend.settled(handle, SETTLE_WAIT_MS), ctx.cancelled]);
+          ctx.heartbeat({ polls, operationId: handle.operationId });
+          const state = await Promise.race([sparkBackend.settled(handle, SETTLE_WAIT_MS), ctx.cancelled, shutdown]);
           polls++;
           if (state === 'finished') return { state, polls, resubmitted, handle };
-          if (state === 'canceled') throw ApplicationFailure.nonRetryable(`Spark job ${spec.job} (${handle.operationId}) was cancelled on the Spark side`, 'SparkJobCancelled');
-          if (state === 'unknown') {
-            // Results are a pure function of the run's input, so running the job again is safe.
-            log.warn({ operationId: handle.operationId }, 'spark no longer knows the job; submitting it again');
-            handle = await sparkBackend.submit(resolve(spec), { alone: true });
-            resubmitted = true;
-          }
+          if (state === 'running') continue;
+          log.warn({ operationId: handle.operationId, state }, 'spark does not hold the job any more; running it again for this run');
+          handle = await sparkBackend.rerun(resolve(spec), handle);
+          resubmitted = true;
         }
       } catch (err) {
-        if (err instanceof CancelledFailure) {
-          log.info({ operationId: handle.operationId }, 'poll cancelled; interrupting the spark job');
-          await sparkBackend.cancel(handle);
-        }
         throw toFailure(err);
       }
     },
 
-    async collectSparkResult(spec: SparkJobSpec, handle: SparkJobHandle): Promise<CollectedResult> {
+    async collectSparkResult(spec: SparkJobSpec, polled: SparkJobHandle): Promise<CollectResult> {
       const log = activityLogger(logger);
-      let result: GroupedJobResult;
-      try {
-        result = await sparkBackend.result(handle);
-      } catch (err) {
-        if (!(err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND')) throw toFailure(err);
-        log.warn({ operationId: handle.operationId }, 'spark no longer holds the result; running the job again');
-        const own = await sparkBackend.submit(resolve(spec), { alone: true });
-        result = await sparkBackend.result(own).catch((e: unknown) => Promise.reject(toFailure(e)));
-      }
+      const ctx = Context.current();
+      let handle = polled;
+      const result = await heartbeating(ctx, async () => {
+        for (;;) {
+          try {
+            return await sparkBackend.result(handle);
+          } catch (err) {
+            if (!needsRerun(err, handle)) throw toFailure(err);
+            log.warn({ operationId: handle.operationId, error: (err as Error).message }, 'the execution cannot give this run its result; running the job again for it alone');
+            handle = await sparkBackend.rerun(resolve(spec), handle).catch((e: unknown) => Promise.reject(toFailure(e)));
+          }
+        }
+      });
       const rows = countRows(result.sections) + Object.values(result.groups).reduce((n, g) => n + countRows(g), 0);
       const bytes = Buffer.byteLength(JSON.stringify(result));
       if (bytes <= config.resultInlineLimitBytes) {
-        return Object.keys(result.groups).length > 0 ? { inline: result.sections, groups: result.groups, rows, bytes } : { inline: result.sections, rows, bytes };
+        const inline = Object.keys(result.groups).length > 0 ? { inline: result.sections, groups: result.groups, rows, bytes } : { inline: result.sections, rows, bytes };
+        return { result: inline, handle };
       }
 
       const topic = config.kafka.resultsTopic;
@@ -135,7 +188,7 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger }
       const chunks = resultChunks(result, Math.floor(config.resultInlineLimitBytes / 2));
       const ranges = await kafka.produce(topic, chunks.map((value) => ({ key, value, partition: 0 })));
       log.info({ job: spec.job, bytes, rows, topic, ranges }, 'large result stored in the results topic');
-      return { stored: { topic, key, ranges }, rows, bytes };
+      return { result: { stored: { topic, key, ranges }, rows, bytes }, handle };
     },
 
     /**

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   SPARK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
   SPARK_UI_URL: z.url().default('http://127.0.0.1:4040'),
   SPARK_SESSION_ID: z.uuid().optional(),
+  SPARK_SESSION_KEEPALIVE_MS: z.coerce.number().int().min(0).default(60_000),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
   RESULT_INLINE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
@@ -52,7 +53,19 @@ export interface Config {
   /** `executionsTopic`: the journal of shared Spark executions (spark/execution-journal.ts). */
   kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string; executionsTopic: string };
   /** `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one. */
-  spark: { connectUrl: string; uiUrl: string; descriptorSetPath: string; sessionId: string; kafkaBootstrapServers: string; maxInFlight: number };
+  /**
+   * `sessionId`: the first of the Spark session ids all workers share (session.ts); `sessionKeepAliveMs`: how often
+   * an idle worker keeps it open (0: never).
+   */
+  spark: {
+    connectUrl: string;
+    uiUrl: string;
+    descriptorSetPath: string;
+    sessionId: string;
+    sessionKeepAliveMs: number;
+    kafkaBootstrapServers: string;
+    maxInFlight: number;
+  };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
@@ -107,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       descriptorSetPath: path.resolve(PROJECT_ROOT, e.SPARK_CONNECT_DESCRIPTORS ?? path.join(stackDir, 'spark', 'spark-connect.desc')),
       // One Spark session shared by every worker of the task queue, so any worker reaches any run's execution.
       sessionId: e.SPARK_SESSION_ID ?? uuidV5(`spark-session:${e.TEMPORAL_NAMESPACE}:${e.TEMPORAL_TASK_QUEUE}`),
+      sessionKeepAliveMs: e.SPARK_SESSION_KEEPALIVE_MS,
       kafkaBootstrapServers: e.SPARK_KAFKA_BOOTSTRAP_SERVERS ?? e.KAFKA_BROKERS.join(','),
       maxInFlight: e.SPARK_MAX_IN_FLIGHT,
     },

@@ -24,7 +24,12 @@ export function recordKey(runKey: string): string {
   return uuidV5(`record-key:${runKey}`);
 }
 
-/** The Spark Connect operation id of one job of one run: resubmitting it attaches to the same execution. */
-export function sparkOperationId(runKey: string, job: string): string {
-  return uuidV5(`spark-operation:${runKey}:${job}`);
+/**
+ * The Spark Connect operation id of one job of one run: resubmitting it attaches to the same execution. Spark never
+ * lets an id be started again once it let its execution go, so a run that needs its job run again after that
+ * (Spark abandoned it, or it failed) moves on to the next generation's id: a fixed sequence, so every attempt and
+ * every worker finds the same one.
+ */
+export function sparkOperationId(runKey: string, job: string, generation = 0): string {
+  return uuidV5(`spark-operation:${runKey}:${job}${generation === 0 ? '' : `#${generation}`}`);
 }

@@ -48,8 +48,16 @@ export interface SparkJobHandle {
   shared?: { tag: string; members: number };
 }
 
-/** `finished` covers success and failure alike: `result` returns the rows or throws the job's error. */
-export type SparkJobState = 'running' | 'finished' | 'canceled' | 'unknown';
+/**
+ * What Spark says of an execution:
+ * - `running`;
+ * - `finished`: ended and held, `result` returns its rows or throws its error (an interrupted one too);
+ * - `released`: ended and let go, by us or by Spark (its detached timeout abandons an execution nobody attached
+ *   to for long): its result is gone and its id cannot be started again;
+ * - `canceled`: interrupted, and let go;
+ * - `unknown`: never started in this session, or lost with it (an idle timeout, a server restart).
+ */
+export type SparkJobState = 'running' | 'finished' | 'released' | 'canceled' | 'unknown';
 
 export interface SubmitOptions {
   /**
@@ -57,8 +65,13 @@ export interface SubmitOptions {
    * second one for the run while the first is known), and do not coalesce. The first attempt's start time.
    */
   retryOfAttemptAt?: number;
-  /** Start the run's job on its own, now (the execution it was part of is gone: Spark restarted). */
-  alone?: boolean;
+  /** Aborting a submit that waits for a slot takes it out of the queue; the submit rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/** The run's job could not be run to a result under any of its operation ids (Spark let every one go). */
+export class SparkJobLostError extends Error {
+  override name = 'SparkJobLostError';
 }
 
 export interface SparkBackend {
@@ -70,6 +83,12 @@ export interface SparkBackend {
   settled(handle: SparkJobHandle, timeoutMs: number): Promise<SparkJobState>;
   /** The run's part of the result. */
   result(handle: SparkJobHandle): Promise<GroupedJobResult>;
+  /**
+   * The execution behind `unusable` cannot give the run its result (Spark lost it or let it go, it was
+   * interrupted, or it failed): runs the run's job on its own, under the first of the run's own operation ids that
+   * Spark still lets it use, or returns the one an earlier call started. Throws SparkJobLostError when none is left.
+   */
+  rerun(spec: SparkJobSpec, unusable: SparkJobHandle): Promise<SparkJobHandle>;
   /** Frees what the backend keeps for the run's jobs (results); safe to call more than once. */
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
   /** Interrupts the run's execution (one shared with other runs is left to them). */
@@ -78,8 +97,11 @@ export interface SparkBackend {
 
 /** One Spark execution per call, by operation id: what SparkBackend implementations build on. */
 export interface SparkExecutor {
-  /** Starts the execution unless the server holds the id already (then it starts nothing). */
-  start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<void>;
+  /**
+   * Starts the execution unless the server holds the id already (then it starts nothing). Resolves false when
+   * the server refuses the id for good (it held an execution under it once and let it go).
+   */
+  start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<boolean>;
   states(operationIds: string[]): Promise<Map<string, SparkJobState>>;
   /** All of the execution's rows, by group (raw group names). */
   result(operationId: string): Promise<GroupedJobResult>;

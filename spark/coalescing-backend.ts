@@ -6,10 +6,11 @@
 // Each run keeps its guarantees. Its records are picked out of the shared read by key and offset range, and its
 // rows come back tagged (`<tag>` / `<tag>:<group>`) and split per run. A shared execution's id comes from its
 // members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
-// part of (retries never coalesce). An execution the server lost is run again for that run alone.
+// part of (retries never coalesce). An execution that cannot give a run its result (lost, let go, failed) is run
+// again for that run alone, under the run's own operation ids (one generation after another, lib/idempotency.ts).
 import { sparkOperationId, uuidV5 } from '../lib/idempotency';
 import { coveringRanges, rangeMessages, type PartitionRange } from '../lib/partition-ranges';
-import type { GroupedJobResult, SparkBackend, SparkExecutor, SparkJobHandle, SparkJobSpec, SparkJobState, SubmitOptions } from './backend';
+import { SparkJobLostError, type GroupedJobResult, type SparkBackend, type SparkExecutor, type SparkJobHandle, type SparkJobSpec, type SparkJobState, type SubmitOptions } from './backend';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
 import { splitMemberGroup, type JobName } from './jobs';
 
@@ -48,10 +49,20 @@ interface Shared {
   members: number;
   released: Set<string>;
   result?: Promise<GroupedJobResult>;
+  /** Releases it on Spark after SHARED_RESULT_TTL_MS, for members that finish on another worker (or never). */
+  expiry?: NodeJS.Timeout;
 }
 
-/** How long a shared result fetched for members that never release it here (another process started it) is kept. */
-const FOREIGN_RESULT_TTL_MS = 5 * 60_000;
+/** Operation ids a run's job may use, one after another, when Spark let the earlier ones go. */
+export const JOB_GENERATIONS = 4;
+
+/**
+ * How long a shared execution's result is kept, here and on Spark, after this process first read it. Its members
+ * collect one right after the other, mostly on the worker that started it; a member that finishes on another
+ * worker releases it there, so the release count here never completes. A member that comes later than this reads
+ * a released execution and runs its job again alone: right, at the cost of one more execution.
+ */
+const SHARED_RESULT_TTL_MS = 5 * 60_000;
 const STATUS_RETRY_MS = 1_000;
 
 export class CoalescingSparkBackend implements SparkBackend {
@@ -72,7 +83,7 @@ export class CoalescingSparkBackend implements SparkBackend {
   }
 
   submit(spec: SparkJobSpec, options: SubmitOptions = {}): Promise<SparkJobHandle> {
-    if (options.alone) return this.startAlone(spec);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt);
     return new Promise((resolve, reject) => {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
@@ -80,7 +91,18 @@ export class CoalescingSparkBackend implements SparkBackend {
       const coalescable =
         spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && !spec.source.deduplicate && rangeMessages(ranges) <= this.options.maxMemberMessages;
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
-      this.waiting.push({ spec, key, ranges, resolve, reject });
+      const waiting: Waiting = { spec, key, ranges, resolve, reject };
+      this.waiting.push(waiting);
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(waiting);
+          if (at < 0) return; // already taken into an execution: the submit completes
+          this.waiting.splice(at, 1);
+          reject(options.signal!.reason);
+        },
+        { once: true },
+      );
       this.pump();
     });
   }
@@ -100,8 +122,13 @@ export class CoalescingSparkBackend implements SparkBackend {
       // Started by another process (or before a restart): fetch it once for all of its members here.
       shared = { members: handle.shared.members, released: new Set() };
       this.shared.set(handle.operationId, shared);
-      setTimeout(() => this.shared.delete(handle.operationId), FOREIGN_RESULT_TTL_MS).unref();
     }
+    const { operationId } = handle;
+    shared.expiry ??= setTimeout(() => {
+      if (this.shared.get(operationId) !== shared) return;
+      this.shared.delete(operationId);
+      void this.executor.release(operationId).catch(() => undefined); // Spark's detached timeout is the backstop
+    }, SHARED_RESULT_TTL_MS).unref();
     const fetching = (shared.result ??= this.executor.result(handle.operationId));
     const all = await fetching.catch((err: unknown) => {
       if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
@@ -123,13 +150,14 @@ export class CoalescingSparkBackend implements SparkBackend {
         await this.executor.release(handle.operationId);
         continue;
       }
-      // A shared execution is freed once every member has released it here. Members that released elsewhere
-      // (their worker restarted) leave it to Spark, which drops executions detached for long (detachedTimeout).
+      // A shared execution is freed once every member has released it here, or SHARED_RESULT_TTL_MS after it was
+      // first read here (members that released elsewhere).
       const shared = this.shared.get(handle.operationId);
       if (!shared) continue;
       shared.released.add(handle.shared.tag);
       if (shared.released.size >= shared.members) {
         this.shared.delete(handle.operationId);
+        clearTimeout(shared.expiry);
         await this.executor.release(handle.operationId);
       }
     }
@@ -183,7 +211,7 @@ export class CoalescingSparkBackend implements SparkBackend {
     try {
       if (group.length === 1) {
         const [{ spec, resolve }] = group as [Waiting];
-        const handle = await this.startAlone(spec);
+        const handle = await this.startOwn(spec);
         resolve(handle);
         operationId = handle.operationId;
       } else {
@@ -212,6 +240,7 @@ export class CoalescingSparkBackend implements SparkBackend {
       members,
     };
     await this.journal.record(execution);
+    // A shared id is new by construction (its members are runs that never shared before), so Spark cannot refuse it.
     await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
     this.shared.set(execution.operationId, { members: members.length, released: new Set() });
     for (const member of members) {
@@ -230,18 +259,57 @@ export class CoalescingSparkBackend implements SparkBackend {
    * the run is part of, else the run's job started now, alone.
    */
   private async resubmit(spec: SparkJobSpec, since: number): Promise<SparkJobHandle> {
+    const { held } = await this.ownExecutions(spec, undefined);
+    if (held) return held;
     const own = this.handle(spec.runKey, spec.job);
-    if ((await this.status(own)) !== 'unknown') return own;
     const shared = await this.journal.find(own.operationId, since);
     const member = shared?.members.find((m) => m.operationId === own.operationId);
-    if (shared && member) return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+    if (shared && member && (await this.status({ ...own, operationId: shared.operationId })) !== 'unknown') {
+      return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+    }
     return this.startAlone(spec);
   }
 
-  private async startAlone(spec: SparkJobSpec): Promise<SparkJobHandle> {
+  async rerun(spec: SparkJobSpec, unusable: SparkJobHandle): Promise<SparkJobHandle> {
+    if (!unusable.shared) await this.executor.release(unusable.operationId).catch(() => undefined); // free a failed one
+    return this.startAlone(spec, unusable.operationId);
+  }
+
+  private generations(spec: SparkJobSpec): string[] {
+    return Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(spec.runKey, spec.job, g));
+  }
+
+  /** The run's own executions: the one Spark holds now (the latest generation first), and the next to start. */
+  private async ownExecutions(spec: SparkJobSpec, unusable: string | undefined) {
+    const ids = this.generations(spec);
+    const states = await this.executor.states(ids);
+    const usable = (id: string) => id !== unusable && (states.get(id) === 'running' || states.get(id) === 'finished');
+    const heldId = [...ids].reverse().find(usable);
+    // The first generation after every one Spark has seen (or refuses) and after the unusable one.
+    const next = ids.reduce((n, id, g) => (states.get(id) !== 'unknown' || id === unusable ? g + 1 : n), 0);
+    return { ids, next, held: heldId === undefined ? undefined : { runKey: spec.runKey, job: spec.job, operationId: heldId } };
+  }
+
+  /** A run's first start: under its first operation id, unless Spark refuses that one (then as startAlone). */
+  private async startOwn(spec: SparkJobSpec): Promise<SparkJobHandle> {
     const own = this.handle(spec.runKey, spec.job);
-    await this.executor.start(own.operationId, spec.job, spec.params, spec.source);
-    return own;
+    if (await this.executor.start(own.operationId, spec.job, spec.params, spec.source)) return own;
+    return this.startAlone(spec, own.operationId);
+  }
+
+  /**
+   * Runs the job for this run alone: attaches to its own execution if Spark holds one, else starts the first
+   * generation after every one Spark has seen (or refuses) and after `unusable`.
+   */
+  private async startAlone(spec: SparkJobSpec, unusable?: string): Promise<SparkJobHandle> {
+    const { ids, next, held } = await this.ownExecutions(spec, unusable);
+    if (held) return held;
+    for (let g = next; g < ids.length; g++) {
+      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source)) return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
+    }
+    throw new SparkJobLostError(
+      `Spark job ${spec.job} of run ${spec.runKey} did not reach a result under any of its ${ids.length} operation ids: Spark let each one go (interrupted, failed or abandoned)`,
+    );
   }
 
   /** Resolves with the execution's state once it is not running, or `running` after `timeoutMs`. */

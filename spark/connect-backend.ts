@@ -32,12 +32,17 @@ const KAFKA_GROUP_ID = 'streamforge-spark-fmw10';
  */
 const sourceTable = (operationId: string) => `source_${operationId.replace(/-/g, '')}`;
 
+/**
+ * GetStatus states: TERMINATING is an execution that ended and is still held (its result readable); SUCCEEDED,
+ * FAILED and CANCELLED come from Spark's memory of executions it no longer holds (released, or abandoned after the
+ * detached timeout), whose results are gone.
+ */
 const STATES: Record<string, SparkJobState> = {
   OPERATION_STATE_RUNNING: 'running',
-  OPERATION_STATE_CANCELLED: 'canceled',
   OPERATION_STATE_TERMINATING: 'finished',
-  OPERATION_STATE_SUCCEEDED: 'finished',
-  OPERATION_STATE_FAILED: 'finished',
+  OPERATION_STATE_SUCCEEDED: 'released',
+  OPERATION_STATE_FAILED: 'released',
+  OPERATION_STATE_CANCELLED: 'canceled',
 };
 
 export class SparkConnectExecutor implements SparkExecutor {
@@ -46,10 +51,16 @@ export class SparkConnectExecutor implements SparkExecutor {
     private readonly options: SparkConnectExecutorOptions,
   ) {}
 
-  async start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<void> {
+  async start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<boolean> {
     const table = sourceTable(operationId);
     const { records, relation } = this.records(source, table);
-    await this.client.start({ root: sqlOverRelations(jobSql(job, params, records), { [table]: relation }) }, operationId);
+    try {
+      await this.client.start({ root: sqlOverRelations(jobSql(job, params, records), { [table]: relation }) }, operationId);
+      return true;
+    } catch (err) {
+      if (err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED') return false;
+      throw err;
+    }
   }
 
   async states(operationIds: string[]): Promise<Map<string, SparkJobState>> {

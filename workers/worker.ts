@@ -1,5 +1,7 @@
 // The Temporal worker process: serves every workflow and activity on the configured task queue, with clients
-// for Kafka and Spark Connect shared by all activities. SIGINT / SIGTERM drain in-flight tasks and exit.
+// for Kafka and Spark Connect shared by all activities. SIGINT / SIGTERM drain it (a rolling deploy, a scale-down):
+// it stops taking tasks, steps that only wait (poll, a queued submit) hand over to another worker at once, the
+// others finish within the grace period, and no Spark job is interrupted.
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createActivityDeps } from '../activities/deps';
@@ -16,13 +18,20 @@ export interface RunningWorker {
 
 let runtimeInstalled = false;
 
+/**
+ * How long a draining worker lets running activities finish (an ingest of a large file, a collect) before the SDK
+ * cancels them; Kubernetes' terminationGracePeriodSeconds must cover it (k8s/worker.yaml).
+ */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
 export async function startWorker(
   config: Config,
   logger: Logger,
   options: { workflowBundle?: WorkerOptions['workflowBundle']; shutdownSignals?: NodeJS.Signals[] } = {},
 ): Promise<RunningWorker> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new PinoTemporalLogger(logger), shutdownSignals: options.shutdownSignals ?? ['SIGINT', 'SIGTERM'] });
+    // Signals are ours to handle (below): the runtime's own handler would shut workers down without draining.
+    Runtime.install({ logger: new PinoTemporalLogger(logger), shutdownSignals: [] });
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
@@ -36,20 +45,25 @@ export async function startWorker(
     ...(config.temporal.workerIdentity ? { identity: config.temporal.workerIdentity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
   });
   const done = worker.run().finally(async () => {
     await deps.close();
     await connection.close();
   });
-  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
-  return {
-    worker,
-    done,
-    async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
-    },
+  const shutdown = async () => {
+    deps.drain();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await done;
   };
+  for (const signal of options.shutdownSignals ?? ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'draining: no new tasks; waiting steps hand over, running ones finish');
+      void shutdown();
+    });
+  }
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  return { worker, done, shutdown };
 }
 
 if (require.main === module) {

@@ -28,21 +28,28 @@ const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, ma
 const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
 
 // Short idempotent steps run as local activities: no task-queue round trip and no workflow task of their own,
-// recorded as a marker in history. Collect is one: reading a finished execution's result again is harmless, and
-// it runs in the workflow task that the poll's completion starts (one task fewer per job).
+// recorded as a marker in history when the workflow task that ran them completes.
 const { planIngest } = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
-const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '30s', retry });
-const { collectSparkResult } = proxyLocalActivities<SparkJobActivities>({
-  startToCloseTimeout: '5m',
-  retry: { ...retry, nonRetryableErrorTypes },
-});
+// Releasing is cleanup (Spark drops what nobody releases after its detached timeout): a few tries, then a warning.
+const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+// Every step that waits heartbeats each second, so a dead worker is noticed within its heartbeat timeout and
+// another worker takes the step over.
 const { ingestRecords } = proxyActivities<IngestActivities>({
-  startToCloseTimeout: '10m', // a 1,000,000-record file takes ~10-20 s; the heartbeat catches a dead worker sooner
-  heartbeatTimeout: '30s',
+  startToCloseTimeout: '10m', // a 1,000,000-record file takes ~10-20 s
+  heartbeatTimeout: '10s',
   retry: { ...retry, nonRetryableErrorTypes },
 });
 const { submitSparkJob, cancelSparkJobs } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '5s', // a submit may wait for a Spark slot (coalescing)
+  retry: { ...retry, nonRetryableErrorTypes },
+});
+// Collect is a regular activity, not a local one: its result must be in history before release frees it on Spark.
+// (As a local activity it ran in the same workflow task as the release; a task whose completion was lost replayed
+// the collect after the release had run, against an execution Spark no longer had.)
+const { collectSparkResult } = proxyActivities<SparkJobActivities>({
+  startToCloseTimeout: '10m', // a job that must run again here takes the job's time
+  heartbeatTimeout: '10s',
   retry: { ...retry, nonRetryableErrorTypes },
 });
 const { pollSparkJob } = proxyActivities<SparkJobActivities>({
@@ -152,12 +159,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         handles[job] = (await pollSparkJob(spec, handles[job])).handle;
         progress.jobs[job] = 'collecting';
         const t2 = Date.now();
-        results[job] = await collectSparkResult(spec, handles[job]);
+        const collected = await collectSparkResult(spec, handles[job]);
+        handles[job] = collected.handle;
+        results[job] = collected.result;
         progress.jobs[job] = 'done';
         timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
       }),
     );
-    await releaseSparkRun(runKey, jobs, handles);
+    await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
     setStatus('completed');
     return { runKey, recordCount: progress.recordCount, source, results, spark: handles, timings: { ingestMs, jobs: timings, totalMs: Date.now() - started } };
   } catch (err) {

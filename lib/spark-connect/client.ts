@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { arrowBatchToRows, type Row } from './arrow';
-import { SparkConnectError, toSparkConnectError } from './errors';
+import { isSessionLost, SparkConnectError, toSparkConnectError } from './errors';
 import {
   loadSparkConnectService,
   type ExecutePlanResponse,
@@ -13,6 +13,7 @@ import {
   type Relation,
   type SparkConnectServiceClient,
 } from './proto';
+import { SessionState, type SessionProbe } from './session';
 
 export type { Row } from './arrow';
 export type { DataSource, Plan, Relation, OperationState } from './proto';
@@ -24,9 +25,16 @@ export interface SparkConnectClientOptions {
   descriptorSetPath: string;
   /**
    * Spark session, a UUID: temp views and operation ids live in it, so a process that must find an operation
-   * another process started uses the same session id. Default: a new random UUID.
+   * another process started uses the same session id. When Spark closed the session (idle timeout) or lost it
+   * (restart), the client moves to the next session of a sequence derived from this id, as every client with the
+   * same id does (session.ts). Default: a new random UUID.
    */
   sessionId?: string;
+  /**
+   * How often an idle client tells Spark it is still there (a GetStatus of its session), so the session is not
+   * closed for idleness while the client lives; 0: never. Default: 60 s (Spark's default idle timeout is 60 min).
+   */
+  keepAliveMs?: number;
   /** Default: `streamforge` */
   userId?: string;
   /** How often a lost stream is retried or reattached before giving up. Default: 4 attempts, 250 ms doubling. */
@@ -70,17 +78,16 @@ export interface ExecuteResult {
 }
 
 export class SparkConnectClient {
-  readonly sessionId: string;
   readonly address: string;
   private readonly userId: string;
   private readonly retry: { attempts: number; initialBackoffMs: number };
   private readonly stub: SparkConnectServiceClient;
-  /** Server-side session id seen last; sent back so a restarted server answers SESSION_CHANGED, not silence. */
-  private serverSideSessionId: string | undefined;
+  private readonly session: SessionState;
+  private readonly keepAlive: NodeJS.Timeout | undefined;
 
   constructor(options: SparkConnectClientOptions) {
     this.address = options.url.replace(/^sc:\/\//, '').replace(/\/.*$/, '');
-    this.sessionId = options.sessionId ?? randomUUID();
+    this.session = new SessionState(options.sessionId ?? randomUUID(), (id) => this.probeSession(id));
     this.userId = options.userId ?? 'streamforge';
     this.retry = options.retry ?? { attempts: 4, initialBackoffMs: 250 };
     const Service = loadSparkConnectService(options.descriptorSetPath);
@@ -92,6 +99,32 @@ export class SparkConnectClient {
       'grpc.max_reconnect_backoff_ms': 5_000,
       interceptors: options.interceptors ?? [],
     });
+    const keepAliveMs = options.keepAliveMs ?? 60_000;
+    if (keepAliveMs > 0) {
+      this.keepAlive = setInterval(() => void this.ping().catch(() => undefined), keepAliveMs);
+      this.keepAlive.unref();
+    }
+  }
+
+  /** The session the client works in now. */
+  get sessionId(): string {
+    return this.session.id;
+  }
+
+  /** Checks the session (and keeps it open); moves to the agreed session if Spark closed or lost this one. */
+  async ping(): Promise<void> {
+    await this.inSession(() => this.unary('GetStatus', { ...this.base() })).catch((error: unknown) => {
+      if (!(error instanceof SparkConnectError && error.errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND')) throw error;
+      // Not created yet on this server: the next execution creates it.
+    });
+  }
+
+  /**
+   * Closes the client's session on the server for good (Spark refuses its id afterwards, as after an idle
+   * timeout): every client of this session moves to the next one. For operators and tests.
+   */
+  async closeSession(): Promise<void> {
+    await this.unary('ReleaseSession', { ...this.base(), allow_reconnect: false });
   }
 
   /** Runs one SQL statement and returns its rows. */
@@ -132,6 +165,10 @@ export class SparkConnectClient {
    * server still holds, with the same plan, starts nothing new.
    */
   async start(plan: Plan, operationId: string): Promise<void> {
+    await this.inSession(() => this.startOnce(plan, operationId));
+  }
+
+  private async startOnce(plan: Plan, operationId: string): Promise<void> {
     const stream = this.stub.ExecutePlan(
       { ...this.base(), operation_id: operationId, plan, request_options: [{ reattach_options: { reattachable: true } }] },
       new grpc.Metadata(),
@@ -139,7 +176,7 @@ export class SparkConnectClient {
     let detaching = false;
     const firstEvent = new Promise<SparkConnectError | undefined>((resolve) => {
       stream.once('data', (response: ExecutePlanResponse) => {
-        if (response.server_side_session_id) this.serverSideSessionId = response.server_side_session_id;
+        this.sawServerSideId(response.server_side_session_id);
         resolve(undefined);
       });
       stream.once('end', () => resolve(undefined));
@@ -151,7 +188,7 @@ export class SparkConnectClient {
         const event = await Promise.race([firstEvent, delay(50).then(() => 'waiting' as const)]);
         if (event instanceof SparkConnectError) throw event;
         if (event === undefined) return;
-        const state = (await this.status([operationId])).get(operationId);
+        const state = (await this.statusOnce([operationId])).get(operationId);
         if (state && state !== 'OPERATION_STATE_UNKNOWN' && state !== 'OPERATION_STATE_UNSPECIFIED') return;
       }
     } finally {
@@ -177,6 +214,14 @@ export class SparkConnectClient {
    * TERMINATING for finished but unreleased, SUCCEEDED / FAILED / CANCELLED (kept after release), RUNNING.
    */
   async status(operationIds: string[]): Promise<Map<string, OperationState>> {
+    return this.inSession(() => this.statusOnce(operationIds)).catch((error: unknown) => {
+      // Still no such session after looking for the agreed one: it holds none of these operations.
+      if (isSessionLost(error)) return new Map<string, OperationState>();
+      throw error;
+    });
+  }
+
+  private async statusOnce(operationIds: string[]): Promise<Map<string, OperationState>> {
     const request = { ...this.base(), operation_status: { operation_ids: operationIds } };
     const states = new Map<string, OperationState>();
     // GetStatus does not create the session: a server that has not seen it yet (fresh, restarted, or still
@@ -185,27 +230,68 @@ export class SparkConnectClient {
       if (error instanceof SparkConnectError && error.errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND') return {} as GetStatusResponse;
       throw error;
     });
+    this.sawServerSideId(response.server_side_session_id);
     for (const entry of response.operation_statuses ?? []) states.set(entry.operation_id, entry.state);
     return states;
   }
 
-  /** Frees the server's copy of an operation's results; afterwards the id is refused with OPERATION_ABANDONED. */
+  /**
+   * Frees the server's copy of an operation's results; afterwards the id is refused with OPERATION_ABANDONED. An
+   * operation whose session is gone is freed already.
+   */
   async release(operationId: string): Promise<void> {
-    await this.unary('ReleaseExecute', { ...this.base(), operation_id: operationId, release_all: {} }, operationId);
+    await this.inSession(() => this.unary('ReleaseExecute', { ...this.base(), operation_id: operationId, release_all: {} }, operationId)).catch(
+      (error: unknown) => {
+        if (!isSessionLost(error)) throw error;
+      },
+    );
   }
 
   /** Cancels a running operation; its stream ends with OPERATION_CANCELED. Returns the ids actually interrupted. */
   async interrupt(operationId: string): Promise<string[]> {
-    const response = await this.unary(
-      'Interrupt',
-      { ...this.base(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId },
-      operationId,
-    );
+    const response = await this.inSession(() =>
+      this.unary('Interrupt', { ...this.base(), interrupt_type: 'INTERRUPT_TYPE_OPERATION_ID', operation_id: operationId }, operationId),
+    ).catch((error: unknown) => {
+      if (isSessionLost(error)) return { interrupted_ids: [] }; // its session is gone, and the operation with it
+      throw error;
+    });
     return response.interrupted_ids ?? [];
   }
 
   close(): void {
+    clearInterval(this.keepAlive);
     this.stub.close();
+  }
+
+  /**
+   * Runs a request in the current session; if Spark says that session is gone, moves to the agreed one and runs
+   * it once more there (the request reads the session id anew).
+   */
+  private async inSession<T>(request: () => Promise<T>): Promise<T> {
+    const sessionId = this.session.id;
+    try {
+      return await request();
+    } catch (error) {
+      if (!isSessionLost(error)) throw error;
+      await this.session.recover(sessionId);
+      return request();
+    }
+  }
+
+  /** What Spark says of a session id, without creating the session. */
+  private async probeSession(sessionId: string): Promise<SessionProbe> {
+    try {
+      await this.unary('GetStatus', { session_id: sessionId, user_context: { user_id: this.userId }, client_type: 'streamforge' });
+      return 'exists';
+    } catch (error) {
+      if (error instanceof SparkConnectError && error.errorClass === 'INVALID_HANDLE.SESSION_CLOSED') return 'closed';
+      if (error instanceof SparkConnectError && error.errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND') return 'not-found';
+      throw error;
+    }
+  }
+
+  private sawServerSideId(id: string | undefined): void {
+    if (id) this.session.serverSideId = id;
   }
 
   private async readOperation(
@@ -238,6 +324,7 @@ export class SparkConnectClient {
               { ...this.base(), operation_id: operationId, last_response_id: lastResponseId },
               new grpc.Metadata(),
             );
+      const sessionId = this.session.id;
       const outcome = await this.readStream(stream, operationId, options.signal, (response) => {
         responses++;
         if (response.response_id) lastResponseId = response.response_id;
@@ -249,10 +336,16 @@ export class SparkConnectClient {
       });
       if (outcome === 'complete') return { operationId, rows, reattaches };
       if (outcome instanceof SparkConnectError) {
-        if (outcome.errorClass === 'INVALID_HANDLE.SESSION_CHANGED') {
-          // The server restarted: its new session has none of our temp views, so the caller must start over.
-          this.serverSideSessionId = undefined;
-          throw outcome;
+        if (isSessionLost(outcome)) {
+          // Spark closed or lost the session, and the operation with it: find the agreed session; a plan starts
+          // again there from nothing, an attach has nothing left to read (the caller runs the job again).
+          await this.session.recover(sessionId);
+          if (!plan || ++failures >= this.retry.attempts) throw outcome;
+          rows.length = 0;
+          responses = 0;
+          lastResponseId = undefined;
+          mode = 'execute';
+          continue;
         }
         if (!outcome.isTransient || ++failures >= this.retry.attempts) throw outcome;
         const lost = outcome.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND';
@@ -295,7 +388,7 @@ export class SparkConnectClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       stream.on('data', (response: ExecutePlanResponse) => {
         if (settled) return;
-        if (response.server_side_session_id) this.serverSideSessionId = response.server_side_session_id;
+        this.sawServerSideId(response.server_side_session_id);
         if (response.response_type === 'result_complete') complete = true;
         try {
           onResponse(response);
@@ -322,15 +415,16 @@ export class SparkConnectClient {
   }
 
   private base() {
+    const serverSideId = this.session.serverSideId;
     return {
-      session_id: this.sessionId,
+      session_id: this.session.id,
       user_context: { user_id: this.userId },
       client_type: 'streamforge',
-      ...(this.serverSideSessionId ? { client_observed_server_side_session_id: this.serverSideSessionId } : {}),
+      ...(serverSideId ? { client_observed_server_side_session_id: serverSideId } : {}),
     };
   }
 
-  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus'>(
+  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus' | 'ReleaseSession'>(
     method: M,
     request: Parameters<SparkConnectServiceClient[M]>[0],
     operationId?: string,

@@ -79,15 +79,30 @@ const USER_GRPC_CODES = new Set<number>([
 // 23 constraint, 0A unsupported feature.
 const USER_SQLSTATE_CLASSES = new Set(['42', '22', '21', '23', '0A']);
 
+/** The session a request named is gone: closed (idle timeout, ReleaseSession), or the server restarted. */
+const SESSION_LOST = new Set(['INVALID_HANDLE.SESSION_CLOSED', 'INVALID_HANDLE.SESSION_NOT_FOUND', 'INVALID_HANDLE.SESSION_CHANGED']);
+
+/** True when the request's session is gone, and with it every operation it held. */
+export function isSessionLost(error: unknown): boolean {
+  return error instanceof SparkConnectError && error.errorClass !== undefined && SESSION_LOST.has(error.errorClass);
+}
+
+/**
+ * True when the server no longer holds the operation's result: it never started it, lost it (restart, closed
+ * session) or let it go (released, or abandoned after the detached timeout). Running the job again is the way on.
+ */
+export function isOperationGone(error: unknown): boolean {
+  if (!(error instanceof SparkConnectError)) return false;
+  return isSessionLost(error) || error.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' || error.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED';
+}
+
 /** Decides the kind of a failure from its gRPC code and Spark error info. */
 export function classify(grpcCode: number | undefined, info: SparkErrorInfo): SparkConnectErrorKind {
   const errorClass = info.errorClass ?? '';
   if (errorClass === 'OPERATION_CANCELED' || errorClass.startsWith('OPERATION_CANCELED.')) return 'canceled';
-  // The server lost the execution or the session (restart): resubmitting is safe because results are a pure
-  // function of the input. INVALID_CURSOR.POSITION_NOT_AVAILABLE and .NOT_REATTACHABLE are not in this set.
-  if (errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' || errorClass === 'INVALID_HANDLE.SESSION_CHANGED') {
-    return 'transient';
-  }
+  // The server lost the execution or the session (a restart, an idle timeout): resubmitting is safe because results
+  // are a pure function of the input. INVALID_CURSOR.POSITION_NOT_AVAILABLE and .NOT_REATTACHABLE are not in this set.
+  if (errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' || SESSION_LOST.has(errorClass)) return 'transient';
   if (errorClass.startsWith('INVALID_HANDLE.') || errorClass === 'INVALID_CURSOR.DISCONNECTED') return 'conflict';
   if (info.sqlState && USER_SQLSTATE_CLASSES.has(info.sqlState.slice(0, 2))) return 'user';
   if (info.classes.includes('org.apache.spark.sql.AnalysisException')) return 'user';

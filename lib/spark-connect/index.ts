@@ -2,7 +2,7 @@
 export { SparkConnectClient } from './client';
 export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row } from './client';
 export type { DataSource, OperationState, Plan, Relation } from './client';
-export { SparkConnectError, type SparkConnectErrorKind } from './errors';
+export { isOperationGone, isSessionLost, SparkConnectError, type SparkConnectErrorKind } from './errors';
 export {
   dataSourceRelation,
   jsonFilesRelation,

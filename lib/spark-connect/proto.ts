@@ -98,11 +98,18 @@ export type OperationState =
   | 'OPERATION_STATE_CANCELLED';
 
 export interface GetStatusRequest extends RequestBase {
-  operation_status: { operation_ids: string[] };
+  /** Without it, GetStatus only checks the session (and counts as activity that keeps it open). */
+  operation_status?: { operation_ids: string[] };
 }
 
 export interface GetStatusResponse {
+  server_side_session_id?: string;
   operation_statuses?: { operation_id: string; state: OperationState }[];
+}
+
+export interface ReleaseSessionRequest extends RequestBase {
+  /** false: Spark refuses the session id from then on (SESSION_CLOSED), as after an idle timeout. */
+  allow_reconnect?: boolean;
 }
 
 export interface FetchErrorDetailsRequest extends RequestBase {
@@ -138,6 +145,7 @@ export interface SparkConnectServiceClient extends grpc.Client {
   ReleaseExecute: Unary<ReleaseExecuteRequest, unknown>;
   Interrupt: Unary<InterruptRequest, InterruptResponse>;
   GetStatus: Unary<GetStatusRequest, GetStatusResponse>;
+  ReleaseSession: Unary<ReleaseSessionRequest, unknown>;
   FetchErrorDetails: Unary<FetchErrorDetailsRequest, FetchErrorDetailsResponse>;
 }
 

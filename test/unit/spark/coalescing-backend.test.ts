@@ -2,8 +2,8 @@
 // retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
 import { describe, expect, it } from 'vitest';
 import { sparkOperationId } from '../../../lib/idempotency';
-import type { ExecutionSource, GroupedJobResult, SparkExecutor, SparkJobSpec, SparkJobState } from '../../../spark/backend';
-import { CoalescingSparkBackend, DEFAULT_COALESCING, type CoalescingOptions } from '../../../spark/coalescing-backend';
+import { SparkJobLostError, type ExecutionSource, type GroupedJobResult, type SparkExecutor, type SparkJobSpec, type SparkJobState } from '../../../spark/backend';
+import { CoalescingSparkBackend, DEFAULT_COALESCING, JOB_GENERATIONS, type CoalescingOptions } from '../../../spark/coalescing-backend';
 import type { ExecutionJournal, SharedExecution } from '../../../spark/execution-journal';
 import { membersFromKafkaSql, splitMemberGroup } from '../../../spark/jobs';
 
@@ -13,12 +13,16 @@ class FakeExecutor implements SparkExecutor {
   readonly states_ = new Map<string, SparkJobState>();
   readonly released: string[] = [];
   readonly interrupted: string[] = [];
+  /** Ids Spark refuses to start (it let their executions go long ago). */
+  readonly refused = new Set<string>();
   resultCalls = 0;
 
-  async start(operationId: string, _job: string, _params: unknown, source: ExecutionSource): Promise<void> {
-    if (this.states_.has(operationId)) return;
+  async start(operationId: string, _job: string, _params: unknown, source: ExecutionSource): Promise<boolean> {
+    if (this.refused.has(operationId)) return false;
+    if (this.states_.has(operationId)) return true;
     this.started.push({ operationId, source });
     this.states_.set(operationId, 'running');
+    return true;
   }
   async states(ids: string[]) {
     return new Map(ids.map((id) => [id, this.states_.get(id) ?? ('unknown' as const)]));
@@ -36,6 +40,7 @@ class FakeExecutor implements SparkExecutor {
   }
   async release(operationId: string) {
     this.released.push(operationId);
+    if (this.states_.has(operationId)) this.states_.set(operationId, 'released');
   }
   async interrupt(operationId: string) {
     this.interrupted.push(operationId);
@@ -211,6 +216,58 @@ describe('CoalescingSparkBackend', () => {
     expect(await Promise.all(waiting)).toEqual(['spark down', 'spark down']);
     executor.start = start;
     expect((await backend.submit(spec(4))).shared).toBeUndefined();
+  });
+});
+
+describe('CoalescingSparkBackend: running a job again', () => {
+  it('reruns a run alone under its next operation id once Spark let the first one go, and finds it again on a retry', async () => {
+    const { executor, backend } = setup();
+    const own = await backend.submit(spec(1));
+    executor.finish(own.operationId);
+    await backend.release('run-1', [own]); // e.g. abandoned by Spark
+    const again = await backend.rerun(spec(1), own);
+    expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 1));
+    expect(await backend.rerun(spec(1), own)).toEqual(again); // another attempt of the same step: no third execution
+    expect(executor.started.map((s) => s.operationId)).toEqual([own.operationId, again.operationId]);
+  });
+
+  it('reruns a member of a shared execution alone, under its own operation id', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a] = await Promise.all(waiting);
+    const alone = await backend.rerun(spec(2), a!);
+    expect(alone).toEqual({ runKey: 'run-2', job: 'count_gender', operationId: sparkOperationId('run-2', 'count_gender') });
+    expect(executor.released).not.toContain(a!.operationId); // the other member still needs it
+  });
+
+  it('releases a failed execution of its own before running the next, and skips ids Spark refuses', async () => {
+    const { executor, backend } = setup();
+    const own = await backend.submit(spec(1));
+    executor.finish(own.operationId); // ended with an error, say
+    executor.refused.add(sparkOperationId('run-1', 'count_gender', 1));
+    const again = await backend.rerun(spec(1), own);
+    expect(executor.released).toEqual([own.operationId]);
+    expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 2));
+  });
+
+  it('gives up with SparkJobLostError when every generation is used up', async () => {
+    const { executor, backend } = setup();
+    for (let g = 0; g < JOB_GENERATIONS; g++) executor.refused.add(sparkOperationId('run-1', 'count_gender', g));
+    await expect(backend.submit(spec(1))).rejects.toBeInstanceOf(SparkJobLostError);
+  });
+
+  it('takes a waiting submit out of the queue when it is aborted, without starting it', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const abort = new AbortController();
+    const waiting = backend.submit(spec(2), { signal: abort.signal });
+    abort.abort(new Error('worker shutting down'));
+    await expect(waiting).rejects.toThrow('worker shutting down');
+    executor.finish(first.operationId);
+    await tick();
+    expect(executor.started).toHaveLength(1);
   });
 });
 
