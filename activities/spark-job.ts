@@ -5,6 +5,7 @@
 // function of the run's records. Interrupting Spark is the workflow's decision (cancelSparkJobs), never a side
 // effect of an activity being cancelled: a worker shutting down or a heartbeat timeout must not stop a job.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { topicInputRefusal } from '../lib/config';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError, type GroupedJobResult, type JobResult, type SparkJobHandle, type SparkJobSpec } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
@@ -104,9 +105,17 @@ async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T>
 }
 
 export function createSparkJobActivities({ sparkBackend, kafka, config, logger, draining }: ActivityDeps) {
-  /** A file source names a file under the data directory; Spark gets its absolute path. */
-  const resolve = (spec: SparkJobSpec): SparkJobSpec =>
-    spec.source.kind === 'json-file' ? { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, spec.source.path) } } : spec;
+  /**
+   * A file source names a file under the data directory (Spark gets its absolute path); a topic read as it is (a
+   * `topic` input, no run key) must be one pipelines may read.
+   */
+  const resolve = (spec: SparkJobSpec): SparkJobSpec => {
+    const { source } = spec;
+    if (source.kind === 'json-file') return { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, source.path) } };
+    const refusal = source.recordKey === undefined ? topicInputRefusal(config, source.topic) : undefined;
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'PipelineInputError');
+    return spec;
+  };
   /** Rejects once the worker begins to shut down. */
   const shutdown = new Promise<never>((_, reject) => draining.addEventListener('abort', () => reject(workerShutdownFailure()), { once: true }));
   shutdown.catch(() => undefined);

@@ -39,9 +39,14 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  REST_ALLOW_UNAUTHENTICATED: z.enum(['true', 'false']).default('false'),
+  PIPELINE_INPUT_TOPICS: z.string().default('*'),
   PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   PROCESS_LINGER_MS: z.coerce.number().int().min(0).max(5000).default(25),
   PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
+  PROCESS_MAX_QUEUED: z.coerce.number().int().min(1).default(200),
+  PROCESS_MAX_QUEUED_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  PROCESS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,9 +75,17 @@ export interface Config {
   dataDir: string;
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
   resultInlineLimitBytes: number;
-  http: { host: string; port: number; apiToken: string | undefined };
-  /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts). */
-  processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number };
+  /** `allowUnauthenticated`: serve a non-loopback address without API_TOKEN (behind an authenticating proxy). */
+  http: { host: string; port: number; apiToken: string | undefined; allowUnauthenticated: boolean };
+  /**
+   * Topics a `topic` pipeline input may read: names, or prefixes ending in `*` (`*`: any). The product's own
+   * topics (records, results, executions) are never readable this way: they hold every client's data.
+   */
+  inputTopics: string[];
+  /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts), and bounds them. */
+  processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number; maxQueued: number; maxQueuedBytes: number };
+  /** How long a /process request may take (queue and run) before it gets 503. */
+  processTimeoutMs: number;
   stackDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
@@ -126,11 +139,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
-    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN },
-    processBatching: { maxInFlight: e.PROCESS_MAX_IN_FLIGHT, maxRequests: e.PROCESS_MAX_BATCH_REQUESTS, maxBytes: RUN_INPUT_MAX_RECORD_BYTES, lingerMs: e.PROCESS_LINGER_MS },
+    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN, allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true' },
+    inputTopics: e.PIPELINE_INPUT_TOPICS.split(',').map((t) => t.trim()).filter(Boolean),
+    processBatching: {
+      maxInFlight: e.PROCESS_MAX_IN_FLIGHT,
+      maxRequests: e.PROCESS_MAX_BATCH_REQUESTS,
+      maxBytes: RUN_INPUT_MAX_RECORD_BYTES,
+      lingerMs: e.PROCESS_LINGER_MS,
+      maxQueued: e.PROCESS_MAX_QUEUED,
+      maxQueuedBytes: e.PROCESS_MAX_QUEUED_BYTES,
+    },
+    processTimeoutMs: e.PROCESS_TIMEOUT_MS,
     stackDir,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Why a `topic` input may not read `topic`, or undefined when it may: the product's own topics hold every client's
+ * records and results; other topics must match the configured list.
+ */
+export function topicInputRefusal(config: Pick<Config, 'kafka' | 'inputTopics'>, topic: string): string | undefined {
+  const own = [config.kafka.recordsTopic, config.kafka.resultsTopic, config.kafka.executionsTopic];
+  if (own.includes(topic) || topic.startsWith('__') || topic.startsWith('streamforge.stack-check')) {
+    return `topic "${topic}" is one of streamforge's own topics (it holds every client's data) and cannot be read as an input; send records, a file, or a topic of your own`;
+  }
+  const allowed = config.inputTopics.some((p) => (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
+  return allowed ? undefined : `topic "${topic}" is not among the topics pipelines may read (PIPELINE_INPUT_TOPICS=${config.inputTopics.join(',')})`;
 }
 
 /** Splits "host:port" into its parts (validated by the schema above). */

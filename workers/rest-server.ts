@@ -2,22 +2,31 @@
 // SIGINT / SIGTERM stop accepting connections and drain in-flight requests before exiting.
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config } from '../lib/config';
+import { ConfigError, loadConfig, type Config } from '../lib/config';
+import { KafkaClient } from '../lib/kafka';
 import { createLogger, type Logger } from '../lib/logger';
 import { buildApp } from './rest/app';
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 export async function startRestServer(config: Config, logger: Logger): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
+  if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.allowUnauthenticated) {
+    throw new ConfigError(
+      `HOST=${config.http.host} serves other machines: set API_TOKEN (16+ characters) so requests need a bearer token, or REST_ALLOW_UNAUTHENTICATED=true if a proxy in front authenticates them`,
+    );
+  }
   // Lazy: the service starts (and answers /healthz, and 503 elsewhere) while Temporal is still down.
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ config, logger, temporal, temporalConnection: connection });
+  const kafka = new KafkaClient(config.kafka, logger);
+  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   return {
     app,
     url,
     async close() {
       await app.close();
-      await connection.close();
+      await Promise.allSettled([connection.close(), kafka.close()]);
     },
   };
 }

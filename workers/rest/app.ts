@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client, Connection } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../../lib/config';
+import type { KafkaClient } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { errorHandler, HttpError } from './errors';
 import { registerMetrics } from './metrics';
@@ -20,6 +21,8 @@ export interface RestDeps {
   temporal: Client;
   /** The client's connection, for the readiness check. */
   temporalConnection: Connection;
+  /** For results too large to come back inline, which /process reads from the results topic. */
+  kafka: KafkaClient;
   /** Bytes a request body may have (413 above). */
   bodyLimit?: number;
 }
@@ -32,6 +35,16 @@ export const TEMPORAL_START_DEADLINE_MS = 3_000;
 
 /** Records one /process request may carry; bigger batches go through POST /pipelines with a file. */
 export const MAX_PROCESS_RECORDS = 10_000;
+
+/**
+ * Bytes of request bodies the service reads at once (by Content-Length; a body without one counts as the body
+ * limit): beyond it a request gets 503 before its body is read, so a flood cannot grow the process without bound.
+ */
+export const BODIES_IN_FLIGHT_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Routes that answer without the token: probes, metrics and the API's own description. */
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+const isOpen = (url: string) => OPEN_ROUTES.has(url.split('?')[0]!) || url.startsWith('/docs');
 
 function checkBearerToken(expected: string, header: string | undefined): boolean {
   const given = /^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '';
@@ -57,14 +70,27 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
 
   const token = deps.config.http.apiToken;
   if (token) {
+    // Reads too: a run's status carries its records' analysis.
     app.addHook('onRequest', async (request, reply) => {
-      if (request.method === 'GET' || request.method === 'HEAD') return;
+      if (isOpen(request.url)) return;
       if (!checkBearerToken(token, request.headers.authorization)) {
         reply.header('www-authenticate', 'Bearer');
         throw new HttpError(401, 'missing or wrong bearer token: send "Authorization: Bearer <API_TOKEN>"');
       }
     });
   }
+
+  let bodyBytesInFlight = 0;
+  app.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST' && request.method !== 'PUT') return;
+    const length = Number(request.headers['content-length'] ?? bodyLimit);
+    const bytes = Number.isFinite(length) && length >= 0 ? Math.min(length, bodyLimit) : bodyLimit;
+    if (bodyBytesInFlight + bytes > BODIES_IN_FLIGHT_MAX_BYTES) {
+      throw new HttpError(503, 'over capacity: too many request bodies in flight; retry shortly', undefined, { 'retry-after': '1' });
+    }
+    bodyBytesInFlight += bytes;
+    request.raw.once('close', () => (bodyBytesInFlight -= bytes));
+  });
 
   await app.register(swagger, {
     openapi: {

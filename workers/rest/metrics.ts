@@ -6,6 +6,7 @@ export interface RestMetrics {
   registry: Registry;
   inFlightPipelines: Gauge;
   batchRequests: Histogram;
+  refusedRequests: Counter;
 }
 
 export function registerMetrics(app: FastifyInstance): RestMetrics {
@@ -35,10 +36,15 @@ export function registerMetrics(app: FastifyInstance): RestMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100],
     registers: [registry],
   });
+  const refusedRequests = new Counter({
+    name: 'streamforge_process_refused_total',
+    help: '/process requests refused with 503 because the queue was full (over capacity)',
+    registers: [registry],
+  });
   app.addHook('onResponse', async (request, reply) => {
     const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
     requests.inc(labels);
     latency.observe(labels, reply.elapsedTime / 1000);
   });
-  return { registry, inFlightPipelines, batchRequests };
+  return { registry, inFlightPipelines, batchRequests, refusedRequests };
 }

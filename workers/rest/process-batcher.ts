@@ -1,7 +1,8 @@
 // Group commit for POST /process: requests that arrive while earlier runs are busy are gathered into ONE pipeline
 // run (each request a group of records, analysed separately), as databases gather commits into one fsync. With
 // nothing in flight a request starts at once; under load each run takes everything that waited, so the batch
-// size follows the load and a Spark execution serves many requests.
+// size follows the load and a Spark execution serves many requests. The queue is bounded (admission control): a
+// request that finds it full is refused at once (QueueFullError), and one whose client went away leaves it.
 import crypto from 'node:crypto';
 import type { EmployeeRecord } from '../../lib/records';
 
@@ -34,6 +35,15 @@ export interface BatcherOptions {
    * first of them alone would hold a slot for a whole run. With nothing in flight a request starts at once.
    */
   lingerMs: number;
+  /** Requests that may wait at once; more are refused. */
+  maxQueued: number;
+  /** Bytes of records (as JSON) that may wait at once; more are refused. */
+  maxQueuedBytes: number;
+}
+
+/** The queue is full: the service is over capacity; the client should retry later. */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
 }
 
 export interface BatchedAnswer<R> {
@@ -52,6 +62,7 @@ interface Waiting<R> extends BatchRequest {
 export class ProcessBatcher<R> {
   private readonly queue: Waiting<R>[] = [];
   private inFlight = 0;
+  private queuedBytes = 0;
   private lingering: NodeJS.Timeout | undefined;
 
   constructor(
@@ -60,12 +71,38 @@ export class ProcessBatcher<R> {
     private readonly onBatch: (size: number) => void = () => undefined,
   ) {}
 
-  /** Queues one request; `bytes` is the size of its records as JSON (recordsJsonBytes). */
-  submit(records: EmployeeRecord[], bytes = recordsJsonBytes(records)): Promise<BatchedAnswer<R>> {
+  /**
+   * Queues one request; `bytes` is the size of its records as JSON (recordsJsonBytes). Rejects at once with
+   * QueueFullError when the queue is full; aborting `signal` (the client went away) takes a request that still
+   * waits out of the queue (one whose run started completes with it).
+   */
+  submit(records: EmployeeRecord[], bytes = recordsJsonBytes(records), signal?: AbortSignal): Promise<BatchedAnswer<R>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: `req-${crypto.randomUUID()}`, records, bytes, resolve, reject });
+      if (this.queue.length >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes) {
+        reject(new QueueFullError(`over capacity: ${this.queue.length} requests (${this.queuedBytes} bytes of records) are waiting already`));
+        return;
+      }
+      const waiting: Waiting<R> = { id: `req-${crypto.randomUUID()}`, records, bytes, resolve, reject };
+      this.queue.push(waiting);
+      this.queuedBytes += bytes;
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.queue.indexOf(waiting);
+          if (at < 0) return;
+          this.queue.splice(at, 1);
+          this.queuedBytes -= bytes;
+          reject(signal.reason);
+        },
+        { once: true },
+      );
       this.pump();
     });
+  }
+
+  /** Bytes of records waiting. */
+  get waitingBytes(): number {
+    return this.queuedBytes;
   }
 
   /** Requests waiting for a run. */
@@ -118,6 +155,7 @@ export class ProcessBatcher<R> {
       if (batch.length > 0 && bytes + next.bytes > this.options.maxBytes) break;
       batch.push(this.queue.shift()!);
       bytes += next.bytes;
+      this.queuedBytes -= next.bytes;
     }
     return batch;
   }

@@ -1,5 +1,6 @@
 // The answer of POST /process: the request's analysis in a flat, readable shape (what the old Flask service's
 // users read: counts by gender and by birth month, salary statistics), plus the ids to find the run.
+import type { GroupedJobResult } from '../../spark/backend';
 import type { PipelineResult } from '../../workflows/pipeline';
 
 type Rows = Record<string, unknown>[];
@@ -30,13 +31,16 @@ export interface RequestAnalysis {
   timings: PipelineResult['timings'];
 }
 
-/** Splits a run's final_analysis result into what each request (group) gets. */
-export function analysesByRequest(result: PipelineResult, requests: { id: string; records: unknown[] }[]): Map<string, RequestAnalysis> {
-  const collected = result.results.final_analysis;
-  if (!collected || !('inline' in collected)) throw new Error(`run ${result.runKey}: the analysis was stored, not returned inline`);
-  return new Map(
-    requests.map((r) => [r.id, { sections: (collected.groups?.[r.id] ?? {}) as Record<string, Rows>, recordCount: r.records.length, timings: result.timings }]),
-  );
+/**
+ * Splits a run's final_analysis result into what each request (group) gets. `analysis` is that result as sections
+ * and groups (read back from the results topic if it was too large to return inline).
+ */
+export function analysesByRequest(
+  result: PipelineResult,
+  analysis: GroupedJobResult,
+  requests: { id: string; records: unknown[] }[],
+): Map<string, RequestAnalysis> {
+  return new Map(requests.map((r) => [r.id, { sections: (analysis.groups[r.id] ?? {}) as Record<string, Rows>, recordCount: r.records.length, timings: result.timings }]));
 }
 
 export function toProcessResponse(answer: { requestId: string; workflowId: string; batchSize: number; result: RequestAnalysis }): ProcessResponse {

@@ -1,31 +1,41 @@
 // Property: whatever malformed body is thrown at POST /process, the answer is a 4xx with a message that says
-// what is wrong, the service stays up, and nothing reaches Kafka (no run starts for a rejected body).
+// what is wrong, the service stays up, and nothing reaches Kafka (no run starts for a rejected body). A real worker
+// serves the task queue, on a records topic of this test's own, so a body that slipped through would be written;
+// one valid body at the end shows that the check sees a write.
 import fc from 'fast-check';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaClient } from '../../../lib/kafka';
+import { createActivities } from '../../../activities';
+import { createActivityDeps } from '../../../activities/deps';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { parseRecords } from '../../../lib/records';
 import { buildApp } from '../../../workers/rest/app';
-import { createTestEnv } from '../../support/temporal';
+import { createTestEnv, workflowBundle } from '../../support/temporal';
 
-const config = loadConfig();
+const taskQueue = 'fuzz';
+const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, KAFKA_RECORDS_TOPIC: `test.fuzz.${Date.now()}` });
 const logger = createLogger('silent');
-const kafka = new KafkaClient(config.kafka, logger);
+const deps = createActivityDeps(config, logger);
+const kafka = deps.kafka;
 let env: TestWorkflowEnvironment;
 let app: FastifyInstance;
+let worker: Worker;
+let running: Promise<void>;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  // No worker on this task queue: a body that slipped through validation would start a run that never ends,
-  // and the request would time out instead of answering 4xx.
-  app = await buildApp({ config: { ...config, temporal: { ...config.temporal, taskQueue: 'fuzz-no-worker' } }, logger, temporal: env.client, temporalConnection: env.connection });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
+  running = worker.run();
+  app = await buildApp({ config, logger, temporal: env.client, temporalConnection: env.connection, kafka });
 });
 afterAll(async () => {
   await app?.close();
-  await kafka.close();
+  worker?.shutdown();
+  await running;
+  await deps.close();
   await env?.teardown();
 });
 
@@ -75,7 +85,12 @@ describe('POST /process under malformed input', () => {
     expect([...seen.values()].reduce((a, b) => a + b, 0)).toBe(600);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect(await kafka.endOffsets(config.kafka.recordsTopic)).toEqual(before);
-    const runs = await env.client.workflow.count(`TaskQueue = 'fuzz-no-worker'`);
+    const runs = await env.client.workflow.count(`TaskQueue = '${taskQueue}'`);
     expect(runs.count).toBe(0);
+
+    // The control: a valid body is written (so the check above would have seen a malformed one that got through).
+    const valid = await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify([{ id: 1, gender: 'F', salary: 1 }]) });
+    expect(valid.statusCode).toBe(200);
+    expect(await kafka.endOffsets(config.kafka.recordsTopic)).not.toEqual(before);
   });
 });

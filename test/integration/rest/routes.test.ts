@@ -31,6 +31,7 @@ async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number
     logger,
     temporal: overrides.client ?? env.client,
     temporalConnection: overrides.connection ?? env.connection,
+    kafka: deps.kafka,
     bodyLimit: overrides.bodyLimit,
   });
 }

@@ -21,12 +21,13 @@ function controlledRunner() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+const unbounded = { maxQueued: 10_000, maxQueuedBytes: 1e12 };
 
 describe('ProcessBatcher', () => {
   it('runs a lone request at once, then gathers the requests that wait into the next run', async () => {
     const { runs, run } = controlledRunner();
     const sizes: number[] = [];
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0 }, (n) => sizes.push(n));
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, (n) => sizes.push(n));
     const first = batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1);
@@ -50,7 +51,7 @@ describe('ProcessBatcher', () => {
 
   it('keeps runs within maxRequests and maxBytes, and runs up to maxInFlight at once', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxBytes: 1000, lingerMs: 0 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxBytes: 1000, lingerMs: 0, ...unbounded }, () => undefined);
     const submit = (n: number) => batcher.submit(records(n), n * 100);
     const all = [submit(1), submit(1), submit(6), submit(6), submit(1)];
     await tick();
@@ -72,7 +73,7 @@ describe('ProcessBatcher', () => {
     const bytes = recordsJsonBytes(two);
     expect(bytes).toBe(Buffer.byteLength(JSON.stringify(two)));
     // Room for exactly two such requests per run: the third waits for the next run.
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 2 * bytes, lingerMs: 0 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 2 * bytes, lingerMs: 0, ...unbounded }, () => undefined);
     const all = [batcher.submit(records(1), 1), batcher.submit(two), batcher.submit(two), batcher.submit(two)];
     await tick();
     runs[0]!.finish();
@@ -87,7 +88,7 @@ describe('ProcessBatcher', () => {
 
   it('fails every request of a failed run, and only those', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, () => undefined);
     const first = batcher.submit(records(1));
     await tick();
     const second = [batcher.submit(records(2)), batcher.submit(records(3))];
@@ -106,7 +107,7 @@ describe('ProcessBatcher', () => {
 describe('ProcessBatcher linger', () => {
   it('lets a freed slot wait lingerMs for more requests while other runs are busy, but starts at once when idle', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxBytes: 100_000, lingerMs: 30 }, () => undefined);
+    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxBytes: 100_000, lingerMs: 30, ...unbounded }, () => undefined);
     void batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1); // idle: no linger
@@ -117,5 +118,44 @@ describe('ProcessBatcher linger', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(runs).toHaveLength(2);
     expect(runs[1]!.batch.map((r) => r.records.length)).toEqual([2, 3]);
+  });
+
+  it('refuses a request at once when the queue is full (by count or by bytes), and takes it again once there is room', async () => {
+    const { runs, run } = controlledRunner();
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, maxQueued: 2, maxQueuedBytes: 500 }, () => undefined);
+    const first = batcher.submit(records(1), 100);
+    await tick();
+    const queued = [batcher.submit(records(1), 100), batcher.submit(records(1), 100)];
+    await expect(batcher.submit(records(1), 100)).rejects.toThrow(/over capacity: 2 requests/);
+    runs[0]!.finish();
+    await first;
+    await tick();
+    expect(batcher.waiting).toBe(0);
+    const big = batcher.submit(records(1), 400);
+    await expect(batcher.submit(records(1), 200)).rejects.toThrow(/over capacity/); // 400 + 200 bytes > 500
+    runs[1]!.finish();
+    await Promise.all(queued);
+    await tick();
+    runs[2]!.finish();
+    expect((await big).result).toBe(1);
+  });
+
+  it('takes a request whose client went away out of the queue, and never runs it', async () => {
+    const { runs, run } = controlledRunner();
+    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, () => undefined);
+    const first = batcher.submit(records(1));
+    await tick();
+    const gone = new AbortController();
+    const abandoned = batcher.submit(records(5), undefined, gone.signal);
+    const kept = batcher.submit(records(2));
+    gone.abort(new Error('client disconnected'));
+    await expect(abandoned).rejects.toThrow('client disconnected');
+    expect(batcher.waiting).toBe(1);
+    runs[0]!.finish();
+    await first;
+    await tick();
+    expect(runs[1]!.batch.map((r) => r.records.length)).toEqual([2]);
+    runs[1]!.finish();
+    expect((await kept).result).toBe(2);
   });
 });

@@ -1,7 +1,9 @@
 // POST /process: the old Flask service's endpoint. A JSON array of records in, its analysis out. Requests are
-// coalesced into pipeline runs (see process-batcher.ts), each request a group of its own in the run. If the client
-// disconnects, the run still completes (documented choice: a started run is never left half-done; its result
-// stays in Temporal under the workflow id, with the request ids in its memo).
+// coalesced into pipeline runs (see process-batcher.ts), each request a group of its own in the run. Admission is
+// bounded: over capacity a request gets 503 with Retry-After at once, and one that takes longer than
+// PROCESS_TIMEOUT_MS gets 503 too. A client that disconnects while its request waits takes it out of the queue;
+// once its run started, the run completes (a started run is never left half-done; its result stays in Temporal
+// under the workflow id, with the request ids in its memo).
 import crypto from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
@@ -10,9 +12,13 @@ import { pipelineWorkflow } from '../../../workflows/pipeline';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
 import { HttpError } from '../errors';
 import type { RestMetrics } from '../metrics';
-import { ProcessBatcher, recordsJsonBytes, type BatchRunner } from '../process-batcher';
+import { ProcessBatcher, QueueFullError, recordsJsonBytes, type BatchRunner } from '../process-batcher';
 import { analysesByRequest, toProcessResponse, type RequestAnalysis } from '../process-response';
 import { errorResponseSchema, recordsBodySchema } from '../schemas';
+import { collectedResult } from '../stored-results';
+
+/** Seconds a client is asked to wait before retrying a request refused for capacity. */
+const RETRY_AFTER_OVER_CAPACITY_S = '1';
 
 export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metrics: RestMetrics): void {
   const runBatch: BatchRunner<RequestAnalysis> = async (batch) => {
@@ -33,12 +39,16 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
         memo: { requestIds: batch.map((r) => r.id) },
       }),
     );
+    let result;
     try {
-      return { workflowId, results: analysesByRequest(await handle.result(), batch) };
+      result = await handle.result();
     } catch (err) {
       if (err instanceof WorkflowFailedError) throw new HttpError(502, `pipeline ${workflowId} failed: ${err.cause?.message ?? err.message}`);
       throw err;
     }
+    const analysis = result.results.final_analysis;
+    if (!analysis) throw new Error(`run ${workflowId} returned no final_analysis result`);
+    return { workflowId, results: analysesByRequest(result, await collectedResult(deps.kafka, analysis), batch) };
   };
   const batcher = new ProcessBatcher(runBatch, deps.config.processBatching, (size) => metrics.batchRequests.observe(size));
 
@@ -51,7 +61,7 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
         response: { 400: errorResponseSchema, 413: errorResponseSchema, 503: errorResponseSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const records = parseRecords(request.body, { maxRecords: MAX_PROCESS_RECORDS });
       const bytes = recordsJsonBytes(records);
       if (bytes > deps.config.processBatching.maxBytes) {
@@ -60,9 +70,32 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
           `the records take ${bytes} bytes as JSON, more than the ${deps.config.processBatching.maxBytes} a pipeline run takes inline; send fewer records per request, or a file through POST /pipelines`,
         );
       }
-      const answer = await batcher.submit(records, bytes);
-      request.log.info({ requestId: answer.requestId, workflowId: answer.workflowId, batch: answer.batchSize }, 'processed');
-      return toProcessResponse(answer);
+      // Aborted when the client goes away before its answer, or when the request runs out of time.
+      const abort = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort(new HttpError(499, 'the client closed the connection'));
+      });
+      const timeoutMs = deps.config.processTimeoutMs;
+      const timer = setTimeout(
+        () => abort.abort(new HttpError(503, `no answer within ${timeoutMs} ms (PROCESS_TIMEOUT_MS): the service is overloaded or a component is down; retry shortly`, undefined, { 'retry-after': '5' })),
+        timeoutMs,
+      );
+      try {
+        const answer = await Promise.race([
+          batcher.submit(records, bytes, abort.signal),
+          new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
+        ]);
+        request.log.info({ requestId: answer.requestId, workflowId: answer.workflowId, batch: answer.batchSize }, 'processed');
+        return toProcessResponse(answer);
+      } catch (err) {
+        if (err instanceof QueueFullError) {
+          metrics.refusedRequests.inc();
+          throw new HttpError(503, `${err.message}; retry shortly`, undefined, { 'retry-after': RETRY_AFTER_OVER_CAPACITY_S });
+        }
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   );
 }
