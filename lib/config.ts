@@ -36,6 +36,11 @@ const EnvSchema = z.object({
   RESULT_INLINE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   SPARK_CONNECT_DESCRIPTORS: z.string().min(1).optional(),
   STACK_DIR: z.string().min(1).optional(),
+  STACK_STATE_DIR: z.string().min(1).optional(),
+  SPARK_SESSION_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s|m|min|h)$/, 'expected a Spark duration such as 60min or 30s')
+    .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
@@ -86,7 +91,11 @@ export interface Config {
   processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number; maxQueued: number; maxQueuedBytes: number };
   /** How long a /process request may take (queue and run) before it gets 503. */
   processTimeoutMs: number;
+  /** Installs of the local stack (venv, jars); `stackStateDir`: its data, logs and pid files (default: the same). */
   stackDir: string;
+  stackStateDir: string;
+  /** The local stack's Spark Connect idle-session timeout (Spark's default, 60min, when unset). */
+  stackSparkSessionTimeout: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -151,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     processTimeoutMs: e.PROCESS_TIMEOUT_MS,
     stackDir,
+    stackStateDir: path.resolve(PROJECT_ROOT, e.STACK_STATE_DIR ?? stackDir),
+    stackSparkSessionTimeout: e.SPARK_SESSION_TIMEOUT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -13,7 +13,10 @@ async function main(argv: string[]): Promise<number> {
       const t0 = Date.now();
       const report = await stackUp(config);
       for (const i of report.installs) say(`install  ${i.step.padEnd(38)} ${i.installed ? `installed in ${i.seconds.toFixed(1)}s` : 'cached'}`);
-      for (const s of report.services) say(`service  ${s.name.padEnd(38)} ${s.started ? 'started' : 'already running'}, ready in ${s.seconds.toFixed(1)}s`);
+      for (const s of report.services) {
+        const warmed = s.warmSeconds === undefined ? '' : ` (${s.warmSeconds.toFixed(1)}s of it warming up)`;
+        say(`service  ${s.name.padEnd(38)} ${s.started ? 'started' : 'already running'}, ready in ${s.seconds.toFixed(1)}s${warmed}`);
+      }
       say(`stack up in ${((Date.now() - t0) / 1000).toFixed(1)}s — Temporal Web UI: ${config.temporal.uiUrl}`);
       return 0;
     }

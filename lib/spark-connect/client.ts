@@ -278,8 +278,8 @@ export class SparkConnectClient {
     }
   }
 
-  /** What Spark says of a session id, without creating the session. */
-  private async probeSession(sessionId: string): Promise<SessionProbe> {
+  /** What Spark says of a session id (exists, closed for good, never created), without creating the session. */
+  async probeSession(sessionId: string): Promise<SessionProbe> {
     try {
       await this.unary('GetStatus', { session_id: sessionId, user_context: { user_id: this.userId }, client_type: 'streamforge' });
       return 'exists';

@@ -117,7 +117,7 @@ export async function installStack(p: StackPaths): Promise<InstallReport[]> {
     (async () => [await timed('kafka broker jars', kafkaJars), await timed('spark kafka connector jars', sparkJars)])(),
   ]);
   const descriptors = await timed('spark connect protocol descriptors', () =>
-    cached(path.join(p.sparkDir, 'spark-connect.desc.installed'), hashOf(p.requirementsFile, p.descriptorScript), () =>
+    cached(path.join(path.dirname(p.descriptorSet), 'spark-connect.desc.installed'), hashOf(p.requirementsFile, p.descriptorScript), () =>
       run(path.join(p.venvDir, 'bin', 'python'), [p.descriptorScript, p.descriptorSet], log),
     ),
   );

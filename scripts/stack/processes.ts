@@ -87,25 +87,37 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Sends `signal` to a process group (or to the process alone if it has none). */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** SIGKILL to the process group, as a crash would (the chaos run); resolves once it is gone. False if not running. */
+export async function killProcess(runDir: string, name: string): Promise<boolean> {
+  const pid = runningPid(runDir, name);
+  if (pid === undefined) return false;
+  signalGroup(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(50);
+  fs.rmSync(pidFilePath(runDir, name), { force: true });
+  return true;
+}
+
 /** SIGTERM to the process group, SIGKILL after the grace period. Returns false if it was not running. */
 export async function stopProcess(runDir: string, name: string, graceMs = 15_000): Promise<boolean> {
   const pid = runningPid(runDir, name);
   if (pid === undefined) return false;
-  const signalGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  signalGroup('SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) signalGroup('SIGKILL');
+  if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
   while (isAlive(pid)) await sleep(100);
   fs.rmSync(pidFilePath(runDir, name), { force: true });
   return true;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { Config } from '../../lib/config';
 import { installStack, type InstallReport } from './install';
 import { stackPaths } from './paths';
-import { isPortOpen, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
+import { isPortOpen, killProcess, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
 import { stackServices, type Service } from './services';
 
 export interface ServiceStatus {
@@ -18,7 +18,8 @@ export interface ServiceStatus {
 
 export interface UpReport {
   installs: InstallReport[];
-  services: { name: string; started: boolean; seconds: number }[];
+  /** `warmSeconds`: warming after a fresh start (Spark), included in `seconds`. */
+  services: { name: string; started: boolean; seconds: number; warmSeconds?: number }[];
 }
 
 async function bringUp(service: Service, runDir: string, logDir: string): Promise<{ started: boolean; seconds: number }> {
@@ -49,10 +50,18 @@ export async function stackUp(config: Config): Promise<UpReport> {
   const results = await Promise.allSettled(services.map((s) => bringUp(s, p.runDir, p.logDir)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) throw new StackError(failures.map((e) => e.message).join('\n'));
-  return {
-    installs,
-    services: services.map((s, i) => ({ name: s.name, ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value })),
-  };
+  const report: UpReport['services'] = services.map((s, i) => ({ name: s.name, ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value }));
+  // Warming needs every service (Spark reads from Kafka), so it runs once all are ready.
+  for (const [i, service] of services.entries()) {
+    if (!report[i]!.started || !service.warm) continue;
+    const t0 = Date.now();
+    await service.warm().catch((err: Error) => {
+      throw new StackError(`${service.name} started but its warm-up failed (${err.message}); see ${logFilePath(p.logDir, service.name)}`);
+    });
+    report[i]!.warmSeconds = (Date.now() - t0) / 1000;
+    report[i]!.seconds += report[i]!.warmSeconds;
+  }
+  return { installs, services: report };
 }
 
 export async function stackDown(config: Config): Promise<string[]> {
@@ -62,8 +71,13 @@ export async function stackDown(config: Config): Promise<string[]> {
   return stopped.filter((n): n is string => n !== undefined);
 }
 
+/** SIGKILLs one service, as a crash would; `stackUp` starts it again. False if it was not running. */
+export async function stackKill(config: Config, service: 'temporal' | 'kafka' | 'spark'): Promise<boolean> {
+  return killProcess(stackPaths(config).runDir, service);
+}
+
 /** Resident memory of a process and everything in its process group, in MB. */
-function groupRssMb(pid: number): number | undefined {
+export function groupRssMb(pid: number): number | undefined {
   let kb = 0;
   let found = false;
   for (const entry of fs.readdirSync('/proc')) {

@@ -1,0 +1,94 @@
+// After a scenario, what Spark and Kafka hold of its runs: how many Spark executions computed each run's jobs (per
+// Spark application: a killed server loses what ran on it, and its successor may run it again), and whether each
+// run's offset ranges hold its records exactly once.
+import type { Client } from '@temporalio/client';
+import { sparkOperationId } from '../../lib/idempotency';
+import type { KafkaClient } from '../../lib/kafka';
+import type { JobName } from '../../spark/jobs';
+import { JOB_GENERATIONS } from '../../spark/coalescing-backend';
+import type { PipelineResult } from '../../workflows/pipeline';
+import type { ChaosCluster } from './cluster';
+import type { ExecutionCounts, KafkaCounts } from './report';
+
+/** The results of the runs that answered (closed runs only), by workflow id. */
+export async function runResults(temporal: Client, workflowIds: Iterable<string>): Promise<Map<string, PipelineResult>> {
+  const results = new Map<string, PipelineResult>();
+  const ids = [...new Set(workflowIds)];
+  for (let i = 0; i < ids.length; i += 20) {
+    await Promise.all(
+      ids.slice(i, i + 20).map(async (id) => {
+        const result = await temporal.workflow.getHandle(id).result().catch(() => undefined);
+        if (result) results.set(id, result as PipelineResult);
+      }),
+    );
+  }
+  return results;
+}
+
+/** Root SQL executions per operation id, per Spark application, from every job the collector saw. */
+function executionsByOperation(cluster: ChaosCluster): Map<string, Map<string, Set<string>>> {
+  const byOperation = new Map<string, Map<string, Set<string>>>();
+  for (const [app, jobs] of cluster.sparkJobs) {
+    for (const job of jobs.values()) {
+      const tags = job.jobTags ?? [];
+      const root = tags.find((t) => /-execution-root-id-\d+$/.test(t));
+      for (const tag of tags) {
+        const op = /_Operation_([0-9a-f-]{36})$/.exec(tag)?.[1];
+        if (!op || !root) continue;
+        const apps = byOperation.get(op) ?? new Map<string, Set<string>>();
+        byOperation.set(op, apps);
+        const roots = apps.get(app) ?? new Set<string>();
+        apps.set(app, roots);
+        roots.add(root);
+      }
+    }
+  }
+  return byOperation;
+}
+
+/**
+ * Per run and job: the executions under the run's own operation ids (every generation) and under the execution
+ * it was answered from (shared or not). `killedApps`: Spark applications whose server this scenario killed.
+ */
+export function countExecutions(cluster: ChaosCluster, results: Iterable<PipelineResult>, killedApps: Set<string>): ExecutionCounts {
+  const byOperation = executionsByOperation(cluster);
+  const counts: ExecutionCounts = { runs: 0, exactlyOne: 0, lostWithServer: 0, duplicated: 0, notSeen: 0 };
+  for (const result of results) {
+    counts.runs++;
+    let worst: 'one' | 'lost' | 'twice' | 'unseen' = 'one';
+    for (const [job, handle] of Object.entries(result.spark) as [JobName, { operationId: string }][]) {
+      const ids = new Set([handle.operationId, ...Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g))]);
+      const perApp = new Map<string, number>();
+      for (const id of ids) for (const [app, roots] of byOperation.get(id) ?? []) perApp.set(app, (perApp.get(app) ?? 0) + roots.size);
+      const total = [...perApp.values()].reduce((a, b) => a + b, 0);
+      const inOneApp = Math.max(0, ...perApp.values());
+      const lostOnly = [...perApp.keys()].filter((app) => !killedApps.has(app)).length <= 1;
+      const verdict = inOneApp > 1 ? 'twice' : total === 0 ? 'unseen' : total === 1 ? 'one' : lostOnly ? 'lost' : 'twice';
+      const rank = { one: 0, unseen: 1, lost: 2, twice: 3 };
+      if (rank[verdict] > rank[worst]) worst = verdict;
+    }
+    if (worst === 'one') counts.exactlyOne++;
+    else if (worst === 'lost') counts.lostWithServer++;
+    else if (worst === 'twice') counts.duplicated++;
+    else counts.notSeen++;
+  }
+  return counts;
+}
+
+/** Reads each run's ranges back (its key only): every seq 0..n-1 present, and how many more than once. */
+export async function countRecords(kafka: KafkaClient, results: PipelineResult[]): Promise<KafkaCounts> {
+  const counts: KafkaCounts = { runs: 0, withDuplicates: 0, missing: 0 };
+  for (let i = 0; i < results.length; i += 10) {
+    await Promise.all(
+      results.slice(i, i + 10).map(async (result) => {
+        if (result.source.kind !== 'kafka' || result.source.recordKey === undefined || result.recordCount === undefined) return;
+        const messages = await kafka.readRanges(result.source.topic, result.source.ranges, { key: result.source.recordKey, timeoutMs: 60_000 });
+        const seqs = new Set(messages.map((m) => m.headers.seq));
+        counts.runs++;
+        if (seqs.size < result.recordCount) counts.missing++;
+        if (messages.length > seqs.size) counts.withDuplicates++;
+      }),
+    );
+  }
+  return counts;
+}

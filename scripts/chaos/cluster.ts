@@ -1,0 +1,128 @@
+// The chaos run's own stack and processes: Temporal, Kafka and Spark Connect on ports of their own (sharing the
+// local stack's installs, keeping their state under .stack/chaos), Spark with a short idle-session timeout, and the
+// workers and the REST trigger as OS processes this run starts, SIGKILLs and SIGTERMs.
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type Config } from '../../lib/config';
+import { KafkaClient } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { startAppProcess, type AppProcess } from '../lib/app-process';
+import { stackKill, stackUp } from '../stack/stack';
+
+/** Spark's idle-session timeout on the chaos stack: short, so that an idle gap can outlast it. */
+export const SESSION_TIMEOUT_S = 20;
+
+const CHAOS_ENV = {
+  TEMPORAL_ADDRESS: '127.0.0.1:17233',
+  TEMPORAL_UI_URL: 'http://127.0.0.1:18233',
+  TEMPORAL_TASK_QUEUE: 'chaos',
+  KAFKA_BROKERS: '127.0.0.1:19092',
+  SPARK_CONNECT_URL: '127.0.0.1:25002',
+  SPARK_UI_URL: 'http://127.0.0.1:24040',
+  SPARK_SESSION_TIMEOUT: `${SESSION_TIMEOUT_S}s`,
+  STACK_STATE_DIR: '.stack/chaos',
+  DATA_DIR: '.stack/chaos/data',
+  HOST: '127.0.0.1',
+  PORT: '15000',
+  // Workers keep their session open well inside the short timeout (the expiry scenario turns this off).
+  SPARK_SESSION_KEEPALIVE_MS: '5000',
+};
+
+export type Service = 'temporal' | 'kafka' | 'spark';
+
+interface SparkJob {
+  jobId: number;
+  status: string;
+  jobTags?: string[];
+}
+
+export class ChaosCluster {
+  readonly config: Config;
+  readonly env: Record<string, string>;
+  readonly workers: AppProcess[] = [];
+  rest: AppProcess | undefined;
+  temporal!: Client;
+  kafka!: KafkaClient;
+  /** Every Spark job seen, per Spark application (a restarted server is a new application). */
+  readonly sparkJobs = new Map<string, Map<number, SparkJob>>();
+  /** Spark applications whose server this run killed (what ran on them was lost with them). */
+  readonly killedSparkApps = new Set<string>();
+  private sparkApp: string | undefined;
+  private workerCount = 0;
+  private collector: NodeJS.Timeout | undefined;
+
+  constructor(overrides: Record<string, string> = {}) {
+    this.env = { ...CHAOS_ENV, ...overrides };
+    this.config = loadConfig({ ...process.env, ...this.env });
+  }
+
+  get baseUrl(): string {
+    return `http://${this.config.http.host}:${this.config.http.port}`;
+  }
+
+  get logDir(): string {
+    return path.join(this.config.stackStateDir, 'logs');
+  }
+
+  async up(): Promise<void> {
+    await stackUp(this.config);
+    this.temporal = new Client({ connection: await Connection.connect({ address: this.config.temporal.address }), namespace: this.config.temporal.namespace });
+    this.kafka = new KafkaClient(this.config.kafka, createLogger('silent'));
+    this.collector = setInterval(() => void this.collectSparkJobs().catch(() => undefined), 3_000);
+  }
+
+  async down(): Promise<void> {
+    clearInterval(this.collector);
+    await Promise.all([...this.workers.splice(0), ...(this.rest ? [this.rest] : [])].map((p) => p.kill('SIGTERM')));
+    this.rest = undefined;
+    await this.kafka?.close();
+    await this.temporal?.connection.close();
+  }
+
+  async startWorker(env: Record<string, string> = {}): Promise<AppProcess> {
+    const name = `worker-${++this.workerCount}`;
+    const worker = await startAppProcess(name, 'worker', { ...this.env, TEMPORAL_WORKER_IDENTITY: name, ...env }, path.join(this.logDir, `${name}.log`));
+    this.workers.push(worker);
+    return worker;
+  }
+
+  /** Kills a worker (SIGKILL: a crash; SIGTERM: a rolling deploy) and forgets it. */
+  async stopWorker(worker: AppProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    this.workers.splice(this.workers.indexOf(worker), 1);
+    await worker.kill(signal);
+  }
+
+  async startRest(env: Record<string, string> = {}): Promise<AppProcess> {
+    this.rest = await startAppProcess('rest', 'rest', { ...this.env, ...env }, path.join(this.logDir, 'rest.log'));
+    return this.rest;
+  }
+
+  /** SIGKILLs a stack service (a snapshot of Spark's jobs is taken first: a killed server takes its UI along). */
+  async kill(service: Service): Promise<void> {
+    if (service === 'spark') {
+      await this.collectSparkJobs().catch(() => undefined);
+      if (this.sparkApp) this.killedSparkApps.add(this.sparkApp);
+    }
+    await stackKill(this.config, service);
+  }
+
+  /** Starts whatever stack service is down; resolves when every service is ready again. */
+  async restart(): Promise<void> {
+    await stackUp(this.config);
+  }
+
+  /** Reads the Spark UI's job list of the running application into `sparkJobs`. */
+  async collectSparkJobs(): Promise<void> {
+    const get = async <T>(p: string) => {
+      const res = await fetch(`${this.config.spark.uiUrl}/api/v1${p}`, { signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`Spark UI ${p}: HTTP ${res.status}`);
+      return (await res.json()) as T;
+    };
+    const [app] = await get<{ id: string }[]>('/applications');
+    if (!app) return;
+    this.sparkApp = app.id;
+    const jobs = this.sparkJobs.get(app.id) ?? new Map<number, SparkJob>();
+    this.sparkJobs.set(app.id, jobs);
+    for (const job of await get<SparkJob[]>(`/applications/${app.id}/jobs`)) jobs.set(job.jobId, job);
+  }
+}

@@ -1,0 +1,188 @@
+// The chaos run's steady load, and the record of every answer it got: `/process` clients (the old service's
+// profile: bodies of 2-200 records, no pause) and a benchmark of pipeline runs. Every answer is checked against
+// the oracle as it arrives.
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { generateEmployees } from '../../data/generate';
+import type { EmployeeRecord } from '../../lib/records';
+import type { JobName } from '../../spark/jobs';
+import type { PipelineResult } from '../../workflows/pipeline';
+import { benchmarkWorkflow } from '../../workflows';
+import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
+
+export type Outcome = 'right' | 'wrong' | 'error' | 'hung' | 'refused';
+
+export interface Answer {
+  kind: 'process' | 'pipeline';
+  startedAt: number;
+  answeredAt: number;
+  outcome: Outcome;
+  /** HTTP status of the last try (process), or the run's closing status (pipeline). */
+  status: string;
+  /** 503s with Retry-After the client waited out and retried after (a clear, actionable error). */
+  retries: number;
+  message?: string;
+  /** The pipeline run that answered (its Spark executions and Kafka records are checked afterwards). */
+  workflowId?: string;
+  batchSize: number;
+}
+
+/** A request that gets no answer in this long is hung. */
+export const HUNG_AFTER_MS = 90_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ProcessClientOptions {
+  baseUrl: string;
+  token?: string;
+  /** Retry a 503 after its Retry-After (a well-behaved client); false: a 503 is the answer (flood). */
+  retryOverCapacity: boolean;
+  /** Abort the request after a random 20-300 ms (a client that goes away mid-request). */
+  disconnect?: boolean;
+  minRecords?: number;
+  maxRecords?: number;
+}
+
+/** `count` closed-loop clients posting random bodies to /process until stopped. */
+export class ProcessClients {
+  readonly answers: Answer[] = [];
+  /** Requests whose client went away on purpose (not checked: nobody reads the answer). */
+  abandoned = 0;
+  private running = true;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    count: number,
+    private readonly options: ProcessClientOptions,
+  ) {
+    for (let i = 0; i < count; i++) this.loops.push(this.loop());
+  }
+
+  /** Stops starting requests; resolves when every request in flight has its answer (or is hung). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const { minRecords = 2, maxRecords = 200 } = this.options;
+      const count = minRecords + Math.floor(Math.random() * (maxRecords - minRecords + 1));
+      const records = [...generateEmployees(count, Math.floor(Math.random() * 2 ** 31))];
+      if (this.options.disconnect) {
+        await this.abandon(records);
+        continue;
+      }
+      const answer = await this.request(records);
+      this.answers.push(answer);
+      if (answer.outcome === 'refused') await sleep(100); // a flood: back again soon, whatever Retry-After says
+    }
+  }
+
+  private post(records: EmployeeRecord[], signal: AbortSignal): Promise<Response> {
+    return fetch(`${this.options.baseUrl}/process`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+      body: JSON.stringify(records),
+      signal,
+    });
+  }
+
+  private async abandon(records: EmployeeRecord[]): Promise<void> {
+    try {
+      await this.post(records, AbortSignal.timeout(20 + Math.floor(Math.random() * 280)));
+    } catch {
+      /* aborted: the point */
+    }
+    this.abandoned++;
+  }
+
+  private async request(records: EmployeeRecord[]): Promise<Answer> {
+    const startedAt = Date.now();
+    let retries = 0;
+    const answer = (outcome: Outcome, status: string, message?: string, workflowId?: string): Answer => ({
+      kind: 'process',
+      startedAt,
+      answeredAt: Date.now(),
+      outcome,
+      status,
+      retries,
+      batchSize: records.length,
+      ...(message ? { message } : {}),
+      ...(workflowId ? { workflowId } : {}),
+    });
+    for (;;) {
+      const left = startedAt + HUNG_AFTER_MS - Date.now();
+      if (left <= 0) return answer('hung', 'timeout', `no answer within ${HUNG_AFTER_MS} ms`);
+      let res: Response;
+      let body: Record<string, unknown>;
+      try {
+        res = await this.post(records, AbortSignal.timeout(left));
+        body = (await res.json()) as Record<string, unknown>;
+      } catch (err) {
+        const e = err as Error;
+        if (e.name === 'TimeoutError') return answer('hung', 'timeout', `no answer within ${HUNG_AFTER_MS} ms`);
+        return answer('error', 'network', e.message);
+      }
+      if (res.status === 200) {
+        const right = isRightProcessAnswer(body, records, [utcDay(startedAt), utcDay(Date.now())]);
+        return answer(right ? 'right' : 'wrong', '200', right ? undefined : 'the analysis differs from the oracle', String(body.workflow_id));
+      }
+      const retryAfter = Number(res.headers.get('retry-after'));
+      if (res.status === 503 && Number.isFinite(retryAfter) && retryAfter > 0) {
+        if (!this.options.retryOverCapacity) return answer('refused', '503', String(body.message));
+        retries++;
+        await sleep(retryAfter * 1000);
+        continue;
+      }
+      return answer('error', String(res.status), String(body.message));
+    }
+  }
+}
+
+export interface BenchmarkLoad {
+  /** Resolves with one answer per run once the benchmark ended, or after HUNG_AFTER_MS past `deadline`. */
+  done: Promise<Answer[]>;
+}
+
+/**
+ * Starts a benchmarkWorkflow of `runs` pipeline runs (each a child workflow over generated records) and, when it
+ * ends, checks every run's results against the oracle.
+ */
+export function startBenchmark(temporal: Client, taskQueue: string, id: string, runs: number, concurrency: number): BenchmarkLoad {
+  const seed = Math.floor(Math.random() * 2 ** 30);
+  const recordsPerRun = 10;
+  const jobs: JobName[] = ['count_gender', 'final_analysis'];
+  const done = (async () => {
+    const handle = await temporal.workflow.start(benchmarkWorkflow, { taskQueue, workflowId: id, args: [{ runs, recordsPerRun, jobs, concurrency, seed }] });
+    await Promise.race([handle.result().catch(() => undefined), sleep(10 * HUNG_AFTER_MS)]);
+    return Promise.all(
+      Array.from({ length: runs }, async (_, i): Promise<Answer> => {
+        const child = temporal.workflow.getHandle(`${id}-run-${i}`);
+        const records = [...generateEmployees(recordsPerRun, seed + i)];
+        const base = { kind: 'pipeline' as const, retries: 0, batchSize: recordsPerRun, workflowId: child.workflowId };
+        let description;
+        try {
+          description = await child.describe();
+        } catch (err) {
+          return { ...base, startedAt: Date.now(), answeredAt: Date.now(), outcome: 'error', status: 'NOT_STARTED', message: (err as Error).message };
+        }
+        const startedAt = description.startTime.getTime();
+        const answeredAt = description.closeTime?.getTime() ?? Date.now();
+        if (description.status.name === 'RUNNING') return { ...base, startedAt, answeredAt, outcome: 'hung', status: 'RUNNING' };
+        try {
+          const result: PipelineResult = await child.result();
+          const day = utcDay(startedAt);
+          const right = jobs.every((job) => {
+            const collected = result.results[job];
+            return collected !== undefined && 'inline' in collected && isRightJobResult(job, collected.inline, records, day);
+          });
+          return { ...base, startedAt, answeredAt, outcome: right ? 'right' : 'wrong', status: description.status.name };
+        } catch (err) {
+          const message = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+          return { ...base, startedAt, answeredAt, outcome: 'error', status: description.status.name, message };
+        }
+      }),
+    );
+  })();
+  return { done };
+}

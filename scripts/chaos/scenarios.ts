@@ -1,0 +1,226 @@
+// The faults `npm run chaos` injects, one scenario each, under the steady load the runner keeps up (scenario.ts
+// only decides what to break and when, and what else to check).
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { SparkConnectClient } from '../../lib/spark-connect';
+import { pipelineWorkflow } from '../../workflows';
+import { SESSION_TIMEOUT_S, type ChaosCluster, type Service } from './cluster';
+import { ProcessClients } from './load';
+import type { Check, FaultWindow } from './report';
+
+export interface ScenarioContext {
+  cluster: ChaosCluster;
+  /** Starts more /process clients, stopped (and their answers counted) at the end. */
+  clients(count: number, options?: { disconnect?: boolean; retryOverCapacity?: boolean }): ProcessClients;
+  /** Stops the steady clients (they start again with `resumeLoad`). */
+  pauseLoad(): Promise<void>;
+  resumeLoad(): void;
+  /** Resolves when the benchmark's runs have all ended. */
+  benchmarkDone(): Promise<void>;
+  fault(window: FaultWindow): void;
+  check(check: Check): void;
+  extra(name: string, value: number | string): void;
+  sleep(ms: number): Promise<void>;
+  log(line: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Workers the scenario starts with, and their environment. */
+  workers: number;
+  workerEnv?: Record<string, string>;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** Load before a fault, to measure throughput against. */
+const BEFORE_MS = 10_000;
+/** Load after a fault cleared. */
+const AFTER_MS = 30_000;
+
+function restartScenario(service: Service, downMs: number): Scenario {
+  return {
+    name: `${service}-restart`,
+    description: `SIGKILL of the ${service === 'spark' ? 'Spark Connect server' : service === 'kafka' ? 'Kafka broker' : 'Temporal dev server'}, started again ${downMs / 1000} s later`,
+    workers: 1,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const startedAt = Date.now();
+      ctx.log(`SIGKILL ${service}`);
+      await ctx.cluster.kill(service);
+      await ctx.sleep(downMs);
+      await ctx.cluster.restart();
+      const clearedAt = Date.now();
+      ctx.log(`${service} back after ${((clearedAt - startedAt) / 1000).toFixed(1)} s`);
+      ctx.fault({ startedAt, clearedAt });
+      await ctx.sleep(AFTER_MS);
+    },
+  };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'baseline',
+    description: 'no fault: the reference for the others',
+    workers: 1,
+    async run(ctx) {
+      await ctx.sleep(20_000);
+    },
+  },
+  {
+    name: 'session-expiry',
+    description: `workers without keep-alive; an idle gap of ${2 * SESSION_TIMEOUT_S + 10} s, longer than twice Spark's ${SESSION_TIMEOUT_S} s session timeout`,
+    workers: 1,
+    workerEnv: { SPARK_SESSION_KEEPALIVE_MS: '0' },
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      await ctx.pauseLoad();
+      await ctx.benchmarkDone();
+      // The session the workers work in now (a probe of it would keep it open, so only before the gap).
+      const spark = new SparkConnectClient({ url: ctx.cluster.config.spark.connectUrl, descriptorSetPath: ctx.cluster.config.spark.descriptorSetPath, sessionId: ctx.cluster.config.spark.sessionId, keepAliveMs: 0 });
+      try {
+        await spark.ping();
+        const session = spark.sessionId;
+        ctx.log(`idle for ${2 * SESSION_TIMEOUT_S + 10} s (session ${session})`);
+        await ctx.sleep((2 * SESSION_TIMEOUT_S + 10) * 1000);
+        const state = await spark.probeSession(session);
+        ctx.check({ name: 'the session expired during the gap', ok: state === 'closed', detail: `Spark says the session is ${state}` });
+      } finally {
+        spark.close();
+      }
+      const first = ctx.clients(1);
+      await ctx.sleep(100);
+      await first.stop();
+      const [answer] = first.answers;
+      const ms = answer ? answer.answeredAt - answer.startedAt : undefined;
+      ctx.extra('first answer after the gap (ms)', ms ?? 'none');
+      ctx.check({ name: 'the first request after the gap is answered right, as usual (< 3 s)', ok: answer?.outcome === 'right' && ms !== undefined && ms < 3_000, detail: `${answer?.outcome ?? 'no answer'} in ${ms} ms` });
+      ctx.resumeLoad();
+      await ctx.sleep(15_000);
+    },
+  },
+  restartScenario('spark', 0),
+  restartScenario('kafka', 5_000),
+  restartScenario('temporal', 5_000),
+  {
+    name: 'worker-kill',
+    description: 'SIGKILL of one of two workers at a random moment, three times, each replaced 2 s later',
+    workers: 2,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const startedAt = Date.now();
+      for (let i = 0; i < 3; i++) {
+        const victim = ctx.cluster.workers[Math.floor(Math.random() * ctx.cluster.workers.length)]!;
+        ctx.log(`SIGKILL ${victim.name}`);
+        await ctx.cluster.stopWorker(victim, 'SIGKILL');
+        await ctx.sleep(2_000);
+        await ctx.cluster.startWorker();
+        if (i < 2) await ctx.sleep(3_000 + Math.random() * 4_000);
+      }
+      ctx.fault({ startedAt, clearedAt: Date.now() });
+      await ctx.sleep(AFTER_MS);
+    },
+  },
+  {
+    name: 'worker-sigterm',
+    description: 'a rolling restart: each of two workers replaced, the new one started before the old one gets SIGTERM',
+    workers: 2,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const startedAt = Date.now();
+      for (const old of [...ctx.cluster.workers]) {
+        await ctx.cluster.startWorker();
+        ctx.log(`SIGTERM ${old.name}`);
+        const t0 = Date.now();
+        await ctx.cluster.stopWorker(old, 'SIGTERM');
+        ctx.log(`${old.name} drained and exited in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        await ctx.sleep(3_000);
+      }
+      ctx.fault({ startedAt, clearedAt: Date.now() });
+      await ctx.sleep(AFTER_MS);
+    },
+  },
+  {
+    name: 'three-workers',
+    description: 'three workers on one task queue, one of them SIGKILLed and not replaced',
+    workers: 3,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const startedAt = Date.now();
+      const victim = ctx.cluster.workers[1]!;
+      ctx.log(`SIGKILL ${victim.name}`);
+      await ctx.cluster.stopWorker(victim, 'SIGKILL');
+      ctx.fault({ startedAt, clearedAt: Date.now() });
+      await ctx.sleep(AFTER_MS);
+    },
+  },
+  {
+    name: 'poisoned-job',
+    description: 'a run over a file Spark cannot parse (FAILFAST), amid the load',
+    workers: 1,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const { config, temporal, baseUrl } = { config: ctx.cluster.config, temporal: ctx.cluster.temporal, baseUrl: ctx.cluster.baseUrl };
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      fs.writeFileSync(path.join(config.dataDir, 'poison.jsonl'), '{"id": 1, "gender": "F", "salary": 10}\n{"id": 2, "gender": "M", "salary": }\n');
+      const workflowId = `chaos-poison-${Date.now()}`;
+      const handle = await temporal.workflow.start(pipelineWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: [{ file: 'poison.jsonl', ingest: false, jobs: ['count_gender'] }] });
+      const error = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const message = error instanceof WorkflowFailedError ? (error.cause?.message ?? '') : String(error);
+      ctx.check({ name: 'the poisoned run fails, saying why', ok: error instanceof WorkflowFailedError && /malformed|MALFORMED/i.test(message), detail: message.slice(0, 160) });
+      const attempts = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 1));
+      ctx.check({ name: 'with bounded retries (no step tried more than twice)', ok: attempts.length > 0 && Math.max(...attempts) <= 2, detail: `activity attempts: ${attempts.join(', ')}` });
+      const res = await fetch(`${baseUrl}/pipelines/${workflowId}`);
+      const body = (await res.json()) as { status?: string; error?: string };
+      ctx.check({ name: 'GET /pipelines/:id shows the failure', ok: body.status === 'FAILED' && /malformed/i.test(body.error ?? ''), detail: `${body.status}: ${(body.error ?? '').slice(0, 120)}` });
+      ctx.fault({ startedAt: Date.now(), clearedAt: Date.now() });
+      await ctx.sleep(10_000);
+    },
+  },
+  {
+    name: 'client-disconnects',
+    description: '20 more clients that go away 20-300 ms into each request',
+    workers: 1,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const leaving = ctx.clients(20, { disconnect: true });
+      await ctx.sleep(20_000);
+      await leaving.stop();
+      ctx.extra('requests abandoned by their clients', leaving.abandoned);
+      const health = await fetch(`${ctx.cluster.baseUrl}/healthz`).then((r) => r.status, () => 0);
+      ctx.check({ name: 'the REST trigger stays up', ok: health === 200, detail: `/healthz ${health}` });
+      await ctx.sleep(5_000);
+    },
+  },
+  {
+    name: 'flood',
+    description: '500 more clients (5x the load test), retrying a 503 after 100 ms instead of its Retry-After',
+    workers: 1,
+    async run(ctx) {
+      await ctx.sleep(BEFORE_MS);
+      const rest = ctx.cluster.rest!;
+      let maxRss = rest.rssMb() ?? 0;
+      const sampler = setInterval(() => (maxRss = Math.max(maxRss, rest.rssMb() ?? 0)), 250);
+      const startedAt = Date.now();
+      const flood = ctx.clients(500, { retryOverCapacity: false });
+      await ctx.sleep(20_000);
+      await flood.stop();
+      clearInterval(sampler);
+      ctx.fault({ startedAt, clearedAt: Date.now() });
+      const refused = flood.answers.filter((a) => a.outcome === 'refused').map((a) => a.answeredAt - a.startedAt).sort((a, b) => a - b);
+      const p99 = refused[Math.floor(refused.length * 0.99)] ?? 0;
+      const accepted = flood.answers.filter((a) => a.outcome !== 'refused');
+      ctx.extra('flood requests refused (503)', refused.length);
+      ctx.extra('flood requests accepted', accepted.length);
+      ctx.extra('REST trigger max RSS (MB)', maxRss);
+      ctx.check({ name: 'the excess gets 503 within 1 s', ok: refused.length > 0 && p99 <= 1_000, detail: `${refused.length} refused, p99 ${p99} ms` });
+      ctx.check({ name: 'every accepted flood request is right', ok: accepted.every((a) => a.outcome === 'right'), detail: `${accepted.filter((a) => a.outcome === 'right').length}/${accepted.length} right` });
+      ctx.check({ name: 'the REST trigger stays within 600 MB', ok: maxRss <= 600, detail: `max RSS ${maxRss} MB` });
+      await ctx.sleep(AFTER_MS);
+    },
+  },
+];

@@ -1,0 +1,58 @@
+// Warms a just-started Spark Connect server before the stack calls it ready: its first execution pays for the
+// JVM's class loading, Spark's session and code generation, and the Kafka consumer pool (~15 s here), which a
+// user's first run (or the runs in flight when Spark was restarted) would otherwise pay. Runs every job once in each
+// plan shape a pipeline run uses: one run's records from Kafka, and several runs' records in one shared read.
+import crypto from 'node:crypto';
+import { toMessages } from '../../activities/ingest';
+import { generateEmployees } from '../../data/generate';
+import type { Config } from '../../lib/config';
+import { recordKey } from '../../lib/idempotency';
+import { KafkaClient } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { SparkConnectClient } from '../../lib/spark-connect';
+import type { ExecutionSource } from '../../spark/backend';
+import { SparkConnectExecutor } from '../../spark/connect-backend';
+import { JOB_NAMES, type JobName } from '../../spark/jobs';
+
+const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
+
+/** Returns how long warming took, ms. */
+export async function warmSpark(config: Config): Promise<number> {
+  const t0 = Date.now();
+  const kafka = new KafkaClient(config.kafka, createLogger('silent'));
+  // A session of its own: the workers' sessions are theirs to open.
+  const client = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
+  const executor = new SparkConnectExecutor(client, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
+  try {
+    await kafka.ensureTopic(WARMUP_TOPIC, 1);
+    const runs = ['a', 'b'].map((name) => {
+      const runKey = `warmup-${name}-${crypto.randomUUID()}`;
+      return { runKey, records: [...generateEmployees(20, 7)] };
+    });
+    const written = await Promise.all(runs.map(({ runKey, records }) => kafka.produce(WARMUP_TOPIC, toMessages(runKey, records, 1, records.map((_, i) => `g${i % 2}`)))));
+    const alone: ExecutionSource = { kind: 'kafka', topic: WARMUP_TOPIC, ranges: written[0]!, recordKey: recordKey(runs[0]!.runKey) };
+    const shared: ExecutionSource = {
+      kind: 'kafka-members',
+      topic: WARMUP_TOPIC,
+      members: runs.map(({ runKey }, i) => ({ tag: String(i), recordKey: recordKey(runKey), ranges: written[i]! })),
+    };
+    const params = { referenceDate: new Date().toISOString().slice(0, 10) };
+    // The first execution pays for the JVM and the consumer pool; then each plan shape for its code generation,
+    // two at a time (a query's planning is single-threaded, and there are two cores).
+    const run = async (source: ExecutionSource, job: JobName) => {
+      const operationId = crypto.randomUUID();
+      await executor.start(operationId, job, params, source);
+      await executor.result(operationId);
+      await executor.release(operationId);
+    };
+    await run(alone, 'count_gender');
+    const shapes = [alone, shared].flatMap((source) => JOB_NAMES.map((job) => [source, job] as const)).slice(1);
+    await Promise.all([0, 1].map(async (lane) => {
+      for (let i = lane; i < shapes.length; i += 2) await run(...shapes[i]!);
+    }));
+  } finally {
+    client.close();
+    await kafka.close();
+  }
+  return Date.now() - t0;
+}
