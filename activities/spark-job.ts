@@ -116,6 +116,14 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
     if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'PipelineInputError');
     return spec;
   };
+  /**
+   * A rerun waits for a Spark slot like a submit (so it leaves the queue if the step is cancelled or the worker
+   * drains); in a later attempt of the step it first looks for the rerun an earlier attempt started.
+   */
+  const rerunOptions = (ctx: Context) => {
+    const signal = AbortSignal.any([ctx.cancellationSignal, draining]);
+    return ctx.info.attempt > 1 ? { signal, retryOfAttemptAt: ctx.info.scheduledTimestampMs } : { signal };
+  };
   /** Rejects once the worker begins to shut down. */
   const shutdown = new Promise<never>((_, reject) => draining.addEventListener('abort', () => reject(workerShutdownFailure()), { once: true }));
   shutdown.catch(() => undefined);
@@ -161,7 +169,7 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
           if (state === 'finished') return { state, polls, resubmitted, handle };
           if (state === 'running') continue;
           log.warn({ operationId: handle.operationId, state }, 'spark does not hold the job any more; running it again for this run');
-          handle = await sparkBackend.rerun(resolve(spec), handle);
+          handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx));
           resubmitted = true;
         }
       } catch (err) {
@@ -180,7 +188,7 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
           } catch (err) {
             if (!needsRerun(err, handle)) throw toFailure(err);
             log.warn({ operationId: handle.operationId, error: (err as Error).message }, 'the execution cannot give this run its result; running the job again for it alone');
-            handle = await sparkBackend.rerun(resolve(spec), handle).catch((e: unknown) => Promise.reject(toFailure(e)));
+            handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => Promise.reject(toFailure(e)));
           }
         }
       });

@@ -85,10 +85,12 @@ export interface SparkBackend {
   result(handle: SparkJobHandle): Promise<GroupedJobResult>;
   /**
    * The execution behind `unusable` cannot give the run its result (Spark lost it or let it go, it was
-   * interrupted, or it failed): runs the run's job on its own, under the first of the run's own operation ids that
-   * Spark still lets it use, or returns the one an earlier call started. Throws SparkJobLostError when none is left.
+   * interrupted, or it failed): runs the run's job again, waiting for a slot and perhaps sharing an execution with
+   * others like a submit; alone, under the first of the run's own operation ids Spark still lets it use. With
+   * `retryOfAttemptAt`, first looks for the execution an earlier attempt's rerun started. Throws SparkJobLostError
+   * when no operation id is left.
    */
-  rerun(spec: SparkJobSpec, unusable: SparkJobHandle): Promise<SparkJobHandle>;
+  rerun(spec: SparkJobSpec, unusable: SparkJobHandle, options?: SubmitOptions): Promise<SparkJobHandle>;
   /** Frees what the backend keeps for the run's jobs (results); safe to call more than once. */
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
   /** Interrupts the run's execution (one shared with other runs is left to them). */

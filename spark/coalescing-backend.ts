@@ -8,7 +8,8 @@
 // members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
 // part of (retries never coalesce). An execution that cannot give a run its result (lost, let go, failed) is run
 // again for that run alone, under the run's own operation ids (one generation after another, lib/idempotency.ts).
-import { sparkOperationId, uuidV5 } from '../lib/idempotency';
+import crypto from 'node:crypto';
+import { sparkOperationId } from '../lib/idempotency';
 import { coveringRanges, rangeMessages, type PartitionRange } from '../lib/partition-ranges';
 import { SparkJobLostError, type GroupedJobResult, type SparkBackend, type SparkExecutor, type SparkJobHandle, type SparkJobSpec, type SparkJobState, type SubmitOptions } from './backend';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
@@ -40,6 +41,8 @@ interface Waiting {
   /** Runs with the same key can share an execution; undefined: this one runs alone. */
   key: string | undefined;
   ranges: PartitionRange[];
+  /** A rerun: the execution that could not give the run its result (never to be attached to again). */
+  unusable?: string;
   resolve(handle: SparkJobHandle): void;
   reject(err: unknown): void;
 }
@@ -84,22 +87,37 @@ export class CoalescingSparkBackend implements SparkBackend {
 
   submit(spec: SparkJobSpec, options: SubmitOptions = {}): Promise<SparkJobHandle> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt);
+    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, undefined, options.signal);
+    return this.enqueue(spec, undefined, options.signal);
+  }
+
+  /**
+   * Reruns wait for a slot like submits, and coalesce like them: after a Spark restart every run in flight reruns
+   * at once, and one shared execution serves them instead of one execution each on a cold server.
+   */
+  async rerun(spec: SparkJobSpec, unusable: SparkJobHandle, options: SubmitOptions = {}): Promise<SparkJobHandle> {
+    if (!unusable.shared) await this.executor.release(unusable.operationId).catch(() => undefined); // free a failed one
+    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, unusable.operationId, options.signal);
+    return this.enqueue(spec, unusable.operationId, options.signal);
+  }
+
+  private enqueue(spec: SparkJobSpec, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
       // A run whose records need de-duplicating (its ingest was retried: rare) runs alone, so the shared read stays plain.
       const coalescable =
         spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && !spec.source.deduplicate && rangeMessages(ranges) <= this.options.maxMemberMessages;
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
-      const waiting: Waiting = { spec, key, ranges, resolve, reject };
+      const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
       this.waiting.push(waiting);
-      options.signal?.addEventListener(
+      signal?.addEventListener(
         'abort',
         () => {
           const at = this.waiting.indexOf(waiting);
           if (at < 0) return; // already taken into an execution: the submit completes
           this.waiting.splice(at, 1);
-          reject(options.signal!.reason);
+          reject(signal.reason);
         },
         { once: true },
       );
@@ -210,8 +228,8 @@ export class CoalescingSparkBackend implements SparkBackend {
     let operationId: string;
     try {
       if (group.length === 1) {
-        const [{ spec, resolve }] = group as [Waiting];
-        const handle = await this.startOwn(spec);
+        const [{ spec, unusable, resolve }] = group as [Waiting];
+        const handle = unusable === undefined ? await this.startOwn(spec) : await this.startAlone(spec, unusable);
         resolve(handle);
         operationId = handle.operationId;
       } else {
@@ -233,14 +251,15 @@ export class CoalescingSparkBackend implements SparkBackend {
       return { operationId: id, runKey: spec.runKey, tag: String(i), recordKey: (spec.source as { recordKey: string }).recordKey, ranges };
     });
     const execution: SharedExecution = {
-      operationId: uuidV5(`spark-shared-execution:${members.map((m) => m.operationId).join(',')}`),
+      // New every time (the journal, written first, is how a retry finds it): the same runs may share again after
+      // a rerun, and Spark refuses or still holds the id of their earlier execution.
+      operationId: crypto.randomUUID(),
       job,
       params,
       topic,
       members,
     };
     await this.journal.record(execution);
-    // A shared id is new by construction (its members are runs that never shared before), so Spark cannot refuse it.
     await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
     this.shared.set(execution.operationId, { members: members.length, released: new Set() });
     for (const member of members) {
@@ -255,24 +274,23 @@ export class CoalescingSparkBackend implements SparkBackend {
   }
 
   /**
-   * A retried submit: the run's own execution if the server holds it, else the shared execution the journal says
-   * the run is part of, else the run's job started now, alone.
+   * A retried submit (or rerun): what an earlier attempt may have started, if Spark holds it: the run's own
+   * execution, else a shared execution the journal lists the run in (the newest first); else the job started now,
+   * alone (retries never coalesce: an attempt that died may have joined a shared execution not yet journaled).
    */
-  private async resubmit(spec: SparkJobSpec, since: number): Promise<SparkJobHandle> {
-    const { held } = await this.ownExecutions(spec, undefined);
+  private async resubmit(spec: SparkJobSpec, since: number, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+    const { held } = await this.ownExecutions(spec, unusable);
     if (held) return held;
     const own = this.handle(spec.runKey, spec.job);
-    const shared = await this.journal.find(own.operationId, since);
-    const member = shared?.members.find((m) => m.operationId === own.operationId);
-    if (shared && member && (await this.status({ ...own, operationId: shared.operationId })) !== 'unknown') {
-      return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+    for (const shared of await this.journal.find(own.operationId, since)) {
+      const member = shared.members.find((m) => m.operationId === own.operationId)!;
+      const state = await this.status({ ...own, operationId: shared.operationId });
+      if (shared.operationId !== unusable && (state === 'running' || state === 'finished')) {
+        return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+      }
     }
-    return this.startAlone(spec);
-  }
-
-  async rerun(spec: SparkJobSpec, unusable: SparkJobHandle): Promise<SparkJobHandle> {
-    if (!unusable.shared) await this.executor.release(unusable.operationId).catch(() => undefined); // free a failed one
-    return this.startAlone(spec, unusable.operationId);
+    if (signal?.aborted) throw signal.reason;
+    return this.startAlone(spec, unusable);
   }
 
   private generations(spec: SparkJobSpec): string[] {
@@ -334,6 +352,7 @@ export class CoalescingSparkBackend implements SparkBackend {
   private schedulePoll(delayMs: number): void {
     if (this.polling || this.watchers.size === 0) return;
     this.polling = true;
+    // unref: watching never keeps a process alive by itself (the activities that wait on it do).
     setTimeout(() => {
       const ids = [...this.watchers.keys()];
       this.executor
@@ -351,6 +370,6 @@ export class CoalescingSparkBackend implements SparkBackend {
           this.polling = false;
           this.schedulePoll(next);
         });
-    }, delayMs);
+    }, delayMs).unref();
   }
 }

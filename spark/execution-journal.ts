@@ -24,8 +24,8 @@ export interface SharedExecution {
 
 export interface ExecutionJournal {
   record(execution: SharedExecution): Promise<void>;
-  /** The shared execution, recorded at or after `sinceMs`, that has this member. */
-  find(memberOperationId: string, sinceMs: number): Promise<SharedExecution | undefined>;
+  /** The shared executions, recorded at or after `sinceMs`, that have this member: the newest first. */
+  find(memberOperationId: string, sinceMs: number): Promise<SharedExecution[]>;
 }
 
 /** Clocks of the worker and the broker may differ a little: look back this much further than asked. */
@@ -45,14 +45,15 @@ export class KafkaExecutionJournal implements ExecutionJournal {
     await this.kafka.produce(this.topic, [{ key: execution.operationId, value: JSON.stringify(execution), partition: 0 }]);
   }
 
-  async find(memberOperationId: string, sinceMs: number): Promise<SharedExecution | undefined> {
+  async find(memberOperationId: string, sinceMs: number): Promise<SharedExecution[]> {
     await this.ensureTopic();
     const [from, to] = await Promise.all([this.kafka.offsetsAt(this.topic, sinceMs - CLOCK_SLACK_MS), this.kafka.endOffsets(this.topic)]);
     const ranges = [...to].map(([partition, end]) => ({ partition, from: from.get(partition) ?? end, to: end }));
     const messages = await this.kafka.readRanges(this.topic, ranges);
     return messages
       .map((m) => JSON.parse(m.value) as SharedExecution)
-      .find((execution) => execution.members.some((member) => member.operationId === memberOperationId));
+      .filter((execution) => execution.members.some((member) => member.operationId === memberOperationId))
+      .reverse();
   }
 
   private ensureTopic(): Promise<unknown> {

@@ -37,12 +37,15 @@ if (require.main === module) {
   startRestServer(config, logger).then(
     (server) => {
       logger.info({ url: server.url }, 'REST trigger listening');
+      let stopping = false;
       const stop = () => {
+        if (stopping) return; // a repeated signal must not cut the drain short
+        stopping = true;
         logger.info('draining in-flight requests');
         server.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     },
     (err: Error) => {
       logger.fatal({ err }, err.message);

@@ -56,8 +56,12 @@ export async function startWorker(
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await done;
   };
+  let draining = false;
   for (const signal of options.shutdownSignals ?? ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
+    // `on`, not `once`: a second signal (a supervisor repeating it, tsx relaying it) must not kill a draining worker.
+    process.on(signal, () => {
+      if (draining) return logger.info({ signal }, 'already draining');
+      draining = true;
       logger.info({ signal }, 'draining: no new tasks; waiting steps hand over, running ones finish');
       void shutdown();
     });
@@ -77,5 +81,7 @@ if (require.main === module) {
         logger.fatal({ err }, err.message);
         process.exitCode = 1;
       },
-    );
+    )
+    // Shut down is shut down: nothing left in this process (a status timer, a client's socket) may keep it alive.
+    .finally(() => logger.flush(() => process.exit()));
 }

@@ -347,7 +347,9 @@ export class SparkConnectClient {
           mode = 'execute';
           continue;
         }
-        if (!outcome.isTransient || ++failures >= this.retry.attempts) throw outcome;
+        // Another stream took the operation over (one still closing on the server, or another reader): read on.
+        const takenOver = outcome.errorClass === 'INVALID_CURSOR.DISCONNECTED';
+        if (!(outcome.isTransient || takenOver) || ++failures >= this.retry.attempts) throw outcome;
         const lost = outcome.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND';
         // Lost after we read part of it (or nothing to restart from): only a new submit can help.
         if (lost && (responses > 0 || !plan)) throw outcome;

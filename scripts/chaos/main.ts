@@ -99,7 +99,7 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   if (scenario.name === 'worker-sigterm') {
     checks.push({ name: 'no Spark job interrupted by the rolling restart', ok: failedSparkJobs === 0, detail: `${failedSparkJobs} Spark jobs failed or were interrupted` });
   }
-  return summarize(scenario.name, scenario.description, answers, { fault, end, executions, kafka, extra, extraChecks: checks });
+  return summarize(scenario.name, scenario.description, answers, { begin, fault, end, executions, kafka, extra, extraChecks: checks });
 }
 
 async function main(): Promise<void> {

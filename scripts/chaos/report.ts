@@ -56,6 +56,8 @@ export interface ScenarioReport {
   pass: boolean;
   /** A few of the errors, to say what went wrong. */
   samples: string[];
+  /** Right /process answers per second from the scenario's start; the fault as seconds from it. */
+  series: { perSecond: number[]; faultAtS?: number; clearedAtS?: number };
 }
 
 /** Throughput must be back within this long after the component's return; answers in flight within fault + this. */
@@ -72,31 +74,29 @@ export function throughputSeries(answers: readonly Answer[], from: number, to: n
   return buckets;
 }
 
-const median = (xs: number[]) => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
+/** Width of the window throughput is judged over: answers come in bursts, one per coalesced run. */
+const WINDOW_S = 5;
 
 /**
- * Seconds after `fault.clearedAt` until a 3-second window of right answers reaches 70 % of the median rate of the
+ * Seconds after `fault.clearedAt` until a WINDOW_S window of right answers reaches 70 % of the rate of the
  * `beforeS` seconds before the fault (0: it never fell below that); undefined when it never came back by `end`.
  */
 export function recoverySeconds(answers: readonly Answer[], fault: FaultWindow, end: number, beforeS = 10): { recoverS: number | undefined; before: number | undefined } {
-  const before = median(throughputSeries(answers, fault.startedAt - beforeS * 1000, fault.startedAt));
+  const series = throughputSeries(answers, fault.startedAt - beforeS * 1000, fault.startedAt);
+  const before = series.length ? series.reduce((a, b) => a + b, 0) / series.length : undefined;
   if (!before) return { recoverS: undefined, before };
   const after = throughputSeries(answers, fault.clearedAt, end);
-  for (let t = 0; t + 3 <= after.length; t++) {
-    if (after[t]! + after[t + 1]! + after[t + 2]! >= 0.7 * 3 * before) return { recoverS: t, before };
+  for (let t = 0; t + WINDOW_S <= after.length; t++) {
+    if (after.slice(t, t + WINDOW_S).reduce((a, b) => a + b, 0) >= 0.7 * WINDOW_S * before) return { recoverS: t, before: Math.round(before * 10) / 10 };
   }
-  return { recoverS: undefined, before };
+  return { recoverS: undefined, before: Math.round(before * 10) / 10 };
 }
 
 export function summarize(
   name: string,
   description: string,
   answers: readonly Answer[],
-  options: { fault?: FaultWindow; end: number; executions: ExecutionCounts; kafka: KafkaCounts; extra?: Record<string, number | string>; extraChecks?: Check[] },
+  options: { begin: number; fault?: FaultWindow; end: number; executions: ExecutionCounts; kafka: KafkaCounts; extra?: Record<string, number | string>; extraChecks?: Check[] },
 ): ScenarioReport {
   const count = (o: Answer['outcome']) => answers.filter((a) => a.outcome === o).length;
   const counts = {
@@ -150,6 +150,10 @@ export function summarize(
     checks,
     pass: checks.every((c) => c.ok),
     samples,
+    series: {
+      perSecond: throughputSeries(steady, options.begin, end),
+      ...(fault ? { faultAtS: Math.round((fault.startedAt - options.begin) / 1000), clearedAtS: Math.round((fault.clearedAt - options.begin) / 1000) } : {}),
+    },
   };
 }
 

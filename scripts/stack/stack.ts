@@ -55,8 +55,9 @@ export async function stackUp(config: Config): Promise<UpReport> {
   for (const [i, service] of services.entries()) {
     if (!report[i]!.started || !service.warm) continue;
     const t0 = Date.now();
+    // A failed warm-up leaves a working service that is slow at first: said, not fatal.
     await service.warm().catch((err: Error) => {
-      throw new StackError(`${service.name} started but its warm-up failed (${err.message}); see ${logFilePath(p.logDir, service.name)}`);
+      process.stderr.write(`stack: ${service.name} started, but warming it up failed (${err.message}): its first runs will be slow; see ${logFilePath(p.logDir, service.name)}\n`);
     });
     report[i]!.warmSeconds = (Date.now() - t0) / 1000;
     report[i]!.seconds += report[i]!.warmSeconds;

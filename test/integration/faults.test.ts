@@ -1,5 +1,7 @@
-// Faults on the real stack: a worker process SIGKILLed while its Spark job runs (another worker finishes the run,
-// Spark ran the job once, the topic holds the batch once), and a cancelled workflow interrupting its Spark job.
+// Faults on the real stack, struck at the moment that matters, each answer held against the oracle: a worker
+// process SIGKILLed during ingest, while submits wait for Spark, right after a shared execution started, and while
+// its Spark job runs; a worker SIGTERMed (drained) mid-poll; a cancelled workflow; Spark's session closed; and the
+// Spark Connect server SIGKILLed and restarted mid-run. Spark's own UI counts the executions; Kafka is read back.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,29 +10,37 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../activities/deps';
 import { generateEmployees } from '../../data/generate';
-import { recordKey } from '../../lib/idempotency';
+import { recordKey, sparkOperationId } from '../../lib/idempotency';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import type { EmployeeRecord } from '../../lib/records';
+import { SparkConnectClient } from '../../lib/spark-connect';
+import { stackKill, stackUp } from '../../scripts/stack/stack';
+import { JOB_GENERATIONS } from '../../spark/coalescing-backend';
+import type { JobName } from '../../spark/jobs';
+import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../workflows/pipeline';
 import { referenceResult } from '../support/oracle';
-import { pipelineWorkflow, progressQuery } from '../../workflows/pipeline';
 import { sparkExecutionsOf, sparkJobsOf } from '../support/spark-ui';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
-// Enough records that the Spark job runs for a few seconds on this machine: a window to strike in.
+// Enough records that ingest takes a second and the Spark job a few: windows to strike in.
 const RECORDS = [...generateEmployees(100_000, 7)];
 const params = { referenceDate: '2026-01-15' };
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamforge-faults-'));
 const taskQueue = `faults-${Date.now()}`;
-const workerEnv = { TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dataDir };
+// Its own records topic, so that what the topic holds is this file's doing.
+const workerEnv = { TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dataDir, KAFKA_RECORDS_TOPIC: `test.faults.${Date.now()}` };
 // The same configuration as the workers': same task queue, hence the same shared Spark session.
 const config = loadConfig({ ...process.env, ...workerEnv });
 const deps = createActivityDeps(config, createLogger('warn'));
 const workers: WorkerProcess[] = [];
 let client: Client;
+let workerSeq = 0;
 
 beforeAll(async () => {
   fs.writeFileSync(path.join(dataDir, 'employees.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n'));
   client = new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
+  await deps.kafka.ensureTopic(config.kafka.recordsTopic, config.kafka.recordsPartitions);
 });
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGTERM');
@@ -39,66 +49,154 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function worker(name: string): Promise<WorkerProcess> {
-  const w = await startWorkerProcess({ ...workerEnv, TEMPORAL_WORKER_IDENTITY: name }, path.join(dataDir, `${name}.log`));
+async function worker(): Promise<WorkerProcess & { identity: string }> {
+  const identity = `faults-worker-${++workerSeq}`;
+  const w = await startWorkerProcess({ ...workerEnv, TEMPORAL_WORKER_IDENTITY: identity }, path.join(dataDir, `${identity}.log`));
   workers.push(w);
-  return w;
+  return Object.assign(w, { identity });
 }
 
+async function kill(w: WorkerProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+  workers.splice(workers.indexOf(w), 1);
+  await w.kill(signal);
+}
+
+let runSeq = 0;
+const start = (args: Parameters<typeof pipelineWorkflow>[0]) =>
+  client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `faults-${Date.now()}-${runSeq++}`, args: [{ referenceDate: params.referenceDate, ...args }] });
+const bigRun = (job: JobName) => start({ file: 'employees.jsonl', jobs: [job] });
+
 const runKeyOf = (handle: WorkflowHandle) => `${handle.workflowId}/${handle.firstExecutionRunId}`;
+const until = async (what: string, condition: () => Promise<boolean>, timeoutMs = 120_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+const totalEnd = async (topic: string) => [...(await deps.kafka.endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
 
 /**
  * Waits until Spark reports a running job for the run's execution. Spark is asked alone: waiting for the workflow
- * to also show the job as submitted could miss a job that ends before the workflow task recording its submit
- * (seen on a busy machine). Killed at that point, the worker may or may not have reported the submit; either way
- * the next worker must not start a second execution.
+ * to also show the job as submitted could miss a job that ends before the workflow task recording its submit.
  */
-async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: 'final_analysis'): Promise<string> {
+async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: JobName): Promise<string> {
   const { operationId } = deps.sparkBackend.handle(runKeyOf(handle), job);
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if ((await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING')) return operationId;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`the Spark job of ${handle.workflowId} never ran (last progress: ${JSON.stringify(await handle.query(progressQuery).catch(() => null))})`);
+  await until(`the Spark job of ${handle.workflowId} runs`, async () => (await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING'));
+  return operationId;
+}
+
+/** Every root Spark execution that computed this run's job: under its own ids (all generations) and the one it answered from. */
+async function executionsOfRun(result: PipelineResult, job: JobName): Promise<number> {
+  const ids = new Set([result.spark[job]!.operationId, ...Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g))]);
+  let n = 0;
+  for (const id of ids) n += await sparkExecutionsOf(id);
+  return n;
+}
+
+/** The run's records in its ranges, by its key: each record exactly once. */
+async function expectRecordsOnce(result: PipelineResult, n: number): Promise<void> {
+  if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
+  const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: recordKey(result.runKey), timeoutMs: 60_000 });
+  expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);
+  expect(messages).toHaveLength(n);
+}
+
+/** The attempt and worker of the last start of each activity, from the run's history. */
+async function activityStarts(handle: WorkflowHandle, type: string): Promise<{ identity?: string | null; attempt?: number | null }[]> {
+  const events = (await handle.fetchHistory()).events!;
+  const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
+  return events.filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId))).map((e) => e.activityTaskStartedEventAttributes!);
 }
 
 describe('faults', () => {
-  it('a worker SIGKILLed while the Spark job runs: another worker finishes, Spark ran it once, the topic holds the batch once', async () => {
-    const first = await worker('worker-1');
-    const handle = await client.workflow.start(pipelineWorkflow, {
-      taskQueue,
-      workflowId: `crash-test-${Date.now()}`,
-      args: [{ file: 'employees.jsonl', jobs: ['final_analysis'], referenceDate: params.referenceDate }],
-    });
+  it('a worker SIGKILLed during ingest: the next worker writes only what is missing, the topic holds every record once', async () => {
+    const first = await worker();
+    const before = await totalEnd(config.kafka.recordsTopic);
+    const handle = await bigRun('count_gender');
+    await until('ingest has written part of the batch', async () => (await totalEnd(config.kafka.recordsTopic)) > before);
+    await kill(first, 'SIGKILL');
+    const written = (await totalEnd(config.kafka.recordsTopic)) - before;
+    expect(written).toBeLessThan(RECORDS.length); // struck mid-ingest
+
+    const second = await worker();
+    const result = await handle.result();
+    expect(result.results.count_gender).toMatchObject({ inline: referenceResult('count_gender', RECORDS, params) });
+    await expectRecordsOnce(result, RECORDS.length);
+    expect(await activityStarts(handle, 'ingestRecords')).toEqual([expect.objectContaining({ identity: second.identity, attempt: 2 })]);
+  });
+
+  it('a worker SIGKILLed while its Spark job runs: another worker finishes, Spark ran it once, the topic holds the batch once', async () => {
+    const first = await worker();
+    const handle = await bigRun('final_analysis');
     const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
-    await first.kill('SIGKILL');
+    await kill(first, 'SIGKILL');
     expect(await deps.sparkBackend.status(deps.sparkBackend.handle(runKeyOf(handle), 'final_analysis'))).not.toBe('unknown');
 
-    await worker('worker-2');
+    const second = await worker();
     const result = await handle.result();
-
     expect(result.results.final_analysis).toEqual(expect.objectContaining({ inline: referenceResult('final_analysis', RECORDS, params) }));
     expect(await sparkExecutionsOf(operationId)).toBe(1);
-    if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-    const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: recordKey(result.runKey), timeoutMs: 60_000 });
-    expect(messages).toHaveLength(RECORDS.length);
-    expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(RECORDS.length);
-
+    await expectRecordsOnce(result, RECORDS.length);
     // The poll that the killed worker had started was retried, and finished, by the second worker.
-    const events = (await handle.fetchHistory()).events!;
-    const pollScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pollSparkJob')!;
-    const pollStarted = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(pollScheduled.eventId))!;
-    expect(pollStarted.activityTaskStartedEventAttributes).toMatchObject({ identity: 'worker-2', attempt: 2 });
+    expect(await activityStarts(handle, 'pollSparkJob')).toEqual([expect.objectContaining({ identity: second.identity, attempt: 2 })]);
+  });
+
+  describe('a worker SIGKILLed during submit', () => {
+    const small = (seed: number): EmployeeRecord[] => [...generateEmployees(40, seed)];
+
+    it.each([
+      ['while the submits wait for a Spark slot (each then runs alone)', 'queued'],
+      ['right after the submits started one shared execution', 'shared'],
+    ] as const)('%s: every run right, and computed by exactly one execution', async (_name, moment) => {
+      const first = await worker();
+      const big = await bigRun('final_analysis');
+      await waitForSparkJobRunning(big, 'final_analysis'); // holds the worker's one Spark slot for a few seconds
+      const batches = [small(11), small(12), small(13)];
+      const handles = await Promise.all(batches.map((records) => start({ records, jobs: ['count_gender'] })));
+      if (moment === 'queued') {
+        await until('the small runs wait in submit', async () => {
+          const progress = await Promise.all(handles.map((h) => h.query(progressQuery).catch(() => undefined)));
+          return progress.every((p) => p?.status === 'running');
+        });
+      } else {
+        const journal = config.kafka.executionsTopic;
+        await deps.kafka.ensureTopic(journal, 1);
+        const before = await totalEnd(journal);
+        await until('a shared execution is journaled', async () => (await totalEnd(journal)) > before);
+      }
+      await kill(first, 'SIGKILL');
+      await worker();
+      const results = await Promise.all(handles.map((h) => h.result()));
+      for (const [i, result] of results.entries()) {
+        expect(result.results.count_gender).toMatchObject({ inline: referenceResult('count_gender', batches[i]!, params) });
+        expect(await executionsOfRun(result, 'count_gender')).toBe(1);
+      }
+      expect((await big.result()).results.final_analysis).toMatchObject({ inline: referenceResult('final_analysis', RECORDS, params) });
+    });
+  });
+
+  it('a worker SIGTERMed mid-poll (a rolling restart) drains at once: no Spark job interrupted, the run completes on the next worker', async () => {
+    const first = await worker();
+    const handle = await bigRun('final_analysis');
+    const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
+    const second = await worker(); // the new one first, as a rolling deploy does
+    const t0 = Date.now();
+    await kill(first, 'SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(15_000); // the poll handed over instead of waiting out the grace period
+
+    const result = await handle.result();
+    expect(result.results.final_analysis).toMatchObject({ inline: referenceResult('final_analysis', RECORDS, params) });
+    const jobs = await sparkJobsOf(operationId);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.map((j) => j.status)).toEqual(jobs.map(() => 'SUCCEEDED'));
+    expect(await sparkExecutionsOf(operationId)).toBe(1);
+    expect(await activityStarts(handle, 'pollSparkJob')).toEqual([expect.objectContaining({ identity: second.identity })]);
   });
 
   it('cancelling the workflow interrupts its Spark execution', async () => {
-    await worker('worker-3');
-    const handle = await client.workflow.start(pipelineWorkflow, {
-      taskQueue,
-      workflowId: `cancel-test-${Date.now()}`,
-      args: [{ file: 'employees.jsonl', jobs: ['final_analysis'], referenceDate: params.referenceDate }],
-    });
+    await worker();
+    const handle = await bigRun('final_analysis');
     const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
     await handle.cancel();
     const error = await handle.result().catch((e: unknown) => e);
@@ -117,4 +215,40 @@ describe('faults', () => {
     expect(jobs.map((j) => j.status)).not.toContain('RUNNING');
     expect((await handle.describe()).typedSearchAttributes.get({ name: 'PipelineStatus', type: 'KEYWORD' })).toBe('cancelled');
   });
+
+  it('Spark closed the session (as after an idle timeout): the workers move to the next session and answer as before', async () => {
+    await worker();
+    const records = [...generateEmployees(30, 21)];
+    await (await start({ records, jobs: ['count_gender'] })).result();
+    const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, sessionId: config.spark.sessionId, keepAliveMs: 0 });
+    try {
+      await spark.ping(); // the session the workers agree on now
+      const closed = spark.sessionId;
+      await spark.closeSession();
+      expect(await spark.probeSession(closed)).toBe('closed');
+
+      const result = await (await start({ records, jobs: ['count_gender', 'final_analysis'] })).result();
+      expect(result.results.count_gender).toMatchObject({ inline: referenceResult('count_gender', records, params) });
+      expect(result.results.final_analysis).toMatchObject({ inline: referenceResult('final_analysis', records, params) });
+      await spark.ping();
+      expect(spark.sessionId).not.toBe(closed);
+      expect(await spark.probeSession(spark.sessionId)).toBe('exists'); // the workers' new one
+    } finally {
+      spark.close();
+    }
+  });
+
+  it('the Spark Connect server SIGKILLed and restarted mid-run: the run completes right', async () => {
+    await worker();
+    const handle = await bigRun('final_analysis');
+    await waitForSparkJobRunning(handle, 'final_analysis');
+    await stackKill(config, 'spark');
+    await stackUp(config); // started again, and warmed up before it reports ready
+    const result = await handle.result();
+    expect(result.results.final_analysis).toMatchObject({ inline: referenceResult('final_analysis', RECORDS, params) });
+    expect(await executionsOfRun(result, 'final_analysis')).toBe(1); // in the new server: the old one's is gone with it
+    // And the worker's next run, in the new server's session, too.
+    const records = [...generateEmployees(25, 22)];
+    expect((await (await start({ records, jobs: ['count_gender'] })).result()).results.count_gender).toMatchObject({ inline: referenceResult('count_gender', records, params) });
+  }, 300_000);
 });

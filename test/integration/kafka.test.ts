@@ -36,7 +36,7 @@ describe('KafkaClient', () => {
 });
 
 describe('KafkaExecutionJournal', () => {
-  it('finds the shared execution a member was recorded in since a given time, and nothing for others', async () => {
+  it('finds the shared executions a member was recorded in since a given time (newest first), and nothing for others', async () => {
     const journal = new KafkaExecutionJournal(kafka, `test.executions.${crypto.randomUUID()}`);
     const since = Date.now();
     const execution = (id: string, members: string[]): SharedExecution => ({
@@ -48,9 +48,11 @@ describe('KafkaExecutionJournal', () => {
     });
     await journal.record(execution('exec-1', ['a', 'b']));
     await journal.record(execution('exec-2', ['c']));
-    expect((await journal.find('b', since))?.operationId).toBe('exec-1');
-    expect((await journal.find('c', since))?.members[0]).toMatchObject({ operationId: 'c', recordKey: 'key-c' });
-    expect(await journal.find('z', since)).toBeUndefined();
-    expect(await journal.find('a', Date.now() + 120_000)).toBeUndefined(); // recorded before the time asked for
+    await journal.record(execution('exec-3', ['b', 'c'])); // b reran with c after exec-1 was lost
+    expect((await journal.find('b', since)).map((e) => e.operationId)).toEqual(['exec-3', 'exec-1']);
+    expect((await journal.find('a', since)).map((e) => e.operationId)).toEqual(['exec-1']);
+    expect((await journal.find('c', since))[1]?.members[0]).toMatchObject({ operationId: 'c', recordKey: 'key-c' });
+    expect(await journal.find('z', since)).toEqual([]);
+    expect(await journal.find('a', Date.now() + 120_000)).toEqual([]); // recorded before the time asked for
   });
 });

@@ -133,6 +133,17 @@ describe('POST /process', () => {
     }
   });
 
+  it('answers a valid request whose analysis is too large to return inline (stored in the results topic, read back)', async () => {
+    // 8,000 records with a department each: the by_department section alone is ~1 MB, over the 256 KiB inline limit.
+    const many = Array.from({ length: 8_000 }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 + i, department: `dept-${i}` }));
+    const res = await post('/process', many);
+    expect(res.statusCode).toBe(200);
+    const expected = referenceResult('final_analysis', many, { referenceDate: new Date().toISOString().slice(0, 10) });
+    expect(res.json()).toMatchObject({ record_count: 8_000, salary: expected.overview![0], salary_by_department: expected.by_department });
+    const run = await env.client.workflow.getHandle(res.json().workflow_id).result();
+    expect(run.results.final_analysis).toHaveProperty('stored');
+  });
+
   it("answers 413, not 500, when a pipeline's inline records exceed Temporal's blob size limit", async () => {
     const long = 'x'.repeat(250);
     const many = Array.from({ length: 9_000 }, (_, i) => ({ id: i + 1, gender: 'F', salary: 1000, name: long })); // ~2.4 MB
@@ -173,6 +184,28 @@ describe('asynchronous pipelines', () => {
     expect(status.json()).toMatchObject({ id, status: 'COMPLETED', progress: { status: 'completed', recordCount: 5 } });
     expect(status.json().result.results.count_gender.inline).toEqual(referenceResult('count_gender', records.slice(0, 5), { referenceDate: '2000-01-01' }));
     expect((await app.inject({ method: 'DELETE', url: statusUrl })).statusCode).toBe(409);
+  });
+
+  it('an Idempotency-Key reused after its run completed answers with that run; with another body, 409', async () => {
+    const key = `done-${Date.now()}`;
+    const body = { records: records.slice(0, 3), jobs: ['count_gender'] };
+    const first = await post('/pipelines', body, { 'idempotency-key': key });
+    expect(first.statusCode).toBe(202);
+    await env.client.workflow.getHandle(first.json().id).result();
+    const again = await post('/pipelines', body, { 'idempotency-key': key });
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toEqual(first.json());
+    const runs = await env.client.workflow.count(`WorkflowId = '${first.json().id}'`);
+    expect(runs.count).toBe(1);
+    const other = await post('/pipelines', { ...body, records: records.slice(3, 6) }, { 'idempotency-key': key });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().message).toMatch(/was used for a run with a different body/);
+  });
+
+  it("refuses a topic input that names streamforge's own topics (they hold every client's records)", async () => {
+    const res = await post('/pipelines', { topic: { name: config.kafka.recordsTopic, ranges: [{ partition: 0, from: 0, to: 10 }] } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/one of streamforge's own topics/);
   });
 
   it('rejects bad pipeline input with 400 and unknown ids with 404', async () => {
@@ -230,7 +263,7 @@ describe('operations', () => {
     expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id', 'gender', 'salary']);
   });
 
-  it('with API_TOKEN set, mutating routes need the bearer token; reads do not', async () => {
+  it('with API_TOKEN set, every route but the probes, metrics and docs needs the bearer token', async () => {
     const secured = await appWith({ config: { http: { ...config.http, apiToken: 'a-very-secret-token-123' } } });
     const noToken = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: '[]' });
     expect(noToken.statusCode).toBe(401);
@@ -239,7 +272,9 @@ describe('operations', () => {
     expect(wrong.statusCode).toBe(401);
     const right = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json', authorization: 'Bearer a-very-secret-token-123' }, payload: '[]' });
     expect(right.statusCode).toBe(400); // past auth, stopped by validation
-    expect((await secured.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await secured.inject({ method: 'GET', url: '/pipelines/some-run' })).statusCode).toBe(401);
+    expect((await secured.inject({ method: 'GET', url: '/benchmarks/some-run' })).statusCode).toBe(401);
+    for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect((await secured.inject({ method: 'GET', url })).statusCode).toBe(200);
     await secured.close();
   });
 });

@@ -57,7 +57,7 @@ class FakeJournal implements ExecutionJournal {
     this.entries.push(execution);
   }
   async find(memberOperationId: string) {
-    return this.entries.find((e) => e.members.some((m) => m.operationId === memberOperationId));
+    return this.entries.filter((e) => e.members.some((m) => m.operationId === memberOperationId)).reverse();
   }
 }
 
@@ -108,16 +108,22 @@ describe('CoalescingSparkBackend', () => {
     expect(shared.source.kind === 'kafka-members' && shared.source.members.map((m) => m.recordKey).sort()).toEqual(['key-2', 'key-3', 'key-4']);
   });
 
-  it('derives the shared operation id from its members, whatever order they came in', async () => {
-    const ids: string[] = [];
-    for (const order of [[2, 3, 4], [4, 2, 3]]) {
-      const { executor, backend } = setup();
-      const first = await backend.submit(spec(1));
-      const waiting = order.map((i) => backend.submit(spec(i)));
-      executor.finish(first.operationId);
-      ids.push((await Promise.all(waiting))[0]!.operationId);
-    }
-    expect(ids[0]).toBe(ids[1]);
+  it('gives each shared execution an id of its own, even when the same runs share again (after a rerun)', async () => {
+    const { executor, journal, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a, b] = await Promise.all(waiting);
+    executor.finish(a!.operationId);
+    await backend.release('run-2', [a!]);
+    await backend.release('run-3', [b!]); // say Spark lost it: both members run again, together
+    const blocker = await backend.submit(spec(9));
+    const again = [backend.rerun(spec(2), a!), backend.rerun(spec(3), b!)];
+    executor.finish(blocker.operationId);
+    const [a2, b2] = await Promise.all(again);
+    expect(a2!.operationId).toBe(b2!.operationId);
+    expect(a2!.operationId).not.toBe(a!.operationId);
+    expect(journal.entries.map((e) => e.operationId)).toEqual([a!.operationId, a2!.operationId]);
   });
 
   it('gives each run its own part of a shared result, its groups included, reading Spark once', async () => {
@@ -227,7 +233,8 @@ describe('CoalescingSparkBackend: running a job again', () => {
     await backend.release('run-1', [own]); // e.g. abandoned by Spark
     const again = await backend.rerun(spec(1), own);
     expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 1));
-    expect(await backend.rerun(spec(1), own)).toEqual(again); // another attempt of the same step: no third execution
+    // Another attempt of the same step (its worker died after the rerun started): no third execution.
+    expect(await backend.rerun(spec(1), own, { retryOfAttemptAt: 0 })).toEqual(again);
     expect(executor.started.map((s) => s.operationId)).toEqual([own.operationId, again.operationId]);
   });
 
@@ -237,6 +244,7 @@ describe('CoalescingSparkBackend: running a job again', () => {
     const waiting = [2, 3].map((i) => backend.submit(spec(i)));
     executor.finish(first.operationId);
     const [a] = await Promise.all(waiting);
+    executor.finish(a!.operationId); // say it failed inside Spark
     const alone = await backend.rerun(spec(2), a!);
     expect(alone).toEqual({ runKey: 'run-2', job: 'count_gender', operationId: sparkOperationId('run-2', 'count_gender') });
     expect(executor.released).not.toContain(a!.operationId); // the other member still needs it

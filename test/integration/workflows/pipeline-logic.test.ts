@@ -1,0 +1,217 @@
+// pipelineWorkflow's own logic, with fake activities (a real Temporal dev server, no Kafka or Spark): the progress
+// it reports step by step, how a failure ends it (its root cause in the message, its status searchable), how a
+// cancellation interrupts its Spark jobs, that cleanup failing never fails a finished run, and that a retried
+// ingest makes Spark de-duplicate its records.
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../../activities';
+import type { IngestInput, IngestPlan, IngestResult } from '../../../activities/ingest';
+import type { CollectResult, PollResult } from '../../../activities/spark-job';
+import type { SparkJobHandle, SparkJobSpec } from '../../../spark/backend';
+import { pipelineWorkflow, progressQuery, type PipelineProgress } from '../../../workflows/pipeline';
+import { createTestEnv, workflowBundle } from '../../support/temporal';
+
+type Fakes = Pick<Activities, 'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'>;
+
+/** A gate a fake activity waits at until the test opens it. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+const plan: IngestPlan = { topic: 'records', partitions: 1, startOffsets: { '0': 0 } };
+const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey, job: spec.job, operationId: `op-${spec.job}` });
+
+/** Fakes that succeed; each call is recorded. Override one to change a step. */
+function fakes(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
+  return {
+    async planIngest() {
+      calls.push('planIngest');
+      return plan;
+    },
+    async ingestRecords(input: IngestInput): Promise<IngestResult> {
+      calls.push('ingestRecords');
+      const n = input.records?.length ?? 0;
+      return { topic: 'records', recordKey: 'key', ranges: [{ partition: 0, from: 0, to: n }], recordCount: n, written: n, attempt: Context.current().info.attempt };
+    },
+    async submitSparkJob(spec) {
+      calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}`);
+      return handleOf(spec);
+    },
+    async pollSparkJob(_spec, handle): Promise<PollResult> {
+      calls.push('poll');
+      return { state: 'finished', polls: 1, resubmitted: false, handle };
+    },
+    async collectSparkResult(_spec, handle): Promise<CollectResult> {
+      calls.push('collect');
+      return { result: { inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 }, handle };
+    },
+    async releaseSparkRun() {
+      calls.push('release');
+    },
+    async cancelSparkJobs(_runKey, jobs) {
+      calls.push(`cancel:${jobs.join(',')}`);
+    },
+    ...overrides,
+  };
+}
+
+let env: TestWorkflowEnvironment;
+let worker: { stop(): Promise<void> } | undefined;
+let seq = 0;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function withWorker(activities: Fakes): Promise<string> {
+  const taskQueue = `pipeline-logic-${seq++}`;
+  const w = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const running = w.run();
+  worker = {
+    async stop() {
+      w.shutdown();
+      await running;
+    },
+  };
+  return taskQueue;
+}
+
+const records = [{ id: 1, gender: 'F', salary: 10 }];
+const start = (taskQueue: string, jobs: ('count_gender' | 'final_analysis')[] = ['count_gender']): Promise<WorkflowHandle<typeof pipelineWorkflow>> =>
+  env.client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `logic-${Date.now()}-${seq++}`, args: [{ records, jobs, referenceDate: '2026-01-15' }] });
+
+async function statusOf(handle: WorkflowHandle): Promise<string | undefined> {
+  return (await handle.describe()).typedSearchAttributes.get({ name: 'PipelineStatus', type: 'KEYWORD' });
+}
+
+describe('pipelineWorkflow with fake activities', () => {
+  it('reports its progress step by step: ingesting, each job submitted then collecting, completed', async () => {
+    const calls: string[] = [];
+    const ingesting = gate();
+    const polling = gate();
+    const taskQueue = await withWorker(
+      fakes(calls, {
+        async ingestRecords(input) {
+          await ingesting.opened;
+          return fakes([]).ingestRecords(input);
+        },
+        async pollSparkJob(_spec, handle) {
+          await polling.opened;
+          return { state: 'finished', polls: 1, resubmitted: false, handle };
+        },
+      }),
+    );
+    const handle = await start(taskQueue);
+    const progress = async (): Promise<PipelineProgress> => {
+      for (;;) {
+        const p = await handle.query(progressQuery).catch(() => undefined);
+        if (p) return p;
+      }
+    };
+    expect(await progress()).toMatchObject({ status: 'ingesting', jobs: { count_gender: 'pending' } });
+    ingesting.open();
+    let p = await progress();
+    for (let i = 0; i < 100 && p.jobs.count_gender !== 'submitted'; i++) p = await progress();
+    expect(p).toMatchObject({ status: 'running', recordCount: 1, jobs: { count_gender: 'submitted' } });
+    expect(await statusOf(handle)).toBe('running');
+    polling.open();
+    const result = await handle.result();
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', jobs: { count_gender: 'done' } });
+    expect(await statusOf(handle)).toBe('completed');
+    expect(result.results.count_gender).toEqual({ inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 });
+    expect(calls).toEqual(['planIngest', 'ingestRecords', 'submit:count_gender:dedup=false', 'poll', 'collect', 'release']);
+  });
+
+  it('fails with the root cause of a failed step, status failed, and still releases what it started', async () => {
+    const calls: string[] = [];
+    const taskQueue = await withWorker(
+      fakes(calls, {
+        async collectSparkResult() {
+          calls.push('collect');
+          throw ApplicationFailure.nonRetryable('[MALFORMED_RECORD_IN_PARSING] bad line 2', 'SparkJobError');
+        },
+      }),
+    );
+    const handle = await start(taskQueue);
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause?.message).toBe('collectSparkResult: [MALFORMED_RECORD_IN_PARSING] bad line 2');
+    expect(await statusOf(handle)).toBe('failed');
+    expect(calls.filter((c) => c === 'collect')).toHaveLength(1); // non-retryable: tried once
+    expect(calls.at(-1)).toBe('release');
+  });
+
+  it('a cancelled run interrupts its Spark jobs, releases them, and ends CANCELLED with status cancelled', async () => {
+    const calls: string[] = [];
+    const polling = gate();
+    const taskQueue = await withWorker(
+      fakes(calls, {
+        async pollSparkJob() {
+          calls.push('poll');
+          polling.open();
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat(), 100); // a cancellation reaches an activity with its heartbeat
+          try {
+            return await ctx.cancelled;
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      }),
+    );
+    const handle = await start(taskQueue, ['count_gender', 'final_analysis']);
+    await polling.opened;
+    await handle.cancel();
+    const error = await handle.result().catch((e: unknown) => e);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(await statusOf(handle)).toBe('cancelled');
+    expect(calls).toContain('cancel:count_gender,final_analysis');
+    expect(calls.indexOf('release')).toBeGreaterThan(calls.indexOf('cancel:count_gender,final_analysis'));
+  });
+
+  it('a release that keeps failing does not fail a finished run', async () => {
+    const calls: string[] = [];
+    const taskQueue = await withWorker(
+      fakes(calls, {
+        async releaseSparkRun() {
+          calls.push('release');
+          throw new Error('Spark Connect unreachable');
+        },
+      }),
+    );
+    const handle = await start(taskQueue);
+    const result = await handle.result();
+    expect(result.results.count_gender).toBeDefined();
+    expect(await statusOf(handle)).toBe('completed');
+    expect(calls.filter((c) => c === 'release')).toHaveLength(3); // bounded: a few tries, then a warning
+  });
+
+  it('after a retried ingest, asks Spark to read the records de-duplicated', async () => {
+    const calls: string[] = [];
+    let attempts = 0;
+    const taskQueue = await withWorker(
+      fakes(calls, {
+        async ingestRecords(input) {
+          if (++attempts === 1) throw new Error('Kafka unavailable (broker restarting)');
+          return fakes([]).ingestRecords(input);
+        },
+      }),
+    );
+    await (await start(taskQueue)).result();
+    expect(attempts).toBe(2);
+    expect(calls).toContain('submit:count_gender:dedup=true');
+  });
+});
