@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../activities/deps';
 import { generateEmployees } from '../../data/generate';
 import { recordKey, sparkOperationId } from '../../lib/idempotency';
@@ -42,8 +42,11 @@ beforeAll(async () => {
   client = new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
   await deps.kafka.ensureTopic(config.kafka.recordsTopic, config.kafka.recordsPartitions);
 });
+// Each test's workers go with it: a worker left running would take the next test's tasks.
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.kill('SIGTERM');
+});
 afterAll(async () => {
-  for (const w of workers) await w.kill('SIGTERM');
   await deps.close();
   await client?.connection.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -177,12 +180,18 @@ describe('faults', () => {
   });
 
   it('a worker SIGTERMed mid-poll (a rolling restart) drains at once: no Spark job interrupted, the run completes on the next worker', async () => {
-    const first = await worker();
+    const both = [await worker(), await worker()]; // the new one is up before the old one goes, as a rolling deploy does
     const handle = await bigRun('final_analysis');
     const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
-    const second = await worker(); // the new one first, as a rolling deploy does
+    let polling: string | undefined;
+    await until('a worker polls the job', async () => {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      polling = pending.find((a) => a.activityType?.name === 'pollSparkJob' && a.lastWorkerIdentity)?.lastWorkerIdentity ?? undefined;
+      return polling !== undefined;
+    });
+    const [draining, next] = both[0]!.identity === polling ? [both[0]!, both[1]!] : [both[1]!, both[0]!];
     const t0 = Date.now();
-    await kill(first, 'SIGTERM');
+    await kill(draining, 'SIGTERM');
     expect(Date.now() - t0).toBeLessThan(15_000); // the poll handed over instead of waiting out the grace period
 
     const result = await handle.result();
@@ -191,7 +200,7 @@ describe('faults', () => {
     expect(jobs.length).toBeGreaterThan(0);
     expect(jobs.map((j) => j.status)).toEqual(jobs.map(() => 'SUCCEEDED'));
     expect(await sparkExecutionsOf(operationId)).toBe(1);
-    expect(await activityStarts(handle, 'pollSparkJob')).toEqual([expect.objectContaining({ identity: second.identity })]);
+    expect(await activityStarts(handle, 'pollSparkJob')).toEqual([expect.objectContaining({ identity: next.identity, attempt: 2 })]);
   });
 
   it('cancelling the workflow interrupts its Spark execution', async () => {

@@ -106,11 +106,11 @@ describe('pipelineWorkflow with fake activities', () => {
       fakes(calls, {
         async ingestRecords(input) {
           await ingesting.opened;
-          return fakes([]).ingestRecords(input);
+          return fakes(calls).ingestRecords(input);
         },
-        async pollSparkJob(_spec, handle) {
+        async pollSparkJob(spec, handle) {
           await polling.opened;
-          return { state: 'finished', polls: 1, resubmitted: false, handle };
+          return fakes(calls).pollSparkJob(spec, handle);
         },
       }),
     );
