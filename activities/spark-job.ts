@@ -188,7 +188,11 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
           } catch (err) {
             if (!needsRerun(err, handle)) throw toFailure(err);
             log.warn({ operationId: handle.operationId, error: (err as Error).message }, 'the execution cannot give this run its result; running the job again for it alone');
-            handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => Promise.reject(toFailure(e)));
+            handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => {
+              // Say what the last execution died of, not only that there were too many.
+              const lost = e instanceof SparkJobLostError ? new SparkJobLostError(`${e.message}; the last one: ${(err as Error).message}`) : e;
+              return Promise.reject(toFailure(lost));
+            });
           }
         }
       });

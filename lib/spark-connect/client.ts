@@ -186,7 +186,7 @@ export class SparkConnectClient {
       // A quick execution answers at once; a long one may send nothing for seconds, so also ask whether it is held.
       for (;;) {
         const event = await Promise.race([firstEvent, delay(50).then(() => 'waiting' as const)]);
-        if (event instanceof SparkConnectError) throw event;
+        if (event instanceof SparkConnectError) throw await this.withDetails(event);
         if (event === undefined) return;
         const state = (await this.statusOnce([operationId])).get(operationId);
         if (state && state !== 'OPERATION_STATE_UNKNOWN' && state !== 'OPERATION_STATE_UNSPECIFIED') return;
@@ -349,7 +349,7 @@ export class SparkConnectClient {
         }
         // Another stream took the operation over (one still closing on the server, or another reader): read on.
         const takenOver = outcome.errorClass === 'INVALID_CURSOR.DISCONNECTED';
-        if (!(outcome.isTransient || takenOver) || ++failures >= this.retry.attempts) throw outcome;
+        if (!(outcome.isTransient || takenOver) || ++failures >= this.retry.attempts) throw await this.withDetails(outcome);
         const lost = outcome.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND';
         // Lost after we read part of it (or nothing to restart from): only a new submit can help.
         if (lost && (responses > 0 || !plan)) throw outcome;
@@ -426,7 +426,37 @@ export class SparkConnectClient {
     };
   }
 
-  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus' | 'ReleaseSession'>(
+  /**
+   * Spark's message for a failed job often names only the outermost error (`FAILED_READ_FILE`), while what went
+   * wrong is in its causes (`MALFORMED_RECORD_IN_PARSING` on line 2): FetchErrorDetails returns the chain, whose
+   * messages are added to the error's. The error as it was if the details cannot be had.
+   */
+  private async withDetails(error: SparkConnectError): Promise<SparkConnectError> {
+    if (!error.errorId || error.isTransient) return error;
+    try {
+      const response = await this.unary('FetchErrorDetails', { ...this.base(), error_id: error.errorId });
+      const errors = response.errors ?? [];
+      const causes: string[] = [];
+      for (let i = errors[response.root_error_idx ?? 0]?.cause_idx; i !== undefined && causes.length < 3; i = errors[i]?.cause_idx) {
+        const message = errors[i]?.message?.split('\n')[0]?.trim();
+        if (message && !error.message.includes(message)) causes.push(message.slice(0, 300));
+      }
+      if (causes.length === 0) return error;
+      return new SparkConnectError(`${error.message} (caused by: ${causes.join('; caused by: ')})`, {
+        kind: error.kind,
+        grpcCode: error.grpcCode,
+        operationId: error.operationId,
+        errorClass: error.errorClass,
+        sqlState: error.sqlState,
+        errorId: error.errorId,
+        cause: error,
+      });
+    } catch {
+      return error;
+    }
+  }
+
+  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus' | 'ReleaseSession' | 'FetchErrorDetails'>(
     method: M,
     request: Parameters<SparkConnectServiceClient[M]>[0],
     operationId?: string,

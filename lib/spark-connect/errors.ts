@@ -76,8 +76,8 @@ const USER_GRPC_CODES = new Set<number>([
 ]);
 
 // SQLSTATE classes that blame the statement or its data: 42 syntax/analysis, 22 data, 21 cardinality,
-// 23 constraint, 0A unsupported feature.
-const USER_SQLSTATE_CLASSES = new Set(['42', '22', '21', '23', '0A']);
+// 23 constraint, 0A unsupported feature, KD a data source's input (FAILED_READ_FILE: a file Spark cannot parse).
+const USER_SQLSTATE_CLASSES = new Set(['42', '22', '21', '23', '0A', 'KD']);
 
 /** The session a request named is gone: closed (idle timeout, ReleaseSession), or the server restarted. */
 const SESSION_LOST = new Set(['INVALID_HANDLE.SESSION_CLOSED', 'INVALID_HANDLE.SESSION_NOT_FOUND', 'INVALID_HANDLE.SESSION_CHANGED']);

@@ -121,6 +121,8 @@ export interface FetchErrorDetailsResponse {
   errors?: {
     error_type_hierarchy?: string[];
     message?: string;
+    /** Index in `errors` of this error's cause. */
+    cause_idx?: number;
     spark_throwable?: { error_class?: string; sql_state?: string };
   }[];
 }

@@ -40,6 +40,10 @@ export interface ProcessClientOptions {
   disconnect?: boolean;
   minRecords?: number;
   maxRecords?: number;
+  /** Send these bodies (one at random each time) instead of new ones: cheap for the client, as a flood must be. */
+  bodies?: EmployeeRecord[][];
+  /** Pause between requests (a probe); default none. */
+  pauseMs?: number;
 }
 
 /** `count` closed-loop clients posting random bodies to /process until stopped. */
@@ -65,9 +69,9 @@ export class ProcessClients {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const { minRecords = 2, maxRecords = 200 } = this.options;
+      const { minRecords = 2, maxRecords = 200, bodies } = this.options;
       const count = minRecords + Math.floor(Math.random() * (maxRecords - minRecords + 1));
-      const records = [...generateEmployees(count, Math.floor(Math.random() * 2 ** 31))];
+      const records = bodies ? bodies[Math.floor(Math.random() * bodies.length)]! : [...generateEmployees(count, Math.floor(Math.random() * 2 ** 31))];
       if (this.options.disconnect) {
         await this.abandon(records);
         continue;
@@ -75,6 +79,7 @@ export class ProcessClients {
       const answer = await this.request(records);
       this.answers.push(answer);
       if (answer.outcome === 'refused') await sleep(100); // a flood: back again soon, whatever Retry-After says
+      if (this.options.pauseMs) await sleep(this.options.pauseMs);
     }
   }
 

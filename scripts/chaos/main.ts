@@ -54,14 +54,16 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   const finished: ProcessClients[] = [];
   let steady = new ProcessClients(options.clients, { baseUrl: cluster.baseUrl, retryOverCapacity: true });
   const more: ProcessClients[] = [];
+  const elsewhere: Answer[] = [];
   const benchmark: BenchmarkLoad = startBenchmark(cluster.temporal, cluster.config.temporal.taskQueue, `chaos-${scenario.name}-${begin}`, options.runs, 5);
   const ctx: ScenarioContext = {
     cluster,
     clients(count, o = {}) {
-      const c = new ProcessClients(count, { baseUrl: cluster.baseUrl, retryOverCapacity: o.retryOverCapacity ?? true, disconnect: o.disconnect ?? false });
+      const c = new ProcessClients(count, { baseUrl: cluster.baseUrl, retryOverCapacity: o.retryOverCapacity ?? true, disconnect: o.disconnect ?? false, ...(o.pauseMs ? { pauseMs: o.pauseMs } : {}) });
       more.push(c);
       return c;
     },
+    answers: (got) => void elsewhere.push(...got),
     async pauseLoad() {
       await steady.stop();
       finished.push(steady);
@@ -83,7 +85,7 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   for (const c of more) await c.stop();
   const benchmarkAnswers = await benchmark.done;
   const end = Date.now();
-  const answers: Answer[] = [...finished, ...more].flatMap((c) => c.answers).concat(benchmarkAnswers);
+  const answers: Answer[] = [...finished, ...more].flatMap((c) => c.answers).concat(elsewhere, benchmarkAnswers);
 
   ctx.log(`checking Spark executions and Kafka records of ${new Set(answers.map((a) => a.workflowId).filter(Boolean)).size} runs`);
   await cluster.collectSparkJobs().catch(() => undefined);

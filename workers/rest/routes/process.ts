@@ -52,9 +52,18 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
   };
   const batcher = new ProcessBatcher(runBatch, deps.config.processBatching, (size) => metrics.batchRequests.observe(size));
 
+  const overCapacity = (message: string) => {
+    metrics.refusedRequests.inc();
+    return new HttpError(503, `${message}; retry shortly`, undefined, { 'retry-after': RETRY_AFTER_OVER_CAPACITY_S });
+  };
+
   app.post(
     '/process',
     {
+      // Over capacity, refuse before reading and validating the body: under a flood the excess must cost little.
+      onRequest: async () => {
+        if (batcher.waiting >= deps.config.processBatching.maxQueued) throw overCapacity(`over capacity: ${batcher.waiting} requests are waiting already`);
+      },
       schema: {
         summary: 'Analyse a batch of employee records (synchronous; compatible with the old service)',
         body: recordsBodySchema(MAX_PROCESS_RECORDS),
@@ -88,10 +97,7 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
         request.log.info({ requestId: answer.requestId, workflowId: answer.workflowId, batch: answer.batchSize }, 'processed');
         return toProcessResponse(answer);
       } catch (err) {
-        if (err instanceof QueueFullError) {
-          metrics.refusedRequests.inc();
-          throw new HttpError(503, `${err.message}; retry shortly`, undefined, { 'retry-after': RETRY_AFTER_OVER_CAPACITY_S });
-        }
+        if (err instanceof QueueFullError) throw overCapacity(err.message);
         throw err;
       } finally {
         clearTimeout(timer);
