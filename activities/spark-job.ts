@@ -15,7 +15,8 @@ import { activityLogger, type ActivityDeps } from './deps';
 /**
  * A collected result: inline when small, otherwise stored in the results topic and referenced. `inline` holds the
  * sections of an ordinary run; a run carrying several requests' records (groups) has them per group in `groups`.
- * Stored results are messages of `{ group?, section, rows }`.
+ * Stored results are messages of `{ part, group?, section, rows }`: `part` numbers them in order (a large result is
+ * written by several requests at once, which the topic may hold in another order).
  */
 export type CollectedResult =
   | { inline: JobResult; groups?: Record<string, JobResult>; rows: number; bytes: number }
@@ -75,7 +76,7 @@ function resultChunks(result: GroupedJobResult, limit: number): string[] {
     for (const [section, rows] of Object.entries(sections)) {
       let current: unknown[] = [];
       let size = 0;
-      const flush = () => chunks.push(JSON.stringify({ ...(group === undefined ? {} : { group }), section, rows: current }));
+      const flush = () => chunks.push(JSON.stringify({ part: chunks.length, ...(group === undefined ? {} : { group }), section, rows: current }));
       for (const row of rows) {
         const rowSize = JSON.stringify(row).length + 1;
         if (current.length > 0 && size + rowSize > limit) {

@@ -152,7 +152,9 @@ describe('pipelineWorkflow', () => {
     expect(stored.rows).toBe(200);
     const chunks = await deps.kafka.readRanges(stored.stored.topic, stored.stored.ranges, { key: stored.stored.key });
     expect(chunks.length).toBeGreaterThan(1);
-    const rows = chunks.flatMap((c) => (JSON.parse(c.value) as { section: string; rows: unknown[] }).rows);
+    const parts = chunks.map((c) => JSON.parse(c.value) as { part: number; section: string; rows: unknown[] }).sort((a, b) => a.part - b.part);
+    expect(parts.map((p) => p.part)).toEqual(parts.map((_, i) => i));
+    const rows = parts.flatMap((p) => p.rows);
     expect(rows).toEqual(referenceResult('read_records', records, params).records);
     expect(result.results.count_gender).toMatchObject({ inline: referenceResult('count_gender', records, params) });
   });
