@@ -7,6 +7,7 @@ import {
   defineQuery,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -15,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { IngestActivities, IngestResult } from '../activities/ingest';
-import type { CollectedResult, SparkJobActivities } from '../activities/spark-job';
+import type { CollectedResult, CollectResult, SparkJobActivities } from '../activities/spark-job';
 import { RecordValidationError } from '../lib/records';
 import type { SparkJobHandle, SparkSource } from '../spark/backend';
 import type { JobName } from '../spark/jobs';
@@ -52,6 +53,9 @@ const { collectSparkResult } = proxyActivities<SparkJobActivities>({
   heartbeatTimeout: '10s',
   retry: { ...retry, nonRetryableErrorTypes },
 });
+/** Runs started before that change replay collect as they ran it (patch COLLECT_AS_ACTIVITY). */
+const { collectSparkResult: collectLocally } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '5m', retry: { ...retry, nonRetryableErrorTypes } });
+const COLLECT_AS_ACTIVITY = 'collect-as-activity';
 const { pollSparkJob } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '2h',
   // Heartbeats come every poll (at most 1 s apart): a worker that dies mid-poll is noticed within 5 s, and
@@ -159,7 +163,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         handles[job] = (await pollSparkJob(spec, handles[job])).handle;
         progress.jobs[job] = 'collecting';
         const t2 = Date.now();
-        const collected = await collectSparkResult(spec, handles[job]);
+        const collected = patched(COLLECT_AS_ACTIVITY) ? await collectSparkResult(spec, handles[job]) : olderCollect(await collectLocally(spec, handles[job]), handles[job]);
         handles[job] = collected.handle;
         results[job] = collected.result;
         progress.jobs[job] = 'done';
@@ -180,6 +184,11 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     });
     throw isCancellation(err) ? err : withRootCause(err);
   }
+}
+
+/** A local collect recorded by the earlier code returned the result alone. */
+function olderCollect(collected: CollectResult | CollectedResult, handle: SparkJobHandle): CollectResult {
+  return 'handle' in collected && 'result' in collected ? collected : { result: collected, handle };
 }
 
 /** Fails the run with the message of what actually went wrong, not just "Activity task failed". */

@@ -7,6 +7,7 @@ import type { KafkaClient } from '../../lib/kafka';
 import type { JobName } from '../../spark/jobs';
 import { JOB_GENERATIONS } from '../../spark/coalescing-backend';
 import type { PipelineResult } from '../../workflows/pipeline';
+import type { SharedExecution } from '../../spark/execution-journal';
 import type { ChaosCluster } from './cluster';
 import type { ExecutionCounts, KafkaCounts } from './report';
 
@@ -46,18 +47,32 @@ function executionsByOperation(cluster: ChaosCluster): Map<string, Map<string, S
   return byOperation;
 }
 
+/** Every shared execution the journal lists since the given offsets, by member (a run's job's first operation id). */
+export async function sharedExecutionsByMember(kafka: KafkaClient, journalTopic: string, since: Map<number, number>): Promise<Map<string, string[]>> {
+  const ends = await kafka.endOffsets(journalTopic);
+  const messages = await kafka.readRanges(journalTopic, [...ends].map(([partition, to]) => ({ partition, from: since.get(partition) ?? 0, to })), { timeoutMs: 60_000 });
+  const byMember = new Map<string, string[]>();
+  for (const m of messages) {
+    const execution = JSON.parse(m.value) as SharedExecution;
+    for (const member of execution.members) byMember.set(member.operationId, [...(byMember.get(member.operationId) ?? []), execution.operationId]);
+  }
+  return byMember;
+}
+
 /**
- * Per run and job: the executions under the run's own operation ids (every generation) and under the execution
- * it was answered from (shared or not). `killedApps`: Spark applications whose server this scenario killed.
+ * Per run and job: the executions under the run's own operation ids (every generation), under every shared
+ * execution the journal lists it in, and under the one it was answered from. `killedApps`: Spark applications
+ * whose server this scenario killed.
  */
-export function countExecutions(cluster: ChaosCluster, results: Iterable<PipelineResult>, killedApps: Set<string>): ExecutionCounts {
+export function countExecutions(cluster: ChaosCluster, results: Iterable<PipelineResult>, killedApps: Set<string>, shared: Map<string, string[]>): ExecutionCounts {
   const byOperation = executionsByOperation(cluster);
   const counts: ExecutionCounts = { runs: 0, exactlyOne: 0, lostWithServer: 0, duplicated: 0, notSeen: 0 };
   for (const result of results) {
     counts.runs++;
     let worst: 'one' | 'lost' | 'twice' | 'unseen' = 'one';
     for (const [job, handle] of Object.entries(result.spark) as [JobName, { operationId: string }][]) {
-      const ids = new Set([handle.operationId, ...Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g))]);
+      const own = Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g));
+      const ids = new Set([handle.operationId, ...own, ...(shared.get(own[0]!) ?? [])]);
       const perApp = new Map<string, number>();
       for (const id of ids) for (const [app, roots] of byOperation.get(id) ?? []) perApp.set(app, (perApp.get(app) ?? 0) + roots.size);
       const total = [...perApp.values()].reduce((a, b) => a + b, 0);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../lib/config';
-import { countExecutions, countRecords, runResults } from './check';
+import { countExecutions, countRecords, runResults, sharedExecutionsByMember } from './check';
 import { ChaosCluster } from './cluster';
 import { ProcessClients, startBenchmark, type Answer, type BenchmarkLoad } from './load';
 import { formatChaosTable, summarize, type Check, type FaultWindow, type ScenarioReport } from './report';
@@ -46,6 +46,9 @@ async function prepareWorkers(cluster: ChaosCluster, scenario: Scenario, previou
 
 async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: Options): Promise<ScenarioReport> {
   await cluster.collectSparkJobs().catch(() => undefined);
+  const journal = cluster.config.kafka.executionsTopic;
+  await cluster.kafka.ensureTopic(journal, 1);
+  const journalFrom = await cluster.kafka.endOffsets(journal);
   const jobsBefore = new Map([...cluster.sparkJobs].map(([app, jobs]) => [app, new Set(jobs.keys())]));
   const begin = Date.now();
   let fault: FaultWindow | undefined;
@@ -90,7 +93,8 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   ctx.log(`checking Spark executions and Kafka records of ${new Set(answers.map((a) => a.workflowId).filter(Boolean)).size} runs`);
   await cluster.collectSparkJobs().catch(() => undefined);
   const results = await runResults(cluster.temporal, answers.flatMap((a) => (a.workflowId ? [a.workflowId] : [])));
-  const executions = countExecutions(cluster, results.values(), cluster.killedSparkApps);
+  const shared = await sharedExecutionsByMember(cluster.kafka, journal, journalFrom).catch(() => new Map<string, string[]>());
+  const executions = countExecutions(cluster, results.values(), cluster.killedSparkApps, shared);
   const sample = [...results.values()].sort(() => Math.random() - 0.5).slice(0, 200);
   const kafka = await countRecords(cluster.kafka, sample);
   // Spark jobs of this scenario that failed or were interrupted (jobs ids grow; those seen before are left out).
