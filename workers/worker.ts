@@ -46,6 +46,10 @@ export async function startWorker(
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    // A run's next workflow task goes to the queue of the worker that ran its last one; if that worker died, the
+    // server moves the task to the shared queue after this long (default 10 s: a run that lost its worker waited
+    // that much longer for every other worker).
+    stickyQueueScheduleToStartTimeout: '2s',
   });
   const done = worker.run().finally(async () => {
     await deps.close();
