@@ -81,7 +81,7 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   }
 
   let bodyBytesInFlight = 0;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'POST' && request.method !== 'PUT') return;
     const length = Number(request.headers['content-length'] ?? bodyLimit);
     const bytes = Number.isFinite(length) && length >= 0 ? Math.min(length, bodyLimit) : bodyLimit;
@@ -89,7 +89,9 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
       throw new HttpError(503, 'over capacity: too many request bodies in flight; retry shortly', undefined, { 'retry-after': '1' });
     }
     bodyBytesInFlight += bytes;
-    request.raw.once('close', () => (bodyBytesInFlight -= bytes));
+    // The response's close, not the request's: it comes once whether the answer was sent or the client went away,
+    // also for requests injected in-process, whose request stream never closes.
+    reply.raw.once('close', () => (bodyBytesInFlight -= bytes));
   });
 
   await app.register(swagger, {

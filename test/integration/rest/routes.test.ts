@@ -116,6 +116,15 @@ describe('POST /process', () => {
     expect((await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(415);
   });
 
+  it('counts a body as in flight only until its answer: many answered requests never add up to over capacity', async () => {
+    // Without Content-Length a body counts as the body limit (4 MiB), so 16 of them held forever would fill the
+    // 64 MiB bound; forty in a row must all get their own answer, not 503.
+    for (let i = 0; i < 40; i++) {
+      const res = await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' } });
+      expect(res.statusCode).toBe(400);
+    }
+  });
+
   it('keeps each run within what a workflow input can carry: requests too big together run apart, one too big alone gets 413', async () => {
     const thirty = records.slice(0, 30);
     const maxBytes = Buffer.byteLength(JSON.stringify(thirty)) + 100; // one 30-record request fits, two do not
