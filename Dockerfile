@@ -1,10 +1,10 @@
 # One image for the Temporal worker and the REST trigger (k8s/ runs it twice with different commands).
 # Build: docker build -t streamforge:0.1.0 .   (needs only the npm and PyPI registries)
 
-# The Spark Connect protocol, taken from the pyspark wheel like the local stack does (scripts/gen-spark-connect-descriptors.py).
+# The Spark Connect protocol, taken from the pyspark wheel like the local stack does (scripts/stack/gen-spark-connect-descriptors.py).
 FROM python:3.11-slim AS spark-protocol
 WORKDIR /build
-COPY scripts/stack/requirements.txt scripts/gen-spark-connect-descriptors.py ./
+COPY scripts/stack/requirements.txt scripts/stack/gen-spark-connect-descriptors.py ./
 RUN pip install --no-cache-dir -r requirements.txt \
  && python gen-spark-connect-descriptors.py /build/spark-connect.desc
 
@@ -13,12 +13,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY contracts contracts
 COPY lib lib
+COPY spark spark
 COPY workflows workflows
 COPY activities activities
-COPY workers workers
-COPY spark spark
-COPY data data
+COPY apps apps
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
@@ -33,5 +33,5 @@ COPY --from=build /app/package.json package.json
 COPY data data
 COPY --from=spark-protocol /build/spark-connect.desc /app/spark-connect.desc
 USER node
-# Default: the worker. The REST trigger: node dist/workers/rest-server.js
-CMD ["node", "dist/workers/worker.js"]
+# Default: the worker. The REST trigger: node dist/apps/rest/main.js
+CMD ["node", "dist/apps/worker/main.js"]

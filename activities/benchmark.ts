@@ -1,8 +1,8 @@
-// The benchmark's one non-deterministic-looking step, as a local activity: generating a run's records. The
-// generator is pure (seeded), but data/generate.ts also holds its file-writing CLI (node:fs), which the workflow
-// sandbox refuses to bundle; a local activity runs it in the worker and records the batch in history.
-import { generateEmployees } from '../data/generate';
-import type { EmployeeRecord } from '../lib/records';
+// The benchmark's one step that makes data, as a local activity: generating a run's records. The generator is
+// pure (seeded) and could run in the workflow, but then a change to it would change what a replayed history
+// computes; as an activity its batch is recorded in history once.
+import { generateEmployees } from '../lib/employee-generator';
+import type { EmployeeRecord } from '../contracts/records';
 
 export function createBenchmarkActivities() {
   return {

@@ -5,10 +5,10 @@ import type { Config } from '../lib/config';
 import { KafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { SparkConnectClient } from '../lib/spark-connect/client';
-import type { SparkBackend } from '../spark/backend';
-import { CoalescingSparkBackend, DEFAULT_COALESCING } from '../spark/coalescing-backend';
-import { SparkConnectExecutor } from '../spark/connect-backend';
-import { KafkaExecutionJournal } from '../spark/execution-journal';
+import type { SparkBackend } from '../spark/runtime/job-runner';
+import { CoalescingSparkBackend, DEFAULT_COALESCING } from '../spark/runtime/coalescing-scheduler';
+import { SparkConnectExecutor } from '../spark/runtime/connect-executor';
+import { KafkaExecutionJournal } from '../spark/runtime/execution-journal';
 
 export interface ActivityDeps {
   config: Config;

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
-import { coveringRanges, type PartitionRange } from '../lib/partition-ranges';
-import { parseRecords, RecordValidationError, type EmployeeRecord } from '../lib/records';
-import { GROUP_COLUMN } from '../spark/jobs';
+import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
+import { parseRecords, RecordValidationError, type EmployeeRecord } from '../contracts/records';
+import { GROUP_COLUMN } from '../spark/jobs/sql';
 import { activityLogger, type ActivityDeps } from './deps';
 
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */

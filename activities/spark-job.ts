@@ -7,8 +7,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { topicInputRefusal } from '../lib/config';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
-import { SparkJobLostError, type GroupedJobResult, type JobResult, type SparkJobHandle, type SparkJobSpec } from '../spark/backend';
-import type { JobName } from '../spark/jobs';
+import { SparkJobLostError, type GroupedJobResult, type JobResult, type SparkJobHandle, type SparkJobSpec } from '../spark/runtime/job-runner';
+import type { JobName } from '../spark/jobs/sql';
 import { resolveDataFile } from './ingest';
 import { activityLogger, type ActivityDeps } from './deps';
 

@@ -87,7 +87,7 @@ export interface Config {
    * topics (records, results, executions) are never readable this way: they hold every client's data.
    */
   inputTopics: string[];
-  /** How POST /process coalesces requests into pipeline runs (workers/rest/process-batcher.ts), and bounds them. */
+  /** How POST /process coalesces requests into pipeline runs (apps/rest/process-batcher.ts), and bounds them. */
   processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number; maxQueued: number; maxQueuedBytes: number };
   /** How long a /process request may take (queue and run) before it gets 503. */
   processTimeoutMs: number;

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { coveringRanges, type PartitionRange } from './partition-ranges';
+import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 
 export type { PartitionRange };
 

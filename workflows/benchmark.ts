@@ -13,11 +13,11 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { BenchmarkActivities } from '../activities/benchmark';
-import { summarize, summarizeSteps, type LatencyStats, type Step } from '../lib/stats';
-import { JOB_NAMES } from '../spark/jobs';
+import { summarize, summarizeSteps, type LatencyStats, type Step } from '../contracts/stats';
+import { JOB_NAMES } from '../spark/jobs/sql';
 import { rootCauseMessage } from './failures';
 import { pipelineWorkflow, type PipelineResult } from './pipeline';
-import { PIPELINE_STATUS } from './search-attributes';
+import { PIPELINE_STATUS } from '../contracts/search-attributes';
 
 /**
  * Each run adds a handful of events and its records (twice: the generated batch and the child's input) to this

@@ -17,12 +17,12 @@ import {
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { IngestActivities, IngestResult } from '../activities/ingest';
 import type { CollectedResult, CollectResult, SparkJobActivities } from '../activities/spark-job';
-import { RecordValidationError } from '../lib/records';
-import type { SparkJobHandle, SparkSource } from '../spark/backend';
-import type { JobName } from '../spark/jobs';
+import { RecordValidationError } from '../contracts/records';
+import type { SparkJobHandle, SparkSource } from '../spark/runtime/job-runner';
+import type { JobName } from '../spark/jobs/sql';
 import { rootCause, rootCauseMessage } from './failures';
-import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from './pipeline-input';
-import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from './search-attributes';
+import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from '../contracts/pipeline-input';
+import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
 
 // Retries: transient faults (a broker or Spark restarting) clear within seconds to a minute; bad input never does.
 const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };

@@ -21,7 +21,7 @@ export type { DataSource, Plan, Relation, OperationState } from './proto';
 export interface SparkConnectClientOptions {
   /** `host:port` or `sc://host:port` */
   url: string;
-  /** Descriptor set written by scripts/gen-spark-connect-descriptors.py */
+  /** Descriptor set written by scripts/stack/gen-spark-connect-descriptors.py */
   descriptorSetPath: string;
   /**
    * Spark session, a UUID: temp views and operation ids live in it, so a process that must find an operation

@@ -1,5 +1,5 @@
 // Loads the Spark Connect protocol (a descriptor set generated from the pyspark wheel by
-// scripts/gen-spark-connect-descriptors.py) and types the subset of its messages this client uses.
+// scripts/stack/gen-spark-connect-descriptors.py) and types the subset of its messages this client uses.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
@@ -165,7 +165,7 @@ export function loadSparkConnectService(descriptorSetPath: string): SparkConnect
   } catch (cause) {
     throw new Error(
       `Spark Connect descriptor set not found at ${descriptorSetPath} — generate it with ` +
-        '`.stack/venv/bin/python scripts/gen-spark-connect-descriptors.py <file>` (or `npm run stack -- up`)',
+        '`.stack/venv/bin/python scripts/stack/gen-spark-connect-descriptors.py <file>` (or `npm run stack -- up`)',
       { cause },
     );
   }

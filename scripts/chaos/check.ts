@@ -4,10 +4,10 @@
 import type { Client } from '@temporalio/client';
 import { sparkOperationId } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
-import type { JobName } from '../../spark/jobs';
-import { JOB_GENERATIONS } from '../../spark/coalescing-backend';
+import type { JobName } from '../../spark/jobs/sql';
+import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
 import type { PipelineResult } from '../../workflows/pipeline';
-import type { SharedExecution } from '../../spark/execution-journal';
+import type { SharedExecution } from '../../spark/runtime/execution-journal';
 import type { ChaosCluster } from './cluster';
 import type { ExecutionCounts, KafkaCounts } from './report';
 

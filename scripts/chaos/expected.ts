@@ -1,8 +1,8 @@
 // What a right answer is, from the test oracle (test/support/oracle.ts, which shares no code or constants with the
 // Spark jobs): the /process answer's analysis fields, and a pipeline run's job results.
 import { isDeepStrictEqual } from 'node:util';
-import type { EmployeeRecord } from '../../lib/records';
-import type { JobName } from '../../spark/jobs';
+import type { EmployeeRecord } from '../../contracts/records';
+import type { JobName } from '../../spark/jobs/sql';
 import { referenceResult, type JobResult } from '../../test/support/oracle';
 
 /** The fields of a /process answer that carry the analysis, as the old service's users read them. */

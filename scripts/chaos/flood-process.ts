@@ -1,7 +1,7 @@
 // The flood's clients, in a process of their own (the chaos run starts it): 500 closed-loop clients in the chaos
 // run's own process would measure its event loop, not the service. Prints its answers as one JSON line.
 // Usage: tsx scripts/chaos/flood-process.ts <base url> <clients> <seconds>
-import { generateEmployees } from '../../data/generate';
+import { generateEmployees } from '../../lib/employee-generator';
 import { ProcessClients } from './load';
 
 async function main(): Promise<void> {

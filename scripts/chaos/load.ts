@@ -2,9 +2,9 @@
 // profile: bodies of 2-200 records, no pause) and a benchmark of pipeline runs. Every answer is checked against
 // the oracle as it arrives.
 import { Client, WorkflowFailedError } from '@temporalio/client';
-import { generateEmployees } from '../../data/generate';
-import type { EmployeeRecord } from '../../lib/records';
-import type { JobName } from '../../spark/jobs';
+import { generateEmployees } from '../../lib/employee-generator';
+import type { EmployeeRecord } from '../../contracts/records';
+import type { JobName } from '../../spark/jobs/sql';
 import type { PipelineResult } from '../../workflows/pipeline';
 import { benchmarkWorkflow } from '../../workflows';
 import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';

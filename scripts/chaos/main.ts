@@ -2,7 +2,7 @@
 // own (other ports, state under .stack/chaos, Spark with a short idle-session timeout), a REST trigger and workers
 // as processes, and for each scenario keeps a steady load of /process clients and a benchmark of pipeline runs
 // going while it injects the fault; every answer is checked against the oracle, then Spark's executions and
-// Kafka's records of every run. Prints a table, writes JSON under bench/results/, exits 1 if a scenario failed.
+// Kafka's records of every run. Prints a table, writes JSON under results/, exits 1 if a scenario failed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -138,13 +138,13 @@ async function main(): Promise<void> {
   }
   say('');
   say(formatChaosTable(reports));
-  const outDir = path.join(PROJECT_ROOT, 'bench', 'results');
+  const outDir = path.join(PROJECT_ROOT, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const json = JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString(), reports }, null, 2);
   fs.writeFileSync(path.join(outDir, `chaos-${stamp}Z.json`), json);
   fs.writeFileSync(path.join(outDir, 'chaos-latest.json'), json);
-  say(`\n${reports.filter((r) => r.pass).length}/${reports.length} scenarios passed; bench/results/chaos-latest.json`);
+  say(`\n${reports.filter((r) => r.pass).length}/${reports.length} scenarios passed; results/chaos-latest.json`);
   process.exitCode = reports.every((r) => r.pass) ? 0 : 1;
 }
 

@@ -1,7 +1,7 @@
 // What a chaos scenario measured, summed up: answers by outcome, the slowest, how long throughput took to come
 // back, Spark executions per run key, records per run in Kafka; each target of issue #10 as a check that passes or
 // fails; and the table the terminal shows. Pure: the unit test feeds it hand-made answers.
-import { formatTable, type TableRow } from '../analysis-table';
+import { formatTable, type TableRow } from '../lib/text-table';
 import type { Answer } from './load';
 
 export interface FaultWindow {

@@ -18,7 +18,7 @@ export interface AppProcess {
   rssMb(): number | undefined;
 }
 
-export const ENTRY_POINTS = { worker: 'workers/worker.ts', rest: 'workers/rest-server.ts' } as const;
+export const ENTRY_POINTS = { worker: 'apps/worker/main.ts', rest: 'apps/rest/main.ts' } as const;
 
 /**
  * Starts `entry` under tsx with `env` on top of this process's environment, logging to `logFile`, and resolves once

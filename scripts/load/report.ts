@@ -1,6 +1,6 @@
 // Reading Locust's `<prefix>_stats.csv` and laying its totals next to the old Flask service's published load-test
 // figures, for `npm run load`. Pure functions (text in, values or text out), so tests pin the parsing and layout.
-import { formatNumber } from '../analysis-table';
+import { formatNumber } from '../lib/text-table';
 
 /** Totals of one load test; a latency is null when it is unknown (no request finished, or not published). */
 export interface LoadStats {

@@ -46,7 +46,7 @@ export function stackPaths(config: Config): StackPaths {
     sparkDir: path.join(state, 'spark'),
     sparkJarDir: path.join(root, 'spark', 'jars'),
     sparkKafkaPom: path.join(here, 'maven', 'spark-kafka-pom.xml'),
-    descriptorScript: path.join(PROJECT_ROOT, 'scripts', 'gen-spark-connect-descriptors.py'),
+    descriptorScript: path.join(PROJECT_ROOT, 'scripts', 'stack', 'gen-spark-connect-descriptors.py'),
     descriptorSet: config.spark.descriptorSetPath,
   };
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from '../../lib/kafkajs';
 import { splitHostPort, type Config } from '../../lib/config';
-import { searchAttributeCliArgs } from '../../workflows/search-attributes';
+import { searchAttributeCliArgs } from '../../contracts/search-attributes';
 import { javaCommand } from './install';
 import { warmSpark } from './spark-warmup';
 import type { StackPaths } from './paths';

@@ -4,15 +4,15 @@
 // plan shape a pipeline run uses: one run's records from Kafka, and several runs' records in one shared read.
 import crypto from 'node:crypto';
 import { toMessages } from '../../activities/ingest';
-import { generateEmployees } from '../../data/generate';
+import { generateEmployees } from '../../lib/employee-generator';
 import type { Config } from '../../lib/config';
 import { recordKey } from '../../lib/idempotency';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect';
-import type { ExecutionSource } from '../../spark/backend';
-import { SparkConnectExecutor } from '../../spark/connect-backend';
-import { JOB_NAMES, type JobName } from '../../spark/jobs';
+import type { ExecutionSource } from '../../spark/runtime/job-runner';
+import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
+import { JOB_NAMES, type JobName } from '../../spark/jobs/sql';
 
 const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { KafkaExecutionJournal, type SharedExecution } from '../../spark/execution-journal';
+import { KafkaExecutionJournal, type SharedExecution } from '../../spark/runtime/execution-journal';
 
 const kafka = new KafkaClient(loadConfig().kafka, createLogger('warn'));
 afterAll(() => kafka.close());

@@ -2,8 +2,8 @@
 // Spark returns (same columns, order and rounding), so tests and `npm run chaos` can hold Spark's rows against it.
 // It shares no code and no constants with spark/jobs.ts (month names and age bands are written out again here), so
 // a mistake there cannot hide by being repeated here.
-import type { EmployeeRecord } from '../../lib/records';
-import type { JobName, JobParams } from '../../spark/jobs';
+import type { EmployeeRecord } from '../../contracts/records';
+import type { JobName, JobParams } from '../../spark/jobs/sql';
 
 export type Row = Record<string, string | number | null>;
 /** Section name → rows. */

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
 import { stackPaths } from '../../scripts/stack/paths';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
 
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   const temporalBin = stackPaths(loadConfig()).temporalBin;

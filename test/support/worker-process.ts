@@ -1,4 +1,4 @@
-// A real worker as a separate OS process (`workers/worker.ts`), so fault tests can SIGKILL it mid-run.
+// A real worker as a separate OS process (`apps/worker/main.ts`), so fault tests can SIGKILL it mid-run.
 import { startAppProcess, type AppProcess } from '../../scripts/lib/app-process';
 
 export type WorkerProcess = AppProcess;

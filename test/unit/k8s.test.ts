@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig, PROJECT_ROOT } from '../../lib/config';
-import { searchAttributeCliArgs } from '../../workflows/search-attributes';
+import { searchAttributeCliArgs } from '../../contracts/search-attributes';
 
 const K8S = path.join(PROJECT_ROOT, 'k8s');
 type Doc = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };

@@ -7,11 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createActivityDeps } from '../../../activities/deps';
 import { createIngestActivities, toMessages } from '../../../activities/ingest';
 import { recordKey } from '../../../lib/idempotency';
-import { coveringRanges } from '../../../lib/partition-ranges';
+import { coveringRanges } from '../../../contracts/partition-ranges';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import { generateEmployees } from '../../../data/generate';
-import type { SparkJobSpec } from '../../../spark/backend';
+import { generateEmployees } from '../../../lib/employee-generator';
+import type { SparkJobSpec } from '../../../spark/runtime/job-runner';
 import { referenceResult } from '../../support/oracle';
 
 const config = loadConfig({ ...process.env, KAFKA_RECORDS_TOPIC: `test.ingest.${Date.now()}` });

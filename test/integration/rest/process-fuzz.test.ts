@@ -11,8 +11,8 @@ import { createActivities } from '../../../activities';
 import { createActivityDeps } from '../../../activities/deps';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import { parseRecords } from '../../../lib/records';
-import { buildApp } from '../../../workers/rest/app';
+import { parseRecords } from '../../../contracts/records';
+import { buildApp } from '../../../apps/rest/app';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 
 const taskQueue = 'fuzz';

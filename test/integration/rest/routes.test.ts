@@ -11,9 +11,9 @@ import { createActivities } from '../../../activities';
 import { createActivityDeps } from '../../../activities/deps';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import type { EmployeeRecord } from '../../../lib/records';
+import type { EmployeeRecord } from '../../../contracts/records';
 import { referenceResult } from '../../support/oracle';
-import { buildApp } from '../../../workers/rest/app';
+import { buildApp } from '../../../apps/rest/app';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 
 const config = loadConfig();

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createActivityDeps } from '../../../activities/deps';
-import { generateEmployees } from '../../../data/generate';
+import { generateEmployees } from '../../../lib/employee-generator';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { referenceResult } from '../../support/oracle';

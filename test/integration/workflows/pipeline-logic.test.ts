@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../../activities';
 import type { IngestInput, IngestPlan, IngestResult } from '../../../activities/ingest';
 import type { CollectResult, PollResult } from '../../../activities/spark-job';
-import type { SparkJobHandle, SparkJobSpec } from '../../../spark/backend';
+import type { SparkJobHandle, SparkJobSpec } from '../../../spark/runtime/job-runner';
 import { pipelineWorkflow, progressQuery, type PipelineProgress } from '../../../workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 

@@ -12,11 +12,11 @@ import { createActivityDeps } from '../../../activities/deps';
 import { recordKey } from '../../../lib/idempotency';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import type { EmployeeRecord } from '../../../lib/records';
-import { JOB_NAMES } from '../../../spark/jobs';
+import type { EmployeeRecord } from '../../../contracts/records';
+import { JOB_NAMES } from '../../../spark/jobs/sql';
 import { referenceResult } from '../../support/oracle';
 import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../../workflows/pipeline';
-import type { PipelineInput } from '../../../workflows/pipeline-input';
+import type { PipelineInput } from '../../../contracts/pipeline-input';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
 
 const config = loadConfig();

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { recordKey } from '../../../lib/idempotency';
 import { partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
-import type { EmployeeRecord } from '../../../lib/records';
+import type { EmployeeRecord } from '../../../contracts/records';
 
 const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
 

@@ -1,0 +1,55 @@
+// The REST trigger process: binds HOST:PORT (127.0.0.1:5000 by default), starts pipeline workflows on Temporal.
+// SIGINT / SIGTERM stop accepting connections and drain in-flight requests before exiting.
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig, type Config } from '../../lib/config';
+import { KafkaClient } from '../../lib/kafka';
+import { createLogger, type Logger } from '../../lib/logger';
+import { buildApp } from './app';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startRestServer(config: Config, logger: Logger): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
+  if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.allowUnauthenticated) {
+    throw new ConfigError(
+      `HOST=${config.http.host} serves other machines: set API_TOKEN (16+ characters) so requests need a bearer token, or REST_ALLOW_UNAUTHENTICATED=true if a proxy in front authenticates them`,
+    );
+  }
+  // Lazy: the service starts (and answers /healthz, and 503 elsewhere) while Temporal is still down.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const kafka = new KafkaClient(config.kafka, logger);
+  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka });
+  const url = await app.listen({ host: config.http.host, port: config.http.port });
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await Promise.allSettled([connection.close(), kafka.close()]);
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'streamforge-rest');
+  startRestServer(config, logger).then(
+    (server) => {
+      logger.info({ url: server.url }, 'REST trigger listening');
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return; // a repeated signal must not cut the drain short
+        stopping = true;
+        logger.info('draining in-flight requests');
+        server.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+    (err: Error) => {
+      logger.fatal({ err }, err.message);
+      process.exit(1);
+    },
+  );
+}

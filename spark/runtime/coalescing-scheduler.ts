@@ -1,0 +1,375 @@
+// SparkBackend that coalesces: runs whose jobs are submitted while this process's Spark executions are busy wait,
+// and go together into ONE shared execution as soon as a slot frees (adaptive gathering: under no load a run
+// starts at once, alone; under load each execution takes everything that queued meanwhile). One execution costs
+// Spark ~100 ms of CPU whatever its size here, so this is what lets many small concurrent runs through.
+//
+// Each run keeps its guarantees. Its records are picked out of the shared read by key and offset range, and its
+// rows come back tagged (`<tag>` / `<tag>:<group>`) and split per run. A shared execution's id comes from its
+// members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
+// part of (retries never coalesce). An execution that cannot give a run its result (lost, let go, failed) is run
+// again for that run alone, under the run's own operation ids (one generation after another, lib/idempotency.ts).
+import crypto from 'node:crypto';
+import { sparkOperationId } from '../../lib/idempotency';
+import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
+import { SparkJobLostError, type GroupedJobResult, type SparkBackend, type SparkExecutor, type SparkJobHandle, type SparkJobSpec, type SparkJobState, type SubmitOptions } from './job-runner';
+import type { ExecutionJournal, SharedExecution } from './execution-journal';
+import { splitMemberGroup, type JobName } from '../jobs/sql';
+
+export interface CoalescingOptions {
+  /** Executions this process keeps running at once; further submits wait for a slot, then share one execution. */
+  maxInFlight: number;
+  /** Runs per shared execution. */
+  maxMembers: number;
+  /** A run whose offset ranges span more messages runs alone. */
+  maxMemberMessages: number;
+  /** A shared execution reads at most this many messages (its members' covering ranges, others' records included). */
+  maxScanMessages: number;
+  /** How often the states of watched executions are fetched (one GetStatus call for all of them). */
+  statusIntervalMs: number;
+}
+
+export const DEFAULT_COALESCING: CoalescingOptions = {
+  maxInFlight: 1,
+  maxMembers: 100,
+  maxMemberMessages: 50_000,
+  maxScanMessages: 200_000,
+  statusIntervalMs: 20,
+};
+
+interface Waiting {
+  spec: SparkJobSpec;
+  /** Runs with the same key can share an execution; undefined: this one runs alone. */
+  key: string | undefined;
+  ranges: PartitionRange[];
+  /** A rerun: the execution that could not give the run its result (never to be attached to again). */
+  unusable?: string;
+  resolve(handle: SparkJobHandle): void;
+  reject(err: unknown): void;
+}
+
+/** A shared execution this process started or read: which members released it, its result once fetched. */
+interface Shared {
+  members: number;
+  released: Set<string>;
+  result?: Promise<GroupedJobResult>;
+  /** Releases it on Spark after SHARED_RESULT_TTL_MS, for members that finish on another worker (or never). */
+  expiry?: NodeJS.Timeout;
+}
+
+/** Operation ids a run's job may use, one after another, when Spark let the earlier ones go. */
+export const JOB_GENERATIONS = 4;
+
+/**
+ * How long a shared execution's result is kept, here and on Spark, after this process first read it. Its members
+ * collect one right after the other, mostly on the worker that started it; a member that finishes on another
+ * worker releases it there, so the release count here never completes. A member that comes later than this reads
+ * a released execution and runs its job again alone: right, at the cost of one more execution.
+ */
+const SHARED_RESULT_TTL_MS = 5 * 60_000;
+const STATUS_RETRY_MS = 1_000;
+
+export class CoalescingSparkBackend implements SparkBackend {
+  private readonly waiting: Waiting[] = [];
+  private inFlight = 0;
+  private readonly shared = new Map<string, Shared>();
+  private readonly watchers = new Map<string, Set<(state: SparkJobState) => void>>();
+  private polling = false;
+
+  constructor(
+    private readonly executor: SparkExecutor,
+    private readonly journal: ExecutionJournal,
+    private readonly options: CoalescingOptions = DEFAULT_COALESCING,
+  ) {}
+
+  handle(runKey: string, job: JobName): SparkJobHandle {
+    return { runKey, job, operationId: sparkOperationId(runKey, job) };
+  }
+
+  submit(spec: SparkJobSpec, options: SubmitOptions = {}): Promise<SparkJobHandle> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, undefined, options.signal);
+    return this.enqueue(spec, undefined, options.signal);
+  }
+
+  /**
+   * Reruns wait for a slot like submits, and coalesce like them: after a Spark restart every run in flight reruns
+   * at once, and one shared execution serves them instead of one execution each on a cold server.
+   */
+  async rerun(spec: SparkJobSpec, unusable: SparkJobHandle, options: SubmitOptions = {}): Promise<SparkJobHandle> {
+    if (!unusable.shared) await this.executor.release(unusable.operationId).catch(() => undefined); // free a failed one
+    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, unusable.operationId, options.signal);
+    return this.enqueue(spec, unusable.operationId, options.signal);
+  }
+
+  private enqueue(spec: SparkJobSpec, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
+      // A run whose records need de-duplicating (its ingest was retried: rare) runs alone, so the shared read stays plain.
+      const coalescable =
+        spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && !spec.source.deduplicate && rangeMessages(ranges) <= this.options.maxMemberMessages;
+      const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
+      const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
+      this.waiting.push(waiting);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.waiting.indexOf(waiting);
+          if (at < 0) return; // already taken into an execution: the submit completes
+          this.waiting.splice(at, 1);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+      this.pump();
+    });
+  }
+
+  async status(handle: SparkJobHandle): Promise<SparkJobState> {
+    return (await this.executor.states([handle.operationId])).get(handle.operationId) ?? 'unknown';
+  }
+
+  settled(handle: SparkJobHandle, timeoutMs: number): Promise<SparkJobState> {
+    return this.watch(handle.operationId, timeoutMs);
+  }
+
+  async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
+    if (!handle.shared) return this.executor.result(handle.operationId);
+    let shared = this.shared.get(handle.operationId);
+    if (!shared) {
+      // Started by another process (or before a restart): fetch it once for all of its members here.
+      shared = { members: handle.shared.members, released: new Set() };
+      this.shared.set(handle.operationId, shared);
+    }
+    const { operationId } = handle;
+    shared.expiry ??= setTimeout(() => {
+      if (this.shared.get(operationId) !== shared) return;
+      this.shared.delete(operationId);
+      void this.executor.release(operationId).catch(() => undefined); // Spark's detached timeout is the backstop
+    }, SHARED_RESULT_TTL_MS).unref();
+    const fetching = (shared.result ??= this.executor.result(handle.operationId));
+    const all = await fetching.catch((err: unknown) => {
+      if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
+      throw err;
+    });
+    const part: GroupedJobResult = { sections: {}, groups: {} };
+    for (const [name, sections] of Object.entries(all.groups)) {
+      const { tag, group } = splitMemberGroup(name);
+      if (tag !== handle.shared.tag) continue;
+      if (group === null) part.sections = sections;
+      else part.groups[group] = sections;
+    }
+    return part;
+  }
+
+  async release(_runKey: string, handles: SparkJobHandle[]): Promise<void> {
+    for (const handle of handles) {
+      if (!handle.shared) {
+        await this.executor.release(handle.operationId);
+        continue;
+      }
+      // A shared execution is freed once every member has released it here, or SHARED_RESULT_TTL_MS after it was
+      // first read here (members that released elsewhere).
+      const shared = this.shared.get(handle.operationId);
+      if (!shared) continue;
+      shared.released.add(handle.shared.tag);
+      if (shared.released.size >= shared.members) {
+        this.shared.delete(handle.operationId);
+        clearTimeout(shared.expiry);
+        await this.executor.release(handle.operationId);
+      }
+    }
+  }
+
+  async cancel(handle: SparkJobHandle): Promise<void> {
+    if (handle.shared && handle.shared.members > 1) return; // the other runs still need it
+    // An interrupt that arrives before Spark has scheduled the job's tasks marks the operation cancelled while the
+    // job may still start; interrupt again while the server reports it running.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.executor.interrupt(handle.operationId);
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      if ((await this.status(handle)) !== 'running') return;
+    }
+  }
+
+  /** Starts waiting runs while slots are free: each start takes the first waiting run and those that can join it. */
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const group = this.takeGroup();
+      this.inFlight++;
+      void this.launch(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private takeGroup(): Waiting[] {
+    const first = this.waiting.shift()!;
+    const group = [first];
+    if (first.key === undefined) return group;
+    let covering = coveringRanges(first.ranges);
+    for (let i = 0; i < this.waiting.length && group.length < this.options.maxMembers; ) {
+      const next = this.waiting[i]!;
+      const joined = next.key === first.key ? coveringRanges([...covering, ...next.ranges]) : undefined;
+      if (joined && rangeMessages(joined) <= this.options.maxScanMessages) {
+        group.push(next);
+        covering = joined;
+        this.waiting.splice(i, 1);
+      } else {
+        i++;
+      }
+    }
+    return group;
+  }
+
+  /** Starts the group's execution, answers its submits, and holds the slot until the execution ends. */
+  private async launch(group: Waiting[]): Promise<void> {
+    let operationId: string;
+    try {
+      if (group.length === 1) {
+        const [{ spec, unusable, resolve }] = group as [Waiting];
+        const handle = unusable === undefined ? await this.startOwn(spec) : await this.startAlone(spec, unusable);
+        resolve(handle);
+        operationId = handle.operationId;
+      } else {
+        operationId = await this.startShared(group);
+      }
+    } catch (err) {
+      for (const waiting of group) waiting.reject(err);
+      return;
+    }
+    await this.watch(operationId, Infinity);
+  }
+
+  private async startShared(group: Waiting[]): Promise<string> {
+    const { job, params, source } = group[0]!.spec;
+    const topic = (source as { topic: string }).topic;
+    const byMember = new Map(group.map((w) => [sparkOperationId(w.spec.runKey, w.spec.job), w]));
+    const members = [...byMember.keys()].sort().map((id, i) => {
+      const { spec, ranges } = byMember.get(id)!;
+      return { operationId: id, runKey: spec.runKey, tag: String(i), recordKey: (spec.source as { recordKey: string }).recordKey, ranges };
+    });
+    const execution: SharedExecution = {
+      // New every time (the journal, written first, is how a retry finds it): the same runs may share again after
+      // a rerun, and Spark refuses or still holds the id of their earlier execution.
+      operationId: crypto.randomUUID(),
+      job,
+      params,
+      topic,
+      members,
+    };
+    await this.journal.record(execution);
+    await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
+    this.shared.set(execution.operationId, { members: members.length, released: new Set() });
+    for (const member of members) {
+      byMember.get(member.operationId)!.resolve({
+        runKey: member.runKey,
+        job,
+        operationId: execution.operationId,
+        shared: { tag: member.tag, members: members.length },
+      });
+    }
+    return execution.operationId;
+  }
+
+  /**
+   * A retried submit (or rerun): what an earlier attempt may have started, if Spark holds it: the run's own
+   * execution, else a shared execution the journal lists the run in (the newest first); else the job started now,
+   * alone (retries never coalesce: an attempt that died may have joined a shared execution not yet journaled).
+   */
+  private async resubmit(spec: SparkJobSpec, since: number, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+    const { held } = await this.ownExecutions(spec, unusable);
+    if (held) return held;
+    const own = this.handle(spec.runKey, spec.job);
+    for (const shared of await this.journal.find(own.operationId, since)) {
+      const member = shared.members.find((m) => m.operationId === own.operationId)!;
+      const state = await this.status({ ...own, operationId: shared.operationId });
+      if (shared.operationId !== unusable && (state === 'running' || state === 'finished')) {
+        return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
+      }
+    }
+    if (signal?.aborted) throw signal.reason;
+    return this.startAlone(spec, unusable);
+  }
+
+  private generations(spec: SparkJobSpec): string[] {
+    return Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(spec.runKey, spec.job, g));
+  }
+
+  /** The run's own executions: the one Spark holds now (the latest generation first), and the next to start. */
+  private async ownExecutions(spec: SparkJobSpec, unusable: string | undefined) {
+    const ids = this.generations(spec);
+    const states = await this.executor.states(ids);
+    const usable = (id: string) => id !== unusable && (states.get(id) === 'running' || states.get(id) === 'finished');
+    const heldId = [...ids].reverse().find(usable);
+    // The first generation after every one Spark has seen (or refuses) and after the unusable one.
+    const next = ids.reduce((n, id, g) => (states.get(id) !== 'unknown' || id === unusable ? g + 1 : n), 0);
+    return { ids, next, held: heldId === undefined ? undefined : { runKey: spec.runKey, job: spec.job, operationId: heldId } };
+  }
+
+  /** A run's first start: under its first operation id, unless Spark refuses that one (then as startAlone). */
+  private async startOwn(spec: SparkJobSpec): Promise<SparkJobHandle> {
+    const own = this.handle(spec.runKey, spec.job);
+    if (await this.executor.start(own.operationId, spec.job, spec.params, spec.source)) return own;
+    return this.startAlone(spec, own.operationId);
+  }
+
+  /**
+   * Runs the job for this run alone: attaches to its own execution if Spark holds one, else starts the first
+   * generation after every one Spark has seen (or refuses) and after `unusable`.
+   */
+  private async startAlone(spec: SparkJobSpec, unusable?: string): Promise<SparkJobHandle> {
+    const { ids, next, held } = await this.ownExecutions(spec, unusable);
+    if (held) return held;
+    for (let g = next; g < ids.length; g++) {
+      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source)) return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
+    }
+    throw new SparkJobLostError(
+      `Spark job ${spec.job} of run ${spec.runKey} did not reach a result under any of its ${ids.length} operation ids: Spark let each one go (interrupted, failed or abandoned)`,
+    );
+  }
+
+  /** Resolves with the execution's state once it is not running, or `running` after `timeoutMs`. */
+  private watch(operationId: string, timeoutMs: number): Promise<SparkJobState> {
+    return new Promise((resolve) => {
+      const listeners = this.watchers.get(operationId) ?? new Set();
+      this.watchers.set(operationId, listeners);
+      let timer: NodeJS.Timeout | undefined;
+      const done = (state: SparkJobState) => {
+        clearTimeout(timer);
+        listeners.delete(done);
+        if (listeners.size === 0 && this.watchers.get(operationId) === listeners) this.watchers.delete(operationId);
+        resolve(state);
+      };
+      listeners.add(done);
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => done('running'), timeoutMs);
+      this.schedulePoll(this.options.statusIntervalMs);
+    });
+  }
+
+  /** One GetStatus for every watched execution, repeated while any is watched. */
+  private schedulePoll(delayMs: number): void {
+    if (this.polling || this.watchers.size === 0) return;
+    this.polling = true;
+    // unref: watching never keeps a process alive by itself (the activities that wait on it do).
+    setTimeout(() => {
+      const ids = [...this.watchers.keys()];
+      this.executor
+        .states(ids)
+        .then(
+          (states) => {
+            for (const [id, state] of states) {
+              if (state !== 'running') for (const listener of [...(this.watchers.get(id) ?? [])]) listener(state);
+            }
+            return this.options.statusIntervalMs;
+          },
+          () => STATUS_RETRY_MS, // Spark unreachable: keep watching, less often; timeouts still fire
+        )
+        .then((next) => {
+          this.polling = false;
+          this.schedulePoll(next);
+        });
+    }, delayMs).unref();
+  }
+}

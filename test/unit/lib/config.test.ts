@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, PROJECT_ROOT, topicInputRefusal } from '../../../lib/config';
+
+describe('loadConfig', () => {
+  it('defaults to the local stack', () => {
+    const config = loadConfig({});
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'streamforge', uiUrl: 'http://127.0.0.1:8233', workerIdentity: undefined });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.spark.connectUrl).toBe('127.0.0.1:15002');
+    expect(config.spark.descriptorSetPath).toBe(`${PROJECT_ROOT}/.stack/spark/spark-connect.desc`);
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 5000, apiToken: undefined, allowUnauthenticated: false });
+  });
+
+  it('reads and splits values from the environment', () => {
+    const config = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', PORT: '8080', TEMPORAL_TASK_QUEUE: 'q' });
+    expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(config.http.port).toBe(8080);
+    expect(config.temporal.taskQueue).toBe('q');
+  });
+
+  it.each([
+    ['TEMPORAL_ADDRESS', 'localhost', /TEMPORAL_ADDRESS="localhost": expected host:port/],
+    ['PORT', 'eighty', /PORT="eighty"/],
+    ['PORT', '70000', /PORT="70000"/],
+    ['KAFKA_BROKERS', 'a:1,nope', /KAFKA_BROKERS/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL="loud"/],
+    ['API_TOKEN', 'short', /API_TOKEN.*16 characters/],
+  ])('rejects %s=%s with an error naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('topicInputRefusal', () => {
+  const config = loadConfig({ PIPELINE_INPUT_TOPICS: 'emp_data,team.*' });
+
+  it("refuses streamforge's own topics whatever the list says: they hold every client's data", () => {
+    const open = loadConfig({});
+    for (const topic of ['streamforge.records', 'streamforge.results', 'streamforge.spark-executions', '__consumer_offsets']) {
+      expect(topicInputRefusal(open, topic)).toMatch(/own topics|cannot be read/);
+    }
+  });
+
+  it('allows the listed names and prefixes, and names the variable for the others', () => {
+    expect(topicInputRefusal(config, 'emp_data')).toBeUndefined();
+    expect(topicInputRefusal(config, 'team.hr')).toBeUndefined();
+    expect(topicInputRefusal(config, 'emp_data2')).toMatch(/PIPELINE_INPUT_TOPICS=emp_data,team\.\*/);
+    expect(topicInputRefusal(loadConfig({}), 'anything.else')).toBeUndefined(); // default: any topic of one's own
+  });
+});

@@ -1,0 +1,298 @@
+// The coalescing backend over a fake executor: which runs share an execution, how results split back, what a
+// retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
+import { describe, expect, it } from 'vitest';
+import { sparkOperationId } from '../../../../lib/idempotency';
+import { SparkJobLostError, type ExecutionSource, type GroupedJobResult, type SparkExecutor, type SparkJobSpec, type SparkJobState } from '../../../../spark/runtime/job-runner';
+import { CoalescingSparkBackend, DEFAULT_COALESCING, JOB_GENERATIONS, type CoalescingOptions } from '../../../../spark/runtime/coalescing-scheduler';
+import type { ExecutionJournal, SharedExecution } from '../../../../spark/runtime/execution-journal';
+import { membersFromKafkaSql, splitMemberGroup } from '../../../../spark/jobs/sql';
+
+/** Executions that run until `finish(id)`; each returns one row per member tag (or for the single run). */
+class FakeExecutor implements SparkExecutor {
+  readonly started: { operationId: string; source: ExecutionSource }[] = [];
+  readonly states_ = new Map<string, SparkJobState>();
+  readonly released: string[] = [];
+  readonly interrupted: string[] = [];
+  /** Ids Spark refuses to start (it let their executions go long ago). */
+  readonly refused = new Set<string>();
+  resultCalls = 0;
+
+  async start(operationId: string, _job: string, _params: unknown, source: ExecutionSource): Promise<boolean> {
+    if (this.refused.has(operationId)) return false;
+    if (this.states_.has(operationId)) return true;
+    this.started.push({ operationId, source });
+    this.states_.set(operationId, 'running');
+    return true;
+  }
+  async states(ids: string[]) {
+    return new Map(ids.map((id) => [id, this.states_.get(id) ?? ('unknown' as const)]));
+  }
+  async result(operationId: string): Promise<GroupedJobResult> {
+    this.resultCalls++;
+    const { source } = this.started.find((s) => s.operationId === operationId)!;
+    if (source.kind !== 'kafka-members') return { sections: { by_gender: [{ run: 'alone' }] }, groups: {} };
+    const groups: GroupedJobResult['groups'] = {};
+    for (const m of source.members) {
+      groups[m.tag] = { by_gender: [{ run: m.recordKey }] };
+      groups[`${m.tag}:req-1`] = { by_gender: [{ run: m.recordKey, group: 'req-1' }] };
+    }
+    return { sections: {}, groups };
+  }
+  async release(operationId: string) {
+    this.released.push(operationId);
+    if (this.states_.has(operationId)) this.states_.set(operationId, 'released');
+  }
+  async interrupt(operationId: string) {
+    this.interrupted.push(operationId);
+    this.states_.set(operationId, 'canceled');
+  }
+  finish(operationId: string) {
+    this.states_.set(operationId, 'finished');
+  }
+}
+
+class FakeJournal implements ExecutionJournal {
+  readonly entries: SharedExecution[] = [];
+  async record(execution: SharedExecution) {
+    this.entries.push(execution);
+  }
+  async find(memberOperationId: string) {
+    return this.entries.filter((e) => e.members.some((m) => m.operationId === memberOperationId)).reverse();
+  }
+}
+
+const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10 }]): SparkJobSpec => ({
+  runKey: `run-${i}`,
+  job: 'count_gender',
+  params: { referenceDate: '2026-11-25' },
+  source: { kind: 'kafka', topic: 'records', ranges, recordKey: `key-${i}` },
+});
+
+function setup(options: Partial<CoalescingOptions> = {}) {
+  const executor = new FakeExecutor();
+  const journal = new FakeJournal();
+  const backend = new CoalescingSparkBackend(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
+  return { executor, journal, backend };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('CoalescingSparkBackend', () => {
+  it('runs a job at once and alone under its own operation id when nothing else runs', async () => {
+    const { executor, journal, backend } = setup();
+    const handle = await backend.submit(spec(1));
+    expect(handle).toEqual({ runKey: 'run-1', job: 'count_gender', operationId: sparkOperationId('run-1', 'count_gender') });
+    expect(handle.shared).toBeUndefined();
+    expect(executor.started).toHaveLength(1);
+    expect(journal.entries).toHaveLength(0);
+  });
+
+  it('puts the runs submitted while an execution runs into ONE shared execution once it ends', async () => {
+    const { executor, journal, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3, 4].map((i) => backend.submit(spec(i)));
+    await tick();
+    expect(executor.started).toHaveLength(1); // the slot is taken: the others wait
+    executor.finish(first.operationId);
+    const handles = await Promise.all(waiting);
+
+    expect(executor.started).toHaveLength(2);
+    const shared = executor.started[1]!;
+    expect(new Set(handles.map((h) => h.operationId))).toEqual(new Set([shared.operationId]));
+    expect(handles.map((h) => h.shared!.members)).toEqual([3, 3, 3]);
+    expect(new Set(handles.map((h) => h.shared!.tag)).size).toBe(3);
+    // journaled before it started, with every member's own operation id, key and ranges
+    expect(journal.entries).toHaveLength(1);
+    expect(journal.entries[0]!.operationId).toBe(shared.operationId);
+    expect(journal.entries[0]!.members.map((m) => m.operationId).sort()).toEqual([2, 3, 4].map((i) => sparkOperationId(`run-${i}`, 'count_gender')).sort());
+    expect(shared.source.kind === 'kafka-members' && shared.source.members.map((m) => m.recordKey).sort()).toEqual(['key-2', 'key-3', 'key-4']);
+  });
+
+  it('gives each shared execution an id of its own, even when the same runs share again (after a rerun)', async () => {
+    const { executor, journal, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a, b] = await Promise.all(waiting);
+    executor.finish(a!.operationId);
+    await backend.release('run-2', [a!]);
+    await backend.release('run-3', [b!]); // say Spark lost it: both members run again, together
+    const blocker = await backend.submit(spec(9));
+    const again = [backend.rerun(spec(2), a!), backend.rerun(spec(3), b!)];
+    executor.finish(blocker.operationId);
+    const [a2, b2] = await Promise.all(again);
+    expect(a2!.operationId).toBe(b2!.operationId);
+    expect(a2!.operationId).not.toBe(a!.operationId);
+    expect(journal.entries.map((e) => e.operationId)).toEqual([a!.operationId, a2!.operationId]);
+  });
+
+  it('gives each run its own part of a shared result, its groups included, reading Spark once', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a, b] = await Promise.all(waiting);
+    executor.finish(a!.operationId);
+    const [ra, rb] = await Promise.all([backend.result(a!), backend.result(b!)]);
+    expect(ra).toEqual({ sections: { by_gender: [{ run: 'key-2' }] }, groups: { 'req-1': { by_gender: [{ run: 'key-2', group: 'req-1' }] } } });
+    expect(rb.sections).toEqual({ by_gender: [{ run: 'key-3' }] });
+    expect(executor.resultCalls).toBe(1);
+  });
+
+  it('releases a shared execution once every member has released it, and not twice for one member', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a, b] = await Promise.all(waiting);
+    await backend.release('run-2', [a!]);
+    await backend.release('run-2', [a!]);
+    expect(executor.released).toEqual([]);
+    await backend.release('run-3', [b!]);
+    expect(executor.released).toEqual([a!.operationId]);
+  });
+
+  it('does not coalesce large runs, other jobs, or reads that would scan too far', async () => {
+    const { executor, backend } = setup({ maxMemberMessages: 100, maxScanMessages: 1_000 });
+    const first = await backend.submit(spec(1));
+    const waiting = [
+      backend.submit(spec(2)),
+      backend.submit({ ...spec(3), job: 'count_month' }),
+      backend.submit(spec(4, [{ partition: 0, from: 0, to: 500 }])), // too large to share
+      backend.submit(spec(5, [{ partition: 0, from: 5_000, to: 5_010 }])), // too far from run 2's offsets
+    ];
+    await tick();
+    for (let round = 0; round < 4; round++) {
+      executor.finish(executor.started.at(-1)!.operationId);
+      await tick();
+    }
+    const handles = await Promise.all(waiting);
+    expect(handles.every((h) => h.shared === undefined)).toBe(true);
+    expect(executor.started).toHaveLength(5);
+    expect(first.shared).toBeUndefined();
+  });
+
+  it('on a retried submit returns the shared execution the journal lists the run in, and starts nothing', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a] = await Promise.all(waiting);
+    const started = executor.started.length;
+    const again = await backend.submit(spec(2), { retryOfAttemptAt: Date.now() - 1_000 });
+    expect(again).toEqual(a);
+    expect(executor.started).toHaveLength(started);
+  });
+
+  it('on a retried submit returns the run\'s own execution if Spark holds it, else starts it alone', async () => {
+    const { executor, backend } = setup();
+    const own = await backend.submit(spec(1));
+    expect(await backend.submit(spec(1), { retryOfAttemptAt: 0 })).toEqual(own);
+    expect(executor.started).toHaveLength(1);
+    const fresh = await backend.submit(spec(9), { retryOfAttemptAt: 0 });
+    expect(fresh.operationId).toBe(sparkOperationId('run-9', 'count_gender'));
+    expect(executor.started).toHaveLength(2);
+  });
+
+  it('reports an execution settled as soon as it ends, or running after the wait', async () => {
+    const { executor, backend } = setup();
+    const handle = await backend.submit(spec(1));
+    expect(await backend.settled(handle, 20)).toBe('running');
+    setTimeout(() => executor.finish(handle.operationId), 10);
+    expect(await backend.settled(handle, 5_000)).toBe('finished');
+  });
+
+  it('does not interrupt an execution other runs share, but does one of its own', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    await backend.cancel(first);
+    const [a] = await Promise.all(waiting);
+    await backend.cancel(a!);
+    expect(executor.interrupted).toEqual([first.operationId]);
+  });
+
+  it('fails every waiting submit of a group whose start fails, and goes on with the next', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)).then(() => 'ok', (e: Error) => e.message));
+    const start = executor.start.bind(executor);
+    executor.start = async () => Promise.reject(new Error('spark down'));
+    executor.finish(first.operationId);
+    expect(await Promise.all(waiting)).toEqual(['spark down', 'spark down']);
+    executor.start = start;
+    expect((await backend.submit(spec(4))).shared).toBeUndefined();
+  });
+});
+
+describe('CoalescingSparkBackend: running a job again', () => {
+  it('reruns a run alone under its next operation id once Spark let the first one go, and finds it again on a retry', async () => {
+    const { executor, backend } = setup();
+    const own = await backend.submit(spec(1));
+    executor.finish(own.operationId);
+    await backend.release('run-1', [own]); // e.g. abandoned by Spark
+    const again = await backend.rerun(spec(1), own);
+    expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 1));
+    // Another attempt of the same step (its worker died after the rerun started): no third execution.
+    expect(await backend.rerun(spec(1), own, { retryOfAttemptAt: 0 })).toEqual(again);
+    expect(executor.started.map((s) => s.operationId)).toEqual([own.operationId, again.operationId]);
+  });
+
+  it('reruns a member of a shared execution alone, under its own operation id', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+    executor.finish(first.operationId);
+    const [a] = await Promise.all(waiting);
+    executor.finish(a!.operationId); // say it failed inside Spark
+    const alone = await backend.rerun(spec(2), a!);
+    expect(alone).toEqual({ runKey: 'run-2', job: 'count_gender', operationId: sparkOperationId('run-2', 'count_gender') });
+    expect(executor.released).not.toContain(a!.operationId); // the other member still needs it
+  });
+
+  it('releases a failed execution of its own before running the next, and skips ids Spark refuses', async () => {
+    const { executor, backend } = setup();
+    const own = await backend.submit(spec(1));
+    executor.finish(own.operationId); // ended with an error, say
+    executor.refused.add(sparkOperationId('run-1', 'count_gender', 1));
+    const again = await backend.rerun(spec(1), own);
+    expect(executor.released).toEqual([own.operationId]);
+    expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 2));
+  });
+
+  it('gives up with SparkJobLostError when every generation is used up', async () => {
+    const { executor, backend } = setup();
+    for (let g = 0; g < JOB_GENERATIONS; g++) executor.refused.add(sparkOperationId('run-1', 'count_gender', g));
+    await expect(backend.submit(spec(1))).rejects.toBeInstanceOf(SparkJobLostError);
+  });
+
+  it('takes a waiting submit out of the queue when it is aborted, without starting it', async () => {
+    const { executor, backend } = setup();
+    const first = await backend.submit(spec(1));
+    const abort = new AbortController();
+    const waiting = backend.submit(spec(2), { signal: abort.signal });
+    abort.abort(new Error('worker shutting down'));
+    await expect(waiting).rejects.toThrow('worker shutting down');
+    executor.finish(first.operationId);
+    await tick();
+    expect(executor.started).toHaveLength(1);
+  });
+});
+
+describe('membersFromKafkaSql / splitMemberGroup', () => {
+  it('joins the source to a table of the members\' keys and ranges (no offsets in the predicate)', () => {
+    const sql = membersFromKafkaSql('source_x', [
+      { tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 5, to: 9 }, { partition: 1, from: 3, to: 3 }] },
+      { tag: '1', recordKey: 'j', ranges: [{ partition: 1, from: 7, to: 8 }] },
+    ]);
+    expect(sql).toContain("VALUES (X'6b', 0, 5L, 9L, '0'), (X'6a', 1, 7L, 8L, '1')");
+    expect(sql).toContain('s.offset >= m.from_offset AND s.offset < m.to_offset');
+    expect(() => membersFromKafkaSql('source_x', [{ tag: "x'", recordKey: 'k', ranges: [] }])).toThrow(/member tag/);
+    expect(() => membersFromKafkaSql('bad name', [{ tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 0, to: 1 }] }])).toThrow(/plain identifier/);
+  });
+
+  it('splits a coalesced group name back into the run\'s tag and the record\'s own group', () => {
+    expect(splitMemberGroup('3')).toEqual({ tag: '3', group: null });
+    expect(splitMemberGroup('3:req:7')).toEqual({ tag: '3', group: 'req:7' });
+  });
+});
