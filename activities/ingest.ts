@@ -10,8 +10,9 @@ import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import { parseRecords, RecordValidationError, type EmployeeRecord } from '../contracts/records';
-import { GROUP_COLUMN } from '../spark/jobs/sql';
 import { activityLogger, type ActivityDeps } from './deps';
+import { GROUP_COLUMN } from '../contracts/groups';
+import type { IngestResult } from '../contracts/pipeline';
 
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
@@ -34,22 +35,6 @@ export interface IngestInput {
   records?: EmployeeRecord[];
   groups?: { id: string; records: EmployeeRecord[] }[];
   file?: string;
-}
-
-export interface IngestResult {
-  topic: string;
-  /** The Kafka key of the run's records (lib/idempotency.ts recordKey): how readers pick them out of the topic. */
-  recordKey: string;
-  ranges: PartitionRange[];
-  recordCount: number;
-  /** Records this attempt wrote; the rest were found already written by an earlier attempt. */
-  written: number;
-  /**
-   * The attempt that wrote them. Above 1, an earlier attempt may have written some records too, and may still be
-   * writing (a zombie that lost its lease), so readers take each (key, seq) once. An attempt 1 whose result is
-   * recorded had no predecessor: Temporal takes the result of the latest attempt only.
-   */
-  attempt: number;
 }
 
 /** Stable partition for a small run: spreads runs over partitions, keeps each run's records together. */

@@ -7,20 +7,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { topicInputRefusal } from '../lib/config';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
-import { SparkJobLostError, type GroupedJobResult, type JobResult, type SparkJobHandle, type SparkJobSpec } from '../spark/runtime/job-runner';
-import type { JobName } from '../spark/jobs/sql';
+import { SparkJobLostError } from '../spark/runtime/job-runner';
 import { resolveDataFile } from './ingest';
 import { activityLogger, type ActivityDeps } from './deps';
-
-/**
- * A collected result: inline when small, otherwise stored in the results topic and referenced. `inline` holds the
- * sections of an ordinary run; a run carrying several requests' records (groups) has them per group in `groups`.
- * Stored results are messages of `{ part, group?, section, rows }`: `part` numbers them in order (a large result is
- * written by several requests at once, which the topic may hold in another order).
- */
-export type CollectedResult =
-  | { inline: JobResult; groups?: Record<string, JobResult>; rows: number; bytes: number }
-  | { stored: { topic: string; key: string; ranges: { partition: number; from: number; to: number }[] }; rows: number; bytes: number };
+import type { GroupedJobResult } from '../contracts/groups';
+import type { JobResult, JobName } from '../contracts/jobs';
+import type { SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
+import type { CollectedResult } from '../contracts/pipeline';
 
 export interface PollResult {
   state: 'finished';
@@ -105,7 +98,7 @@ async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T>
   }
 }
 
-export function createSparkJobActivities({ sparkBackend, kafka, config, logger, draining }: ActivityDeps) {
+export function createSparkJobActivities({ spark, kafka, config, logger, draining }: ActivityDeps) {
   /**
    * A file source names a file under the data directory (Spark gets its absolute path); a topic read as it is (a
    * `topic` input, no run key) must be one pipelines may read.
@@ -140,7 +133,7 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
       try {
         // A retry may follow an attempt that started the execution before its worker died: find that one.
         const handle = await heartbeating(ctx, () =>
-          sparkBackend.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs, signal } : { signal }),
+          spark.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs, signal } : { signal }),
         );
         log.info({ job: spec.job, operationId: handle.operationId, shared: handle.shared }, 'spark job submitted');
         return handle;
@@ -165,12 +158,12 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
       try {
         for (;;) {
           ctx.heartbeat({ polls, operationId: handle.operationId });
-          const state = await Promise.race([sparkBackend.settled(handle, SETTLE_WAIT_MS), ctx.cancelled, shutdown]);
+          const state = await Promise.race([spark.settled(handle, SETTLE_WAIT_MS), ctx.cancelled, shutdown]);
           polls++;
           if (state === 'finished') return { state, polls, resubmitted, handle };
           if (state === 'running') continue;
           log.warn({ operationId: handle.operationId, state }, 'spark does not hold the job any more; running it again for this run');
-          handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx));
+          handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx));
           resubmitted = true;
         }
       } catch (err) {
@@ -185,11 +178,11 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
       const result = await heartbeating(ctx, async () => {
         for (;;) {
           try {
-            return await sparkBackend.result(handle);
+            return await spark.result(handle);
           } catch (err) {
             if (!needsRerun(err, handle)) throw toFailure(err);
             log.warn({ operationId: handle.operationId, error: (err as Error).message }, 'the execution cannot give this run its result; running the job again for it alone');
-            handle = await sparkBackend.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => {
+            handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => {
               // Say what the last execution died of, not only that there were too many.
               const lost = e instanceof SparkJobLostError ? new SparkJobLostError(`${e.message}; the last one: ${(err as Error).message}`) : e;
               return Promise.reject(toFailure(lost));
@@ -218,12 +211,12 @@ export function createSparkJobActivities({ sparkBackend, kafka, config, logger, 
      * those the run got back (a job without one is looked for under the run's own id).
      */
     async releaseSparkRun(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
-      await sparkBackend.release(runKey, jobs.map((job) => handles[job] ?? sparkBackend.handle(runKey, job)));
+      await spark.release(runKey, jobs.map((job) => handles[job] ?? spark.handle(runKey, job)));
     },
 
     /** Interrupts the run's Spark executions (workflow cancellation); jobs never submitted are left alone. */
     async cancelSparkJobs(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
-      await Promise.all(jobs.map((job) => sparkBackend.cancel(handles[job] ?? sparkBackend.handle(runKey, job))));
+      await Promise.all(jobs.map((job) => spark.cancel(handles[job] ?? spark.handle(runKey, job))));
     },
   };
 }

@@ -17,7 +17,7 @@ export interface SparkQueryResult {
   elapsedMs: number;
 }
 
-export function createStackCheckActivities({ kafka, sparkClient, logger }: ActivityDeps) {
+export function createStackCheckActivities({ kafka, sparkSql, logger }: ActivityDeps) {
   return {
     /** Produces one message and consumes it back by its offset. */
     async kafkaRoundTrip(payload: string): Promise<KafkaRoundTripResult> {
@@ -36,7 +36,7 @@ export function createStackCheckActivities({ kafka, sparkClient, logger }: Activ
     async sparkQuery(query: string): Promise<SparkQueryResult> {
       const log = activityLogger(logger);
       const t0 = Date.now();
-      const rows = await sparkClient.sql(query);
+      const rows = await sparkSql.sql(query);
       const elapsedMs = Date.now() - t0;
       log.info({ elapsedMs, rows: rows.length }, 'spark query');
       return { query, rows, elapsedMs };

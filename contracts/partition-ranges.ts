@@ -1,13 +1,15 @@
 // Offset ranges of a Kafka topic, as a run's records occupy them: the one shape every layer passes around (ingest
-// returns them, Spark reads exactly them, the journal records them) and the one helper that merges them. Pure: no
-// I/O and no Node built-ins, so workflow code may import it.
+// returns them, Spark reads exactly them, the journal records them, a pipeline input may name them) and the one
+// helper that merges them.
+import { z } from 'zod';
 
 /** Offsets of one partition: from inclusive, to exclusive (Spark's startingOffsets/endingOffsets). */
-export interface PartitionRange {
-  partition: number;
-  from: number;
-  to: number;
-}
+export const PartitionRangeSchema = z.strictObject({
+  partition: z.int().min(0),
+  from: z.int().min(0),
+  to: z.int().min(0),
+});
+export type PartitionRange = z.infer<typeof PartitionRangeSchema>;
 
 /** Per partition, the smallest range covering all the given ones (empty ranges ignored), sorted by partition. */
 export function coveringRanges(ranges: readonly PartitionRange[]): PartitionRange[] {

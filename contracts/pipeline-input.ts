@@ -1,14 +1,11 @@
 // The pipeline's input: one schema that gives validation (with messages that name the field) and the type.
 // Used by the workflow itself and by every client that starts it (REST, CLI helpers), so they cannot drift.
 import { z } from 'zod';
-import { DEFAULT_MAX_RECORDS as MAX_RECORDS, parseRecords, RecordValidationError, type EmployeeRecord } from './records';
-import { JOB_NAMES, type JobName } from '../spark/jobs/sql';
-
-export const PartitionRangeSchema = z.strictObject({
-  partition: z.int().min(0),
-  from: z.int().min(0),
-  to: z.int().min(0),
-});
+import { GROUP_ID_PATTERN, GROUP_ID_RULE } from './groups';
+import { JOB_NAMES, type JobName } from './jobs';
+import { MAX_RUN_RECORDS } from './limits';
+import { PartitionRangeSchema, type PartitionRange } from './partition-ranges';
+import { parseRecords, RecordValidationError, type EmployeeRecord } from './records';
 
 export const PipelineInputSchema = z.strictObject({
   /** Records to ingest (at most 100,000; larger batches go through `file`). */
@@ -18,7 +15,7 @@ export const PipelineInputSchema = z.strictObject({
    * concurrent /process requests): each group's results come back under its id.
    */
   groups: z
-    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'expected letters, digits and ._:- (at most 100)'), records: z.array(z.unknown()) }))
+    .array(z.strictObject({ id: z.string().regex(GROUP_ID_PATTERN, GROUP_ID_RULE), records: z.array(z.unknown()) }))
     .min(1)
     .max(1000)
     .optional(),
@@ -40,7 +37,7 @@ export type PipelineSource =
   | { kind: 'records'; records: EmployeeRecord[] }
   | { kind: 'groups'; groups: { id: string; records: EmployeeRecord[] }[] }
   | { kind: 'file'; path: string; ingest: boolean }
-  | { kind: 'topic'; topic: string; ranges: z.infer<typeof PartitionRangeSchema>[] };
+  | { kind: 'topic'; topic: string; ranges: PartitionRange[] };
 
 export interface ParsedPipelineInput {
   source: PipelineSource;
@@ -89,7 +86,7 @@ function parseGroups(groups: { id: string; records: unknown[] }[]): { id: string
     if (seen.has(group.id)) throw new PipelineInputError(`invalid pipeline input: groups[${i}].id: duplicate id "${group.id}"`);
     seen.add(group.id);
     total += group.records.length;
-    if (total > MAX_RECORDS) throw new PipelineInputError(`invalid pipeline input: groups: at most ${MAX_RECORDS} records in all`);
+    if (total > MAX_RUN_RECORDS) throw new PipelineInputError(`invalid pipeline input: groups: at most ${MAX_RUN_RECORDS} records in all`);
     try {
       return { id: group.id, records: parseRecords(group.records) };
     } catch (err) {

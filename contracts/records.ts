@@ -1,6 +1,7 @@
 // The employee record: one zod schema gives both validation and the `EmployeeRecord` type, and `parseRecords`
 // validates a whole batch (REST body, workflow input) with errors that name the record, the field and the problem.
 import { z } from 'zod';
+import { MAX_RUN_RECORDS } from './limits';
 
 export const EmployeeRecordSchema = z.strictObject({
   id: z.int(), // z.int() is the safe-integer range
@@ -12,7 +13,6 @@ export const EmployeeRecordSchema = z.strictObject({
 });
 export type EmployeeRecord = z.infer<typeof EmployeeRecordSchema>;
 
-export const DEFAULT_MAX_RECORDS = 100_000;
 const ISSUES_IN_MESSAGE = 5;
 
 export interface RecordIssue {
@@ -31,7 +31,7 @@ export class RecordValidationError extends Error {
 
 /** Validates a non-empty array of at most `maxRecords` records with unique ids; throws RecordValidationError. */
 export function parseRecords(input: unknown, opts: { maxRecords?: number } = {}): EmployeeRecord[] {
-  const max = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const max = opts.maxRecords ?? MAX_RUN_RECORDS;
   if (!Array.isArray(input) || input.length === 0) {
     throw new RecordValidationError([{ path: 'records', message: 'must be a non-empty array' }]);
   }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { uuidV5 } from './idempotency';
+import { RUN_INPUT_MAX_RECORD_BYTES } from '../contracts/limits';
 
 const hostPort = z
   .string()
@@ -105,12 +106,6 @@ export class ConfigError extends Error {
 
 /** The repository root: config defaults are relative to it, wherever the process was started from. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-
-/**
- * Bytes of records (as JSON) one pipeline run takes inline in its workflow input: Temporal refuses payloads over
- * its blob size limit (2 MiB by default), and the rest of the input needs room too. Larger inputs go as a file.
- */
-export const RUN_INPUT_MAX_RECORD_BYTES = 1536 * 1024;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);

@@ -6,8 +6,6 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 
-export type { PartitionRange };
-
 export interface OutgoingMessage {
   key: string;
   value: string;
@@ -213,7 +211,18 @@ export interface ProduceOptions {
   signal?: AbortSignal;
 }
 
-export class KafkaClient {
+/** What the rest of the code does with Kafka: topics, a run's messages in, offset ranges back. */
+export interface KafkaTopics {
+  /** Creates the topic if it does not exist; returns its partition count. */
+  ensureTopic(topic: string, partitions: number): Promise<number>;
+  endOffsets(topic: string): Promise<Map<number, number>>;
+  offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>>;
+  /** Writes the messages; returns the offset range written in each partition. */
+  produce(topic: string, messages: OutgoingMessage[], options?: ProduceOptions): Promise<PartitionRange[]>;
+  readRanges(topic: string, ranges: PartitionRange[], opts?: { key?: string; timeoutMs?: number }): Promise<ConsumedMessage[]>;
+}
+
+export class KafkaClient implements KafkaTopics {
   private readonly kafka: Kafka;
   private readonly producers: ProducerPool;
   private admin: Promise<Admin> | undefined;

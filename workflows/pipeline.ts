@@ -15,14 +15,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
-import type { IngestActivities, IngestResult } from '../activities/ingest';
-import type { CollectedResult, CollectResult, SparkJobActivities } from '../activities/spark-job';
+import type { IngestActivities } from '../activities/ingest';
+import type { CollectResult, SparkJobActivities } from '../activities/spark-job';
 import { RecordValidationError } from '../contracts/records';
-import type { SparkJobHandle, SparkSource } from '../spark/runtime/job-runner';
-import type { JobName } from '../spark/jobs/sql';
 import { rootCause, rootCauseMessage } from './failures';
 import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from '../contracts/pipeline-input';
 import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
+import type { IngestResult, CollectedResult, SparkJobHandle, SparkSource } from '../contracts/pipeline';
+import type { JobName } from '../contracts/jobs';
+import { PIPELINE_PROGRESS_QUERY, type JobTimings, type PipelineProgress, type PipelineResult, type PipelineStatus } from '../contracts/pipeline';
 
 // Retries: transient faults (a broker or Spark restarting) clear within seconds to a minute; bad input never does.
 const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };
@@ -64,34 +65,7 @@ const { pollSparkJob } = proxyActivities<SparkJobActivities>({
   retry,
 });
 
-export type PipelineStatus = 'ingesting' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type JobProgress = 'pending' | 'submitted' | 'collecting' | 'done';
-
-export interface PipelineProgress {
-  status: PipelineStatus;
-  recordCount: number | undefined;
-  ingest: IngestResult | undefined;
-  jobs: Record<string, JobProgress>;
-}
-
-export interface JobTimings {
-  submitMs: number;
-  pollMs: number;
-  collectMs: number;
-}
-
-export interface PipelineResult {
-  runKey: string;
-  recordCount: number | undefined;
-  /** Where the records were read from: for ingested runs, the topic and each partition's offset range. */
-  source: SparkSource;
-  results: Partial<Record<JobName, CollectedResult>>;
-  /** The Spark execution that computed each job: the run's own, or one it shared with other runs (`shared`). */
-  spark: Partial<Record<JobName, SparkJobHandle>>;
-  timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };
-}
-
-export const progressQuery = defineQuery<PipelineProgress>('progress');
+export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
 
 /** Validation errors become non-retryable failures that fail the run at once with the message. */
 function parseOrFail(input: PipelineInput): ParsedPipelineInput {

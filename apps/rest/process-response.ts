@@ -1,7 +1,7 @@
+import type { GroupedJobResult } from '../../contracts/groups';
+import type { PipelineResult } from '../../contracts/pipeline';
 // The answer of POST /process: the request's analysis in a flat, readable shape (what the old Flask service's
 // users read: counts by gender and by birth month, salary statistics), plus the ids to find the run.
-import type { GroupedJobResult } from '../../spark/runtime/job-runner';
-import type { PipelineResult } from '../../workflows/pipeline';
 
 type Rows = Record<string, unknown>[];
 

@@ -4,7 +4,7 @@
 // others finish within the grace period, and no Spark job is interrupted.
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createActivityDeps } from '../../activities/deps';
+import { createWorkerDeps } from './deps';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { PinoTemporalLogger } from './temporal-logger';
@@ -37,7 +37,7 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
     throw new Error(`Temporal unreachable at ${config.temporal.address} (${err.message}) — is \`npm run stack -- up\` running?`, { cause: err });
   });
-  const deps = createActivityDeps(config, logger);
+  const deps = createWorkerDeps(config, logger);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -4,15 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { arrowBatchToRows, type Row } from './arrow';
 import { isSessionLost, SparkConnectError, toSparkConnectError } from './errors';
-import {
-  loadSparkConnectService,
-  type ExecutePlanResponse,
-  type GetStatusResponse,
-  type OperationState,
-  type Plan,
-  type Relation,
-  type SparkConnectServiceClient,
-} from './proto';
+import { loadSparkConnectService, type ExecutePlanResponse, type GetStatusResponse, type OperationState, type Plan, type Relation, type SparkConnectServiceClient } from './proto';
 import { SessionState, type SessionProbe } from './session';
 
 export type { Row } from './arrow';

@@ -1,4 +1,5 @@
 // Builders for the Spark Connect relations we read from: SQL text, an exact Kafka offset range, JSON files.
+import type { PartitionRange } from '../../contracts/partition-ranges';
 import type { Relation } from './proto';
 
 export function sqlRelation(query: string): Relation {
@@ -22,7 +23,7 @@ export interface KafkaBatchRead {
   bootstrapServers: string;
   topic: string;
   /** Per partition, offsets from (inclusive) to (exclusive): exactly these records are read. */
-  ranges: readonly { partition: number; from: number; to: number }[];
+  ranges: readonly PartitionRange[];
   /**
    * A fixed consumer group id lets Spark's executor consumer pool reuse consumers across queries (~100 ms instead
    * of ~600 ms per query here). Safe because partitions are assigned explicitly, never subscribed.

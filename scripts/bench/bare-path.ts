@@ -11,8 +11,9 @@ import { recordKey } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
 import type { EmployeeRecord } from '../../contracts/records';
 import { summarize, summarizeSteps, type LatencyStats, type RunTimings, type Step } from '../../contracts/stats';
-import type { SparkBackend, SparkJobSpec } from '../../spark/runtime/job-runner';
-import type { JobName } from '../../spark/jobs/sql';
+import type { SparkJobRunner } from '../../spark/runtime/job-runner';
+import type { SparkJobSpec } from '../../contracts/pipeline';
+import type { JobName } from '../../contracts/jobs';
 
 export interface BarePathOptions {
   runs: number;
@@ -45,7 +46,7 @@ export interface BarePathResult {
 
 export interface BarePathDeps {
   kafka: KafkaClient;
-  spark: SparkBackend;
+  spark: SparkJobRunner;
   /** The records topic, and its partition count should it not exist yet. */
   topic: string;
   partitions: number;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { createActivityDeps } from '../../activities/deps';
+import { createWorkerDeps } from '../../apps/worker/deps';
 import { runBarePath, type BarePathResult } from './bare-path';
 import { formatReport, progressBar, renderSvg, type BenchSummary, type LargeRunSummary, type PathSummary } from './report';
 import { writeEmployees } from '../data/generate';
@@ -16,8 +16,8 @@ import { loadConfig, PROJECT_ROOT, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { startWorker } from '../../apps/worker/main';
 import { benchmarkProgressQuery, benchmarkWorkflow, pipelineWorkflow } from '../../workflows';
-import { BenchmarkInputError, parseBenchmarkInput, type BenchmarkConfig, type BenchmarkResult } from '../../workflows/benchmark';
 import { stackUp } from '../stack/stack';
+import { BenchmarkInputError, parseBenchmarkInput, type BenchmarkConfig, type BenchmarkResult } from '../../contracts/benchmark';
 
 const USAGE = 'usage: npm run bench [-- --runs 100 --records 10 --jobs count_gender[,count_month] --concurrency 100 --warmup 10 --large-records 1000000 --skip-large]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   await stackUp(config);
   checkAborted();
   const worker = await startWorker(config, logger, { shutdownSignals: [] });
-  const deps = createActivityDeps(config, logger);
+  const deps = createWorkerDeps(config, logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   say(`Worker on task queue "${config.temporal.taskQueue}" (logs: ${path.relative(PROJECT_ROOT, logFile)}).`);
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const bare = (runs: number, label: string, prefix: string) => {
     const bar = progressLine(label);
     return runBarePath(
-      { kafka: deps.kafka, spark: deps.sparkBackend, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
+      { kafka: deps.kafka, spark: deps.spark, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
       { ...benchmark, runs, concurrency: Math.min(benchmark.concurrency, runs), prefix, signal: abort.signal, onProgress: (done, total) => bar.update(done, total) },
     ).finally(() => bar.end());
   };

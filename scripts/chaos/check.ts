@@ -4,12 +4,12 @@
 import type { Client } from '@temporalio/client';
 import { sparkOperationId } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
-import type { JobName } from '../../spark/jobs/sql';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
-import type { PipelineResult } from '../../workflows/pipeline';
 import type { SharedExecution } from '../../spark/runtime/execution-journal';
 import type { ChaosCluster } from './cluster';
 import type { ExecutionCounts, KafkaCounts } from './report';
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
 
 /** The results of the runs that answered (closed runs only), by workflow id. */
 export async function runResults(temporal: Client, workflowIds: Iterable<string>): Promise<Map<string, PipelineResult>> {

@@ -2,8 +2,8 @@
 // Spark jobs): the /process answer's analysis fields, and a pipeline run's job results.
 import { isDeepStrictEqual } from 'node:util';
 import type { EmployeeRecord } from '../../contracts/records';
-import type { JobName } from '../../spark/jobs/sql';
-import { referenceResult, type JobResult } from '../../test/support/oracle';
+import { referenceResult } from '../../test/support/oracle';
+import type { JobName, JobResult } from '../../contracts/jobs';
 
 /** The fields of a /process answer that carry the analysis, as the old service's users read them. */
 export function expectedProcessAnswer(records: readonly EmployeeRecord[], referenceDate: string): Record<string, unknown> {

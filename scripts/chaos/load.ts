@@ -4,10 +4,10 @@
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import { generateEmployees } from '../../lib/employee-generator';
 import type { EmployeeRecord } from '../../contracts/records';
-import type { JobName } from '../../spark/jobs/sql';
-import type { PipelineResult } from '../../workflows/pipeline';
 import { benchmarkWorkflow } from '../../workflows';
 import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
 
 export type Outcome = 'right' | 'wrong' | 'error' | 'hung' | 'refused';
 

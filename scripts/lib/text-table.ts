@@ -1,7 +1,7 @@
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
 // Plain-text rendering of a pipeline run for `npm start`: each result section as an aligned table, then where the
 // records went in Kafka and how long each step took. Pure functions (text in, text out), so tests pin the layout.
-import type { JobName } from '../../spark/jobs/sql';
-import type { PipelineResult } from '../../workflows/pipeline';
 
 type Cell = string | number | null | undefined;
 export type TableRow = Record<string, Cell>;

@@ -12,7 +12,7 @@ import { createLogger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import type { ExecutionSource } from '../../spark/runtime/job-runner';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
-import { JOB_NAMES, type JobName } from '../../spark/jobs/sql';
+import { JOB_NAMES, type JobName } from '../../contracts/jobs';
 
 const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import type { JobName } from '../../spark/jobs/sql';
 import { startRestServer } from '../../apps/rest/main';
 import { startWorker } from '../../apps/worker/main';
 import { pipelineWorkflow, stackCheckWorkflow } from '../../workflows';
 import type { PipelineInput } from '../../contracts/pipeline-input';
 import { formatNumber, formatRunReport } from '../lib/text-table';
 import { stackUp } from '../stack/stack';
+import type { JobName } from '../../contracts/jobs';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 

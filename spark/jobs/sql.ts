@@ -1,24 +1,13 @@
-// The closed set of Spark jobs, as Spark SQL over a temp view of one run's records; each job is named sections.
-// spark/reference.ts computes the same sections in TypeScript, so a test can hold Spark's answers against it.
+// The closed set of Spark jobs (contracts/jobs.ts names them), as Spark SQL over a temp view of one run's records;
+// each job is named sections. test/support/oracle.ts computes the same sections in TypeScript, so a test can hold
+// Spark's answers against it.
 import { z } from 'zod';
-
-export const JOB_NAMES = ['count_gender', 'count_month', 'final_analysis', 'read_records'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
-
-export interface JobParams {
-  /** 'YYYY-MM-DD'; ages are computed on this date rather than current_date(), so a run's result is reproducible. */
-  referenceDate: string;
-}
+import { GROUP_COLUMN, MEMBER_TAG_PATTERN } from '../../contracts/groups';
+import type { JobName, JobParams } from '../../contracts/jobs';
+import type { PartitionRange } from '../../contracts/partition-ranges';
 
 /** The record columns as Spark sees them (matches lib/records.ts). */
 export const RECORD_SCHEMA_DDL = 'id BIGINT, name STRING, gender STRING, salary DOUBLE, birth_date DATE, department STRING';
-
-/**
- * Every job computes its sections per group: `_group` names the request a record came from when one run carries
- * the records of several requests (coalesced /process requests), and is null in an ordinary run. The column is
- * part of the Kafka message value (`{"_group": ..., ...record}`), never of a user's record.
- */
-export const GROUP_COLUMN = '_group';
 
 /** Age bands: [lower bound in whole years, label]; a record belongs to the last band whose bound is <= its age. */
 export const AGE_BANDS: readonly (readonly [number, string])[] = [
@@ -282,20 +271,20 @@ export function recordsFromKafkaSql(rawTable: string, recordKey?: string, option
 export interface SourceMember {
   tag: string;
   recordKey: string;
-  ranges: readonly { partition: number; from: number; to: number }[];
+  ranges: readonly PartitionRange[];
 }
 
 /**
  * The records of several runs read in one pass over a Kafka source that spans all their offset ranges: a message
  * belongs to a member when it has the member's key and lies in one of its ranges. Each record's group becomes
  * `<tag>` (a record without a group) or `<tag>:<group>`, so that a job's per-group sections split back per run
- * (splitMemberGroup). The members are a VALUES table joined on (key, partition), not literals in the predicate:
+ * (contracts/groups.ts memberPart). The members are a VALUES table joined on (key, partition), not literals in the predicate:
  * numeric literals are compiled into Spark's generated code, so every execution with other offsets compiled its
  * own (~0.5 s of CPU each), while a join over a table of values reuses the compiled code.
  */
 export function membersFromKafkaSql(rawTable: string, members: readonly SourceMember[]): string {
   const rows = members.flatMap(({ tag, recordKey, ranges }) => {
-    if (!/^[A-Za-z0-9_]+$/.test(tag)) throw new Error(`member tag must be letters, digits or _, got "${tag}"`);
+    if (!MEMBER_TAG_PATTERN.test(tag)) throw new Error(`member tag must be letters, digits or _, got "${tag}"`);
     return ranges
       .filter((r) => r.to > r.from)
       .map((r) => `(${hexKey(recordKey)}, ${Math.trunc(r.partition)}, ${Math.trunc(r.from)}L, ${Math.trunc(r.to)}L, '${tag}')`);
@@ -309,12 +298,6 @@ FROM (
   JOIN (VALUES ${rows.join(', ')}) AS m(key, partition, from_offset, to_offset, tag)
     ON s.key = m.key AND s.partition = m.partition AND s.offset >= m.from_offset AND s.offset < m.to_offset
 )`;
-}
-
-/** Reverses membersFromKafkaSql's group naming: the member's tag, and the record's own group (null: none). */
-export function splitMemberGroup(group: string): { tag: string; group: string | null } {
-  const colon = group.indexOf(':');
-  return colon < 0 ? { tag: group, group: null } : { tag: group.slice(0, colon), group: group.slice(colon + 1) };
 }
 
 /** SQL giving records read from a JSON file source their (absent) group. */

@@ -1,4 +1,4 @@
-// SparkBackend that coalesces: runs whose jobs are submitted while this process's Spark executions are busy wait,
+// SparkJobRunner that coalesces: runs whose jobs are submitted while this process's Spark executions are busy wait,
 // and go together into ONE shared execution as soon as a slot frees (adaptive gathering: under no load a run
 // starts at once, alone; under load each execution takes everything that queued meanwhile). One execution costs
 // Spark ~100 ms of CPU whatever its size here, so this is what lets many small concurrent runs through.
@@ -11,9 +11,12 @@
 import crypto from 'node:crypto';
 import { sparkOperationId } from '../../lib/idempotency';
 import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
-import { SparkJobLostError, type GroupedJobResult, type SparkBackend, type SparkExecutor, type SparkJobHandle, type SparkJobSpec, type SparkJobState, type SubmitOptions } from './job-runner';
+import { SparkJobLostError, type SparkJobRunner, type SparkExecutor, type SparkJobState, type SubmitOptions } from './job-runner';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
-import { splitMemberGroup, type JobName } from '../jobs/sql';
+import { type GroupedJobResult, splitMemberGroup } from '../../contracts/groups';
+import type { SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+import type { JobName } from '../../contracts/jobs';
+import { memberPart } from '../../contracts/groups';
 
 export interface CoalescingOptions {
   /** Executions this process keeps running at once; further submits wait for a slot, then share one execution. */
@@ -68,7 +71,7 @@ export const JOB_GENERATIONS = 4;
 const SHARED_RESULT_TTL_MS = 5 * 60_000;
 const STATUS_RETRY_MS = 1_000;
 
-export class CoalescingSparkBackend implements SparkBackend {
+export class CoalescingScheduler implements SparkJobRunner {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
   private readonly shared = new Map<string, Shared>();
@@ -152,14 +155,7 @@ export class CoalescingSparkBackend implements SparkBackend {
       if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
       throw err;
     });
-    const part: GroupedJobResult = { sections: {}, groups: {} };
-    for (const [name, sections] of Object.entries(all.groups)) {
-      const { tag, group } = splitMemberGroup(name);
-      if (tag !== handle.shared.tag) continue;
-      if (group === null) part.sections = sections;
-      else part.groups[group] = sections;
-    }
-    return part;
+    return memberPart(all, handle.shared.tag);
   }
 
   async release(_runKey: string, handles: SparkJobHandle[]): Promise<void> {

@@ -4,9 +4,12 @@
 import { coveringRanges } from '../../contracts/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../../lib/spark-connect/relations';
-import type { ExecutionSource, GroupedJobResult, Row, SparkExecutor, SparkJobState } from './job-runner';
-import { GROUP_COLUMN, jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, type JobName, type JobParams } from '../jobs/sql';
+import type { ExecutionSource, SparkExecutor, SparkJobState } from './job-runner';
+import { jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
 import { recordsFileSource } from '../jobs/sources';
+import { type GroupedJobResult, GROUP_COLUMN } from '../../contracts/groups';
+import type { Row, JobName, JobParams } from '../../contracts/jobs';
+import { groupRows } from '../../contracts/groups';
 
 export interface SparkConnectExecutorOptions {
   /** Kafka bootstrap servers as Spark's executors reach them. */
@@ -70,13 +73,7 @@ export class SparkConnectExecutor implements SparkExecutor {
 
   async result(operationId: string): Promise<GroupedJobResult> {
     const { rows } = await this.client.attach(operationId);
-    const result: GroupedJobResult = { sections: {}, groups: {} };
-    for (const { section, row } of rows as { section: string; row: string }[]) {
-      const { [GROUP_COLUMN]: group, ...fields } = JSON.parse(row) as Row;
-      const target = group === null || group === undefined ? result.sections : (result.groups[String(group)] ??= {});
-      (target[section] ??= []).push(fields);
-    }
-    return result;
+    return groupRows(rows as { section: string; row: string }[]);
   }
 
   async release(operationId: string): Promise<void> {

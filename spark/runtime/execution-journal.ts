@@ -3,7 +3,7 @@
 // back) finds the execution its run is already part of instead of starting another.
 import type { KafkaClient } from '../../lib/kafka';
 import type { PartitionRange } from '../../contracts/partition-ranges';
-import type { JobName, JobParams } from '../jobs/sql';
+import type { JobName, JobParams } from '../../contracts/jobs';
 
 export interface SharedExecutionMember {
   /** The operation id the run's job would have on its own (sparkOperationId): the member's identity. */

@@ -1,52 +1,14 @@
-// What the activities see of Spark: submit a job over a run's records, ask its state, fetch its result, free it,
-// cancel it; and the executor beneath, one Spark execution per call. No activity knows which backend runs the job
-// (today Spark Connect; a spark-submit or Kubernetes SparkApplication executor would implement the same interface).
-import type { PartitionRange } from '../../contracts/partition-ranges';
-import type { JobName, JobParams, SourceMember } from '../jobs/sql';
-
-/** One row of a job's section, as Spark returns it (JSON values). */
-export type Row = Record<string, string | number | null>;
-/** Section name → rows. */
-export type JobResult = Record<string, Row[]>;
-
-/** A job's result: its sections over the records without a group, and per group for grouped records. */
-export interface GroupedJobResult {
-  sections: JobResult;
-  groups: Record<string, JobResult>;
-}
-
-/** Where a job's records come from. */
-export type SparkSource =
-  /**
-   * An offset range of a topic; with `recordKey`, only the messages of that key (one run's records), and with
-   * `deduplicate` each of them once by its `seq` header (more than one ingest attempt may have written them).
-   */
-  | { kind: 'kafka'; topic: string; ranges: PartitionRange[]; recordKey?: string; deduplicate?: boolean }
-  /** A file of records (`.json`: one JSON array; other names: JSON lines) read by Spark's own JSON reader. */
-  | { kind: 'json-file'; path: string };
+// What the activities see of Spark (SparkJobRunner): submit a job over a run's records, ask its state, fetch its
+// result, free it, cancel it; and the executor beneath (SparkExecutor), one Spark execution per call. No activity
+// knows what runs the job (today the coalescing scheduler over Spark Connect; a spark-submit or Kubernetes
+// SparkApplication executor would implement the same interface).
+import type { GroupedJobResult } from '../../contracts/groups';
+import type { JobName, JobParams } from '../../contracts/jobs';
+import type { SparkJobHandle, SparkJobSpec, SparkSource } from '../../contracts/pipeline';
+import type { SourceMember } from '../jobs/sql';
 
 /** What one Spark execution reads: one run's source, or the records of several runs in one pass (coalesced). */
 export type ExecutionSource = SparkSource | { kind: 'kafka-members'; topic: string; members: SourceMember[] };
-
-export interface SparkJobSpec {
-  /** The run's identity: every key of the job is derived from it, so submitting twice starts one execution. */
-  runKey: string;
-  job: JobName;
-  source: SparkSource;
-  params: JobParams;
-}
-
-export interface SparkJobHandle {
-  runKey: string;
-  job: JobName;
-  /** The execution that computes the job for this run. */
-  operationId: string;
-  /**
-   * Set when the execution is shared with other runs (coalesced): this run's tag in it (its rows' groups are
-   * `<tag>` or `<tag>:<group>`) and how many runs share it.
-   */
-  shared?: { tag: string; members: number };
-}
 
 /**
  * What Spark says of an execution:
@@ -74,7 +36,7 @@ export class SparkJobLostError extends Error {
   override name = 'SparkJobLostError';
 }
 
-export interface SparkBackend {
+export interface SparkJobRunner {
   /** The handle of a run's job run on its own, known before (and whether or not) it was submitted. */
   handle(runKey: string, job: JobName): SparkJobHandle;
   submit(spec: SparkJobSpec, options?: SubmitOptions): Promise<SparkJobHandle>;
@@ -91,13 +53,13 @@ export interface SparkBackend {
    * when no operation id is left.
    */
   rerun(spec: SparkJobSpec, unusable: SparkJobHandle, options?: SubmitOptions): Promise<SparkJobHandle>;
-  /** Frees what the backend keeps for the run's jobs (results); safe to call more than once. */
+  /** Frees what the runner keeps for the run's jobs (results); safe to call more than once. */
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
   /** Interrupts the run's execution (one shared with other runs is left to them). */
   cancel(handle: SparkJobHandle): Promise<void>;
 }
 
-/** One Spark execution per call, by operation id: what SparkBackend implementations build on. */
+/** One Spark execution per call, by operation id: what a SparkJobRunner builds on. */
 export interface SparkExecutor {
   /**
    * Starts the execution unless the server holds the id already (then it starts nothing). Resolves false when

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createActivityDeps } from '../../activities/deps';
+import { createWorkerDeps } from '../../apps/worker/deps';
 import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey, sparkOperationId } from '../../lib/idempotency';
 import { loadConfig } from '../../lib/config';
@@ -17,11 +17,12 @@ import type { EmployeeRecord } from '../../contracts/records';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { stackKill, stackUp } from '../../scripts/stack/stack';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
-import type { JobName } from '../../spark/jobs/sql';
-import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../workflows/pipeline';
+import { pipelineWorkflow, progressQuery } from '../../workflows/pipeline';
 import { referenceResult } from '../support/oracle';
 import { sparkExecutionsOf, sparkJobsOf } from '../support/spark-ui';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
 
 // Enough records that ingest takes a second and the Spark job a few: windows to strike in.
 const RECORDS = [...generateEmployees(100_000, 7)];
@@ -32,7 +33,7 @@ const taskQueue = `faults-${Date.now()}`;
 const workerEnv = { TEMPORAL_TASK_QUEUE: taskQueue, DATA_DIR: dataDir, KAFKA_RECORDS_TOPIC: `test.faults.${Date.now()}` };
 // The same configuration as the workers': same task queue, hence the same shared Spark session.
 const config = loadConfig({ ...process.env, ...workerEnv });
-const deps = createActivityDeps(config, createLogger('warn'));
+const deps = createWorkerDeps(config, createLogger('warn'));
 const workers: WorkerProcess[] = [];
 let client: Client;
 let workerSeq = 0;
@@ -84,7 +85,7 @@ const totalEnd = async (topic: string) => [...(await deps.kafka.endOffsets(topic
  * to also show the job as submitted could miss a job that ends before the workflow task recording its submit.
  */
 async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: JobName): Promise<string> {
-  const { operationId } = deps.sparkBackend.handle(runKeyOf(handle), job);
+  const { operationId } = deps.spark.handle(runKeyOf(handle), job);
   await until(`the Spark job of ${handle.workflowId} runs`, async () => (await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING'));
   return operationId;
 }
@@ -134,7 +135,7 @@ describe('faults', () => {
     const handle = await bigRun('final_analysis');
     const operationId = await waitForSparkJobRunning(handle, 'final_analysis');
     await kill(first, 'SIGKILL');
-    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(runKeyOf(handle), 'final_analysis'))).not.toBe('unknown');
+    expect(await deps.spark.status(deps.spark.handle(runKeyOf(handle), 'final_analysis'))).not.toBe('unknown');
 
     const second = await worker();
     const result = await handle.result();
@@ -212,7 +213,7 @@ describe('faults', () => {
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
 
-    expect(await deps.sparkBackend.status(deps.sparkBackend.handle(runKeyOf(handle), 'final_analysis'))).toBe('canceled');
+    expect(await deps.spark.status(deps.spark.handle(runKeyOf(handle), 'final_analysis'))).toBe('canceled');
     // Spark itself stopped the job: none of the operation's Spark jobs succeeded or is still running.
     let jobs = await sparkJobsOf(operationId);
     for (let i = 0; i < 50 && jobs.some((j) => j.status === 'RUNNING'); i++) {

@@ -9,14 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import {
-  SparkConnectClient,
-  SparkConnectError,
-  jsonFilesRelation,
-  kafkaBatchRelation,
-  sqlRelation,
-  type ExecuteProgress,
-} from '../../lib/spark-connect';
+import { SparkConnectClient, SparkConnectError, jsonFilesRelation, kafkaBatchRelation, sqlRelation, type ExecuteProgress } from '../../lib/spark-connect';
 
 const config = loadConfig();
 const { connectUrl: url, descriptorSetPath } = config.spark;

@@ -3,7 +3,7 @@
 // It shares no code and no constants with spark/jobs.ts (month names and age bands are written out again here), so
 // a mistake there cannot hide by being repeated here.
 import type { EmployeeRecord } from '../../contracts/records';
-import type { JobName, JobParams } from '../../spark/jobs/sql';
+import type { JobName, JobParams } from '../../contracts/jobs';
 
 export type Row = Record<string, string | number | null>;
 /** Section name → rows. */

@@ -3,11 +3,12 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { benchmarkProgressQuery, benchmarkWorkflow, BenchmarkInputError, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkInput } from '../../../workflows/benchmark';
+import { benchmarkProgressQuery, benchmarkWorkflow } from '../../../workflows/benchmark';
 import { TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
 import { HttpError } from '../errors';
 import { findRun, idParams, runReport } from '../runs';
 import { errorResponseSchema } from '../schemas';
+import { BenchmarkInputError, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkInput } from '../../../contracts/benchmark';
 
 const benchmarkBodySchema = (() => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(BenchmarkInputSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;

@@ -4,18 +4,18 @@
 // once.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createActivityDeps } from '../../../activities/deps';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import { createIngestActivities, toMessages } from '../../../activities/ingest';
 import { recordKey } from '../../../lib/idempotency';
 import { coveringRanges } from '../../../contracts/partition-ranges';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { generateEmployees } from '../../../lib/employee-generator';
-import type { SparkJobSpec } from '../../../spark/runtime/job-runner';
 import { referenceResult } from '../../support/oracle';
+import type { SparkJobSpec } from '../../../contracts/pipeline';
 
 const config = loadConfig({ ...process.env, KAFKA_RECORDS_TOPIC: `test.ingest.${Date.now()}` });
-const deps = createActivityDeps(config, createLogger('warn'));
+const deps = createWorkerDeps(config, createLogger('warn'));
 const { planIngest, ingestRecords } = createIngestActivities(deps);
 afterAll(() => deps.close());
 
@@ -48,10 +48,10 @@ describe('a zombie ingest attempt', () => {
   const params = { referenceDate: '2026-01-15' };
   const countGender = async (source: SparkJobSpec['source'], runKey: string) => {
     const spec: SparkJobSpec = { runKey, job: 'count_gender', source, params };
-    const handle = await deps.sparkBackend.submit(spec);
-    expect(await deps.sparkBackend.settled(handle, 60_000)).toBe('finished');
-    const result = await deps.sparkBackend.result(handle);
-    await deps.sparkBackend.release(spec.runKey, [handle]);
+    const handle = await deps.spark.submit(spec);
+    expect(await deps.spark.settled(handle, 60_000)).toBe('finished');
+    const result = await deps.spark.result(handle);
+    await deps.spark.release(spec.runKey, [handle]);
     return result.sections;
   };
 

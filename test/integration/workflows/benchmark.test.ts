@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { createActivityDeps } from '../../../activities/deps';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import { generateEmployees } from '../../../lib/employee-generator';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
@@ -18,7 +18,7 @@ import { createTestEnv, workflowBundle } from '../../support/temporal';
 const taskQueue = 'benchmark-test';
 let env: TestWorkflowEnvironment;
 let stopWorker: () => Promise<void>;
-const deps = createActivityDeps(loadConfig(), createLogger('warn'));
+const deps = createWorkerDeps(loadConfig(), createLogger('warn'));
 
 beforeAll(async () => {
   env = await createTestEnv();

@@ -9,11 +9,11 @@ import { Worker } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../../activities';
-import type { IngestInput, IngestPlan, IngestResult } from '../../../activities/ingest';
+import type { IngestInput, IngestPlan } from '../../../activities/ingest';
 import type { CollectResult, PollResult } from '../../../activities/spark-job';
-import type { SparkJobHandle, SparkJobSpec } from '../../../spark/runtime/job-runner';
-import { pipelineWorkflow, progressQuery, type PipelineProgress } from '../../../workflows/pipeline';
+import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
+import type { IngestResult, SparkJobHandle, SparkJobSpec, PipelineProgress } from '../../../contracts/pipeline';
 
 type Fakes = Pick<Activities, 'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'>;
 

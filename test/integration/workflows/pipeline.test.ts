@@ -8,16 +8,17 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { createActivityDeps } from '../../../activities/deps';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import { recordKey } from '../../../lib/idempotency';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import type { EmployeeRecord } from '../../../contracts/records';
-import { JOB_NAMES } from '../../../spark/jobs/sql';
 import { referenceResult } from '../../support/oracle';
-import { pipelineWorkflow, progressQuery, type PipelineResult } from '../../../workflows/pipeline';
+import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
 import type { PipelineInput } from '../../../contracts/pipeline-input';
 import { createTestEnv, workflowBundle } from '../../support/temporal';
+import { JOB_NAMES } from '../../../contracts/jobs';
+import type { PipelineResult } from '../../../contracts/pipeline';
 
 const config = loadConfig();
 const allRecords: EmployeeRecord[] = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8'));
@@ -26,10 +27,10 @@ const params = { referenceDate };
 
 let env: TestWorkflowEnvironment;
 const workers: { stop(): Promise<void> }[] = [];
-const deps = createActivityDeps(config, createLogger('warn'));
+const deps = createWorkerDeps(config, createLogger('warn'));
 
 async function startWorker(taskQueue: string, workerConfig: Config = config): Promise<void> {
-  const workerDeps = workerConfig === config ? deps : createActivityDeps(workerConfig, createLogger('warn'));
+  const workerDeps = workerConfig === config ? deps : createWorkerDeps(workerConfig, createLogger('warn'));
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(workerDeps) });
   const running = worker.run();
   workers.push({

@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { createActivityDeps } from '../../../activities/deps';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import type { StackCheckActivities } from '../../../activities/stack-check';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
@@ -49,7 +49,7 @@ describe('stackCheckWorkflow', () => {
   it('round-trips through the real Kafka broker and queries the real Spark Connect server', async () => {
     const config = loadConfig();
     const logger = createLogger('warn');
-    const deps = createActivityDeps(config, logger);
+    const deps = createWorkerDeps(config, logger);
     try {
       const result = await runWith(createActivities(deps), 'stack-check-real');
       expect(result.kafka.value).toBe('ping');

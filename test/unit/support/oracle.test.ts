@@ -1,8 +1,9 @@
 // Specification of the TypeScript reference for the Spark jobs, on a small input computed by hand.
 import { describe, expect, it } from 'vitest';
 import type { EmployeeRecord } from '../../../contracts/records';
-import { JOB_NAMES, jobQueries } from '../../../spark/jobs/sql';
+import { jobQueries } from '../../../spark/jobs/sql';
 import { referenceResult, roundHalfUp } from '../../support/oracle';
+import { JOB_NAMES } from '../../../contracts/jobs';
 
 const params = { referenceDate: '2025-03-15' };
 const records: EmployeeRecord[] = [

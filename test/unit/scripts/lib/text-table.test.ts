@@ -1,7 +1,7 @@
 // Specification of the plain-text report `npm start` prints (scripts/analysis-table.ts): exact text for known rows.
 import { describe, expect, it } from 'vitest';
 import { formatNumber, formatRecord, formatRunReport, formatTable } from '../../../../scripts/lib/text-table';
-import type { PipelineResult } from '../../../../workflows/pipeline';
+import type { PipelineResult } from '../../../../contracts/pipeline';
 
 describe('formatNumber', () => {
   it.each([

@@ -2,10 +2,12 @@
 // retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
 import { describe, expect, it } from 'vitest';
 import { sparkOperationId } from '../../../../lib/idempotency';
-import { SparkJobLostError, type ExecutionSource, type GroupedJobResult, type SparkExecutor, type SparkJobSpec, type SparkJobState } from '../../../../spark/runtime/job-runner';
-import { CoalescingSparkBackend, DEFAULT_COALESCING, JOB_GENERATIONS, type CoalescingOptions } from '../../../../spark/runtime/coalescing-scheduler';
+import { SparkJobLostError, type ExecutionSource, type SparkExecutor, type SparkJobState } from '../../../../spark/runtime/job-runner';
+import { CoalescingScheduler, DEFAULT_COALESCING, JOB_GENERATIONS, type CoalescingOptions } from '../../../../spark/runtime/coalescing-scheduler';
 import type { ExecutionJournal, SharedExecution } from '../../../../spark/runtime/execution-journal';
-import { membersFromKafkaSql, splitMemberGroup } from '../../../../spark/jobs/sql';
+import { splitMemberGroup, type GroupedJobResult } from '../../../../contracts/groups';
+import { membersFromKafkaSql } from '../../../../spark/jobs/sql';
+import type { SparkJobSpec } from '../../../../contracts/pipeline';
 
 /** Executions that run until `finish(id)`; each returns one row per member tag (or for the single run). */
 class FakeExecutor implements SparkExecutor {
@@ -71,13 +73,13 @@ const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10
 function setup(options: Partial<CoalescingOptions> = {}) {
   const executor = new FakeExecutor();
   const journal = new FakeJournal();
-  const backend = new CoalescingSparkBackend(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
+  const backend = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
   return { executor, journal, backend };
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-describe('CoalescingSparkBackend', () => {
+describe('CoalescingScheduler', () => {
   it('runs a job at once and alone under its own operation id when nothing else runs', async () => {
     const { executor, journal, backend } = setup();
     const handle = await backend.submit(spec(1));
@@ -225,7 +227,7 @@ describe('CoalescingSparkBackend', () => {
   });
 });
 
-describe('CoalescingSparkBackend: running a job again', () => {
+describe('CoalescingScheduler: running a job again', () => {
   it('reruns a run alone under its next operation id once Spark let the first one go, and finds it again on a retry', async () => {
     const { executor, backend } = setup();
     const own = await backend.submit(spec(1));

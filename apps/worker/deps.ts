@@ -1,0 +1,47 @@
+// The worker's wiring: the concrete clients (Kafka, Spark Connect) and the Spark job runner on top of them,
+// created once per worker process and shared by every activity execution.
+import type { ActivityDeps } from '../../activities/deps';
+import type { Config } from '../../lib/config';
+import { KafkaClient } from '../../lib/kafka';
+import type { Logger } from '../../lib/logger';
+import { SparkConnectClient } from '../../lib/spark-connect/client';
+import { CoalescingScheduler, DEFAULT_COALESCING } from '../../spark/runtime/coalescing-scheduler';
+import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
+import { KafkaExecutionJournal } from '../../spark/runtime/execution-journal';
+
+export interface WorkerDeps extends ActivityDeps {
+  kafka: KafkaClient;
+  /** Begins the drain: activities that only wait hand their step over. */
+  drain(): void;
+  /** Releases the clients. */
+  close(): Promise<void>;
+}
+
+export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
+  const draining = new AbortController();
+  const kafka = new KafkaClient(config.kafka, logger);
+  const sparkClient = new SparkConnectClient({
+    url: config.spark.connectUrl,
+    descriptorSetPath: config.spark.descriptorSetPath,
+    sessionId: config.spark.sessionId,
+    keepAliveMs: config.spark.sessionKeepAliveMs,
+  });
+  const spark = new CoalescingScheduler(
+    new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
+    new KafkaExecutionJournal(kafka, config.kafka.executionsTopic),
+    { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight },
+  );
+  return {
+    config,
+    logger,
+    kafka,
+    spark,
+    sparkSql: sparkClient,
+    draining: draining.signal,
+    drain: () => draining.abort(),
+    async close() {
+      await kafka.close();
+      sparkClient.close();
+    },
+  };
+}
