@@ -61,7 +61,7 @@ export class BenchmarkInputError extends Error {
 }
 
 /** Validates a benchmark input and fills in the defaults; throws BenchmarkInputError. */
-export function parseBenchmarkInput(input: BenchmarkInput | undefined): BenchmarkConfig {
+export function parseBenchmarkInput(input: unknown): BenchmarkConfig {
   const parsed = BenchmarkInputSchema.safeParse(input ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);

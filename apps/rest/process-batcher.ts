@@ -3,7 +3,7 @@
 // nothing in flight a request starts at once; under load each run takes everything that waited, so the batch
 // size follows the load and a Spark execution serves many requests. The queue is bounded (admission control): a
 // request that finds it full is refused at once (QueueFullError), and one whose client went away leaves it.
-import crypto from 'node:crypto';
+import { newRequestGroupId } from '../../contracts/groups';
 import type { EmployeeRecord } from '../../contracts/records';
 
 export interface BatchRequest {
@@ -82,7 +82,7 @@ export class ProcessBatcher<R> {
         reject(new QueueFullError(`over capacity: ${this.queue.length} requests (${this.queuedBytes} bytes of records) are waiting already`));
         return;
       }
-      const waiting: Waiting<R> = { id: `req-${crypto.randomUUID()}`, records, bytes, resolve, reject };
+      const waiting: Waiting<R> = { id: newRequestGroupId(), records, bytes, resolve, reject };
       this.queue.push(waiting);
       this.queuedBytes += bytes;
       signal?.addEventListener(

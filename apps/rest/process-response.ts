@@ -1,27 +1,30 @@
-import type { GroupedJobResult } from '../../contracts/groups';
-import type { PipelineResult } from '../../contracts/pipeline';
 // The answer of POST /process: the request's analysis in a flat, readable shape (what the old Flask service's
 // users read: counts by gender and by birth month, salary statistics), plus the ids to find the run.
+import { z } from 'zod';
+import type { GroupedJobResult } from '../../contracts/groups';
+import type { PipelineResult } from '../../contracts/pipeline';
 
 type Rows = Record<string, unknown>[];
+const RowsSchema = z.array(z.record(z.string(), z.unknown()));
 
-export interface ProcessResponse {
+export const ProcessResponseSchema = z.object({
   /** The pipeline run that analysed this request (shared with the requests coalesced into it). */
-  workflow_id: string;
+  workflow_id: z.string(),
   /** This request's group in that run. */
-  request_id: string;
+  request_id: z.string(),
   /** How many requests the run analysed together. */
-  batch_requests: number;
-  record_count: number;
-  count_by_gender: Record<string, number>;
+  batch_requests: z.int(),
+  record_count: z.int(),
+  count_by_gender: z.record(z.string(), z.number()),
   /** Birth month name → head count, for records that have a birth date. */
-  count_by_month: Record<string, number>;
-  salary: Record<string, unknown>;
-  salary_by_gender: Rows;
-  salary_by_department: Rows;
-  age_bands: Rows;
-  timings_ms: { ingest: number; submit: number; poll: number; collect: number; total: number };
-}
+  count_by_month: z.record(z.string(), z.number()),
+  salary: z.record(z.string(), z.unknown()),
+  salary_by_gender: RowsSchema,
+  salary_by_department: RowsSchema,
+  age_bands: RowsSchema,
+  timings_ms: z.object({ ingest: z.number(), submit: z.number(), poll: z.number(), collect: z.number(), total: z.number() }),
+});
+export type ProcessResponse = z.infer<typeof ProcessResponseSchema>;
 
 /** What one /process request gets from a (possibly shared) run. */
 export interface RequestAnalysis {

@@ -1,9 +1,14 @@
 // Looking up a workflow run named in a URL, and reporting it: shared by the /pipelines and /benchmarks routes.
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { HttpError } from './errors';
+import { z } from 'zod';
+import { HttpError } from './plugins/errors';
+import { parsedBy } from './plugins/validation';
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
-export const idParams = { type: 'object', properties: { id: { type: 'string', pattern: ID_PATTERN.source } }, required: ['id'] };
+
+/** `:id` of a run's URL: 400 unless letters, digits and ._:- */
+export const IdParamsSchema = z.object({ id: z.string().regex(ID_PATTERN) });
+parsedBy(IdParamsSchema, (data) => ({ id: runId(z.object({ id: z.string() }).parse(data).id) }));
 
 /** A run id from a URL or header; 400 unless letters, digits and ._:- */
 export function runId(raw: string): string {
@@ -11,9 +16,8 @@ export function runId(raw: string): string {
   return raw;
 }
 
-/** The run named in the URL and its status; 400 for a malformed id, 404 for an unknown one. */
-export async function findRun(temporal: Client, rawId: string): Promise<{ id: string; handle: WorkflowHandle; status: string }> {
-  const id = runId(rawId);
+/** The run named in the URL and its status; 404 for an unknown one. */
+export async function findRun(temporal: Client, id: string): Promise<{ id: string; handle: WorkflowHandle; status: string }> {
   const handle = temporal.workflow.getHandle(id);
   try {
     return { id, handle, status: (await handle.describe()).status.name };

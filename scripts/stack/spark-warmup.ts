@@ -20,8 +20,13 @@ const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 export async function warmSpark(config: Config): Promise<number> {
   const t0 = Date.now();
   const kafka = new KafkaClient(config.kafka, createLogger('silent'));
-  // A session of its own: the workers' sessions are theirs to open.
-  const client = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
+  // A session of its own (the workers' sessions are theirs to open), kept alive like theirs: the first execution on
+  // a cold server can take longer than a short session timeout, and Spark would close the session under it.
+  const client = new SparkConnectClient({
+    url: config.spark.connectUrl,
+    descriptorSetPath: config.spark.descriptorSetPath,
+    keepAliveMs: config.spark.sessionKeepAliveMs,
+  });
   const executor = new SparkConnectExecutor(client, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
   try {
     await kafka.ensureTopic(WARMUP_TOPIC, 1);

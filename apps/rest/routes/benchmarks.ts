@@ -1,41 +1,50 @@
 // POST /benchmarks starts a benchmarkWorkflow (202 + where to look); GET /benchmarks/:id reports its progress and,
 // once done, its latency statistics.
 import crypto from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { Client, Connection } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { benchmarkProgressQuery, benchmarkWorkflow } from '../../../workflows/benchmark';
-import { TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
-import { HttpError } from '../errors';
-import { findRun, idParams, runReport } from '../runs';
-import { errorResponseSchema } from '../schemas';
-import { BenchmarkInputError, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkInput } from '../../../contracts/benchmark';
+import { BENCHMARK_PROGRESS_QUERY, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkProgress } from '../../../contracts/benchmark';
+import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
+import type { Config } from '../../../lib/config';
+import type { benchmarkWorkflow } from '../../../workflows/benchmark';
+import { ErrorBodySchema } from '../plugins/errors';
+import { parsedBy } from '../plugins/validation';
+import { findRun, IdParamsSchema, runReport } from '../runs';
 
-const benchmarkBodySchema = (() => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(BenchmarkInputSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-  return rest;
-})();
+export interface BenchmarkRoutesOptions {
+  config: Config;
+  temporal: Client;
+  temporalConnection: Connection;
+}
 
-export function registerBenchmarkRoutes(app: FastifyInstance, deps: RestDeps): void {
+/** A benchmark input, validated by the contract's parse (sizes a workflow history can hold); no body: the defaults. */
+const BenchmarkBodySchema = parsedBy(BenchmarkInputSchema.optional(), (data) => {
+  parseBenchmarkInput(data);
+  return BenchmarkInputSchema.parse(data ?? {});
+});
+
+export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = async (app, { config, temporal, temporalConnection }) => {
   app.post(
     '/benchmarks',
-    { schema: { summary: 'Start a benchmark: N concurrent pipeline runs and their latency statistics', body: benchmarkBodySchema, response: { 202: { type: 'object', properties: { id: { type: 'string' }, statusUrl: { type: 'string' } } }, 400: errorResponseSchema } } },
+    {
+      schema: {
+        summary: 'Start a benchmark: N concurrent pipeline runs and their latency statistics',
+        body: BenchmarkBodySchema,
+        response: { 202: z.object({ id: z.string(), statusUrl: z.string() }), 400: ErrorBodySchema },
+      },
+    },
     async (request, reply) => {
-      try {
-        parseBenchmarkInput(request.body as BenchmarkInput);
-      } catch (err) {
-        if (err instanceof BenchmarkInputError) throw new HttpError(400, err.message);
-        throw err;
-      }
       const id = `benchmark-${crypto.randomUUID()}`;
-      await deps.temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
-        deps.temporal.workflow.start(benchmarkWorkflow, { taskQueue: deps.config.temporal.taskQueue, workflowId: id, args: [request.body as BenchmarkInput] }),
+      await temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
+        temporal.workflow.start<typeof benchmarkWorkflow>('benchmarkWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [request.body] }),
       );
       return reply.status(202).header('location', `/benchmarks/${id}`).send({ id, statusUrl: `/benchmarks/${id}` });
     },
   );
 
-  app.get('/benchmarks/:id', { schema: { summary: 'Progress and statistics of a benchmark', params: idParams } }, async (request) => {
-    const { id, handle, status } = await findRun(deps.temporal, (request.params as { id: string }).id);
-    return runReport(id, handle, status, await handle.query(benchmarkProgressQuery).catch(() => undefined));
+  app.get('/benchmarks/:id', { schema: { summary: 'Progress and statistics of a benchmark', params: IdParamsSchema } }, async (request) => {
+    const { id, handle, status } = await findRun(temporal, request.params.id);
+    return runReport(id, handle, status, await handle.query<BenchmarkProgress>(BENCHMARK_PROGRESS_QUERY).catch(() => undefined));
   });
-}
+};

@@ -1,45 +1,57 @@
 // Asynchronous pipeline runs: POST /pipelines starts one (202 + where to look), GET /pipelines/:id reports its
 // status, progress and result, DELETE /pipelines/:id cancels it (which interrupts its Spark jobs).
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import { topicInputRefusal } from '../../../lib/config';
-import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import { parsePipelineInput, type PipelineInput } from '../../../contracts/pipeline-input';
-import { TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
-import { HttpError } from '../errors';
-import { findRun, idParams, runId as pipelineId, runReport } from '../runs';
-import { errorResponseSchema, pipelineInputBodySchema } from '../schemas';
+import { WorkflowExecutionAlreadyStartedError, type Client, type Connection } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
+import { PIPELINE_PROGRESS_QUERY, type PipelineProgress } from '../../../contracts/pipeline';
+import { parsePipelineInput, PipelineInputSchema } from '../../../contracts/pipeline-input';
+import { topicInputRefusal, type Config } from '../../../lib/config';
+import type { pipelineWorkflow } from '../../../workflows/pipeline';
+import { ErrorBodySchema, HttpError } from '../plugins/errors';
+import { parsedBy } from '../plugins/validation';
+import { findRun, IdParamsSchema, runId as pipelineId, runReport } from '../runs';
 
-export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): void {
-  const { temporal, config } = deps;
+export interface PipelineRoutesOptions {
+  config: Config;
+  temporal: Client;
+  temporalConnection: Connection;
+}
 
+/** A pipeline input, validated by the contract's parse (400 with the problem before anything starts). */
+const PipelineBodySchema = parsedBy(PipelineInputSchema, (data) => {
+  parsePipelineInput(data);
+  return PipelineInputSchema.parse(data);
+});
+
+export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = async (app, { config, temporal, temporalConnection }) => {
   app.post(
     '/pipelines',
     {
       schema: {
         summary: 'Start a pipeline run; answers at once with its id. An Idempotency-Key header makes retries start it once.',
-        body: pipelineInputBodySchema,
+        body: PipelineBodySchema,
         response: {
-          202: { type: 'object', properties: { id: { type: 'string' }, runId: { type: 'string' }, statusUrl: { type: 'string' } } },
-          400: errorResponseSchema,
+          202: z.object({ id: z.string(), runId: z.string(), statusUrl: z.string() }),
+          400: ErrorBodySchema,
         },
       },
     },
     async (request, reply) => {
-      const parsed = parsePipelineInput(request.body); // 400 with the problem before anything starts
-      if (parsed.source.kind === 'topic') {
-        const refusal = topicInputRefusal(config, parsed.source.topic);
+      const input = request.body;
+      if (input.topic) {
+        const refusal = topicInputRefusal(config, input.topic.name);
         if (refusal) throw new HttpError(400, `invalid pipeline input: topic.name: ${refusal}`);
       }
       const key = request.headers['idempotency-key'];
       const workflowId = typeof key === 'string' ? `pipeline-${pipelineId(key)}` : `pipeline-${crypto.randomUUID()}`;
-      const bodyHash = crypto.createHash('sha256').update(JSON.stringify(request.body)).digest('hex');
+      const bodyHash = crypto.createHash('sha256').update(JSON.stringify(input)).digest('hex');
       const start = () =>
-        temporal.workflow.start(pipelineWorkflow, {
+        temporal.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
           taskQueue: config.temporal.taskQueue,
           workflowId,
-          args: [request.body as PipelineInput],
+          args: [input],
           memo: { bodySha256: bodyHash },
           // A retried POST with the same key answers with the run it started, whether that run is still open
           // (USE_EXISTING) or closed (REJECT_DUPLICATE: the id is never used for a second run).
@@ -48,7 +60,7 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): vo
         });
       let runId: string;
       try {
-        runId = (await deps.temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, start)).firstExecutionRunId;
+        runId = (await temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, start)).firstExecutionRunId;
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError) || typeof key !== 'string') throw err;
         runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
@@ -64,15 +76,15 @@ export function registerPipelineRoutes(app: FastifyInstance, deps: RestDeps): vo
     },
   );
 
-  app.get('/pipelines/:id', { schema: { summary: 'Status, progress and result of a run', params: idParams } }, async (request) => {
-    const { id, handle, status } = await findRun(temporal, (request.params as { id: string }).id);
-    return runReport(id, handle, status, await handle.query(progressQuery).catch(() => undefined));
+  app.get('/pipelines/:id', { schema: { summary: 'Status, progress and result of a run', params: IdParamsSchema } }, async (request) => {
+    const { id, handle, status } = await findRun(temporal, request.params.id);
+    return runReport(id, handle, status, await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY).catch(() => undefined));
   });
 
-  app.delete('/pipelines/:id', { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: idParams } }, async (request, reply) => {
-    const { id, handle, status } = await findRun(temporal, (request.params as { id: string }).id);
+  app.delete('/pipelines/:id', { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: IdParamsSchema } }, async (request, reply) => {
+    const { id, handle, status } = await findRun(temporal, request.params.id);
     if (status !== 'RUNNING') throw new HttpError(409, `pipeline run "${id}" is ${status}, not running`);
     await handle.cancel();
     return reply.status(202).send({ id, status: 'CANCEL_REQUESTED' });
   });
-}
+};

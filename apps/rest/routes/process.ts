@@ -5,22 +5,38 @@
 // once its run started, the run completes (a started run is never left half-done; its result stays in Temporal
 // under the workflow id, with the request ids in its memo).
 import crypto from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
-import { parseRecords } from '../../../contracts/records';
-import { pipelineWorkflow } from '../../../workflows/pipeline';
-import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS, type RestDeps } from '../app';
-import { HttpError } from '../errors';
-import type { RestMetrics } from '../metrics';
+import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
+import { EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
+import type { Config } from '../../../lib/config';
+import type { KafkaTopics } from '../../../lib/kafka';
+import type { pipelineWorkflow } from '../../../workflows/pipeline';
+import { ErrorBodySchema, HttpError } from '../plugins/errors';
+import type { RestMetrics } from '../plugins/metrics';
+import { parsedBy } from '../plugins/validation';
 import { ProcessBatcher, QueueFullError, recordsJsonBytes, type BatchRunner } from '../process-batcher';
-import { analysesByRequest, toProcessResponse, type RequestAnalysis } from '../process-response';
-import { errorResponseSchema, recordsBodySchema } from '../schemas';
+import { analysesByRequest, ProcessResponseSchema, toProcessResponse, type RequestAnalysis } from '../process-response';
 import { collectedResult } from '../stored-results';
+
+export interface ProcessRoutesOptions {
+  config: Config;
+  temporal: Client;
+  temporalConnection: Connection;
+  /** For results too large to come back inline, which /process reads from the results topic. */
+  kafka: KafkaTopics;
+  metrics: RestMetrics;
+}
+
+/** The old service's body: a JSON array of records, validated by the records contract (400s that name the field). */
+const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) => parseRecords(data, { maxRecords: MAX_PROCESS_RECORDS }));
 
 /** Seconds a client is asked to wait before retrying a request refused for capacity. */
 const RETRY_AFTER_OVER_CAPACITY_S = '1';
 
-export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metrics: RestMetrics): void {
+export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async (app, deps) => {
+  const { metrics } = deps;
   const runBatch: BatchRunner<RequestAnalysis> = async (batch) => {
     metrics.inFlightPipelines.inc();
     try {
@@ -32,7 +48,7 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
   const runPipeline: BatchRunner<RequestAnalysis> = async (batch) => {
     const workflowId = `process-${crypto.randomUUID()}`;
     const handle = await deps.temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
-      deps.temporal.workflow.start(pipelineWorkflow, {
+      deps.temporal.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId,
         args: [{ groups: batch.map(({ id, records }) => ({ id, records })), jobs: ['final_analysis'] }],
@@ -66,12 +82,12 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
       },
       schema: {
         summary: 'Analyse a batch of employee records (synchronous; compatible with the old service)',
-        body: recordsBodySchema(MAX_PROCESS_RECORDS),
-        response: { 400: errorResponseSchema, 413: errorResponseSchema, 503: errorResponseSchema },
+        body: RecordsBodySchema,
+        response: { 200: ProcessResponseSchema, 400: ErrorBodySchema, 413: ErrorBodySchema, 503: ErrorBodySchema },
       },
     },
     async (request, reply) => {
-      const records = parseRecords(request.body, { maxRecords: MAX_PROCESS_RECORDS });
+      const records = request.body;
       const bytes = recordsJsonBytes(records);
       if (bytes > deps.config.processBatching.maxBytes) {
         throw new HttpError(
@@ -104,4 +120,4 @@ export function registerProcessRoutes(app: FastifyInstance, deps: RestDeps, metr
       }
     },
   );
-}
+};

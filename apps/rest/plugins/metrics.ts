@@ -1,5 +1,5 @@
 // Prometheus metrics of the REST service: request counts and latency by route and status, pipelines in flight.
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface RestMetrics {
@@ -7,9 +7,11 @@ export interface RestMetrics {
   inFlightPipelines: Gauge;
   batchRequests: Histogram;
   refusedRequests: Counter;
+  requests: Counter;
+  latency: Histogram;
 }
 
-export function registerMetrics(app: FastifyInstance): RestMetrics {
+export function createRestMetrics(): RestMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'streamforge_rest_' });
   const requests = new Counter({
@@ -41,10 +43,17 @@ export function registerMetrics(app: FastifyInstance): RestMetrics {
     help: '/process requests refused with 503 because the queue was full (over capacity)',
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
-    requests.inc(labels);
-    latency.observe(labels, reply.elapsedTime / 1000);
-  });
-  return { registry, inFlightPipelines, batchRequests, refusedRequests };
+  return { registry, inFlightPipelines, batchRequests, refusedRequests, requests, latency };
 }
+
+/** Counts and times every request by route, method and status. */
+export const requestMetrics = fp<{ metrics: RestMetrics }>(
+  async (app, { metrics }) => {
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    });
+  },
+  { name: 'request-metrics' },
+);

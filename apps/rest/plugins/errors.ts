@@ -1,8 +1,12 @@
 // Every error the REST service answers with has one shape: { error, message, issues? }, and a status that says
 // whose fault it was (4xx: the request; 503: a dependency is down, retry later; 500: ours).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { RecordValidationError, type RecordIssue } from '../../contracts/records';
-import { PipelineInputError } from '../../contracts/pipeline-input';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { BenchmarkInputError } from '../../../contracts/benchmark';
+import { TEMPORAL_BLOB_LIMIT_BYTES } from '../../../contracts/limits';
+import { PipelineInputError } from '../../../contracts/pipeline-input';
+import { RecordValidationError, type RecordIssue } from '../../../contracts/records';
 
 export class HttpError extends Error {
   constructor(
@@ -15,11 +19,13 @@ export class HttpError extends Error {
   }
 }
 
-export interface ErrorBody {
-  error: string;
-  message: string;
-  issues?: RecordIssue[];
-}
+/** The body of every error answer. */
+export const ErrorBodySchema = z.object({
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 const STATUS_NAMES: Record<number, string> = {
   400: 'Bad Request',
@@ -33,7 +39,7 @@ const STATUS_NAMES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Temporal refuses a workflow input over its blob size limit (2 MiB by default) with INVALID_ARGUMENT. */
+/** Temporal refuses a workflow input over its blob size limit (TEMPORAL_BLOB_LIMIT_BYTES by default) with INVALID_ARGUMENT. */
 function isPayloadTooLarge(err: unknown): boolean {
   const e = err as { message?: string; cause?: unknown };
   return /Blob data size exceeds limit/i.test(e?.message ?? '') || (e?.cause !== undefined && isPayloadTooLarge(e.cause));
@@ -47,22 +53,25 @@ function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-export function toHttpError(err: unknown, bodyLimit?: number): HttpError {
+export function toHttpError(err: unknown, bodyLimit: number): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof RecordValidationError) return new HttpError(400, err.message, err.issues);
-  if (err instanceof PipelineInputError) return new HttpError(400, err.message);
+  if (err instanceof PipelineInputError || err instanceof BenchmarkInputError) return new HttpError(400, err.message);
   const fe = err as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, `body is not valid JSON: ${fe.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, `body is larger than the limit of ${bodyLimit ?? 'the configured number of'} bytes; send fewer records per request, or a file through POST /pipelines`);
+      return new HttpError(413, `body is larger than the limit of ${bodyLimit} bytes; send fewer records per request, or a file through POST /pipelines`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'send the body as application/json');
   }
   if (isPayloadTooLarge(err)) {
-    return new HttpError(413, 'the records are larger than a pipeline run takes inline (Temporal refuses workflow inputs over its blob size limit, 2 MiB by default); send fewer records per request, or a file through POST /pipelines');
+    return new HttpError(
+      413,
+      `the records are larger than a pipeline run takes inline (Temporal refuses workflow inputs over its blob size limit, ${TEMPORAL_BLOB_LIMIT_BYTES / 1024 / 1024} MiB by default); send fewer records per request, or a file through POST /pipelines`,
+    );
   }
   if (isTemporalUnavailable(err)) {
     return new HttpError(503, 'Temporal is unreachable; retry shortly (is `npm run stack -- up` running?)', undefined, { 'retry-after': '5' });
@@ -71,7 +80,7 @@ export function toHttpError(err: unknown, bodyLimit?: number): HttpError {
   return new HttpError(500, 'internal error; see the service log');
 }
 
-export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit?: number): FastifyReply {
+function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply, bodyLimit: number): FastifyReply {
   const http = toHttpError(err, bodyLimit);
   if (http.statusCode >= 500) request.log.error({ err }, 'request failed');
   else request.log.info({ status: http.statusCode, message: http.message }, 'request rejected');
@@ -79,3 +88,12 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   if (http.issues) body.issues = http.issues;
   return reply.status(http.statusCode).headers(http.headers).send(body);
 }
+
+/** Every error and every unknown route answered in the one shape. */
+export const errorHandling = fp<{ bodyLimit: number }>(
+  async (app, { bodyLimit }) => {
+    app.setErrorHandler((err, request, reply) => errorHandler(err, request, reply, bodyLimit));
+    app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }));
+  },
+  { name: 'error-handling' },
+);
