@@ -1,8 +1,8 @@
 // The benchmark's one step that makes data, as a local activity: generating a run's records. The generator is
 // pure (seeded) and could run in the workflow, but then a change to it would change what a replayed history
 // computes; as an activity its batch is recorded in history once.
-import { generateEmployees } from '../lib/employee-generator';
 import type { EmployeeRecord } from '../contracts/records';
+import { generateEmployees } from '../lib/employee-generator';
 
 export function createBenchmarkActivities() {
   return {

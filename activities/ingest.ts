@@ -6,13 +6,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { GROUP_COLUMN } from '../contracts/groups';
+import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
+import type { IngestResult } from '../contracts/pipeline';
+import { parseRecords, RecordValidationError, type EmployeeRecord } from '../contracts/records';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
-import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
-import { parseRecords, RecordValidationError, type EmployeeRecord } from '../contracts/records';
 import { activityLogger, type ActivityDeps } from './deps';
-import { GROUP_COLUMN } from '../contracts/groups';
-import type { IngestResult } from '../contracts/pipeline';
 
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
@@ -63,7 +63,10 @@ export function toMessages(runKey: string, records: EmployeeRecord[], partitions
 export function resolveDataFile(dataDir: string, file: string): string {
   const resolved = path.resolve(dataDir, file);
   if (!resolved.startsWith(dataDir + path.sep)) {
-    throw ApplicationFailure.nonRetryable(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`, 'PipelineInputError');
+    throw ApplicationFailure.nonRetryable(
+      `file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`,
+      'PipelineInputError',
+    );
   }
   return resolved;
 }
@@ -78,7 +81,12 @@ async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeR
   }
   let data: unknown;
   try {
-    data = resolved.endsWith('.json') ? JSON.parse(text) : text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+    data = resolved.endsWith('.json')
+      ? JSON.parse(text)
+      : text
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as unknown);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`records file ${resolved} is not valid JSON: ${(err as Error).message}`, 'PipelineInputError');
   }

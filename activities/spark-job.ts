@@ -5,15 +5,14 @@
 // function of the run's records. Interrupting Spark is the workflow's decision (cancelSparkJobs), never a side
 // effect of an activity being cancelled: a worker shutting down or a heartbeat timeout must not stop a job.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { GroupedJobResult } from '../contracts/groups';
+import type { JobName, JobResult } from '../contracts/jobs';
+import type { CollectedResult, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
 import { topicInputRefusal } from '../lib/config';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
-import { resolveDataFile } from './ingest';
 import { activityLogger, type ActivityDeps } from './deps';
-import type { GroupedJobResult } from '../contracts/groups';
-import type { JobResult, JobName } from '../contracts/jobs';
-import type { SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
-import type { CollectedResult } from '../contracts/pipeline';
+import { resolveDataFile } from './ingest';
 
 export interface PollResult {
   state: 'finished';
@@ -69,7 +68,8 @@ function resultChunks(result: GroupedJobResult, limit: number): string[] {
     for (const [section, rows] of Object.entries(sections)) {
       let current: unknown[] = [];
       let size = 0;
-      const flush = () => chunks.push(JSON.stringify({ part: chunks.length, ...(group === undefined ? {} : { group }), section, rows: current }));
+      const flush = () =>
+        chunks.push(JSON.stringify({ part: chunks.length, ...(group === undefined ? {} : { group }), section, rows: current }));
       for (const row of rows) {
         const rowSize = JSON.stringify(row).length + 1;
         if (current.length > 0 && size + rowSize > limit) {
@@ -119,7 +119,9 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
     return ctx.info.attempt > 1 ? { signal, retryOfAttemptAt: ctx.info.scheduledTimestampMs } : { signal };
   };
   /** Rejects once the worker begins to shut down. */
-  const shutdown = new Promise<never>((_, reject) => draining.addEventListener('abort', () => reject(workerShutdownFailure()), { once: true }));
+  const shutdown = new Promise<never>((_, reject) =>
+    draining.addEventListener('abort', () => reject(workerShutdownFailure()), { once: true }),
+  );
   shutdown.catch(() => undefined);
 
   return {
@@ -181,10 +183,14 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
             return await spark.result(handle);
           } catch (err) {
             if (!needsRerun(err, handle)) throw toFailure(err);
-            log.warn({ operationId: handle.operationId, error: (err as Error).message }, 'the execution cannot give this run its result; running the job again for it alone');
+            log.warn(
+              { operationId: handle.operationId, error: (err as Error).message },
+              'the execution cannot give this run its result; running the job again for it alone',
+            );
             handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => {
               // Say what the last execution died of, not only that there were too many.
-              const lost = e instanceof SparkJobLostError ? new SparkJobLostError(`${e.message}; the last one: ${(err as Error).message}`) : e;
+              const lost =
+                e instanceof SparkJobLostError ? new SparkJobLostError(`${e.message}; the last one: ${(err as Error).message}`) : e;
               return Promise.reject(toFailure(lost));
             });
           }
@@ -193,7 +199,10 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
       const rows = countRows(result.sections) + Object.values(result.groups).reduce((n, g) => n + countRows(g), 0);
       const bytes = Buffer.byteLength(JSON.stringify(result));
       if (bytes <= config.resultInlineLimitBytes) {
-        const inline = Object.keys(result.groups).length > 0 ? { inline: result.sections, groups: result.groups, rows, bytes } : { inline: result.sections, rows, bytes };
+        const inline =
+          Object.keys(result.groups).length > 0
+            ? { inline: result.sections, groups: result.groups, rows, bytes }
+            : { inline: result.sections, rows, bytes };
         return { result: inline, handle };
       }
 
@@ -201,7 +210,10 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
       const key = `${spec.runKey}:${spec.job}`;
       await kafka.ensureTopic(topic, 1);
       const chunks = resultChunks(result, Math.floor(config.resultInlineLimitBytes / 2));
-      const ranges = await kafka.produce(topic, chunks.map((value) => ({ key, value, partition: 0 })));
+      const ranges = await kafka.produce(
+        topic,
+        chunks.map((value) => ({ key, value, partition: 0 })),
+      );
       log.info({ job: spec.job, bytes, rows, topic, ranges }, 'large result stored in the results topic');
       return { result: { stored: { topic, key, ranges }, rows, bytes }, handle };
     },
@@ -211,7 +223,10 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
      * those the run got back (a job without one is looked for under the run's own id).
      */
     async releaseSparkRun(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
-      await spark.release(runKey, jobs.map((job) => handles[job] ?? spark.handle(runKey, job)));
+      await spark.release(
+        runKey,
+        jobs.map((job) => handles[job] ?? spark.handle(runKey, job)),
+      );
     },
 
     /** Interrupts the run's Spark executions (workflow cancellation); jobs never submitted are left alone. */

@@ -17,7 +17,10 @@ export function coveringRanges(ranges: readonly PartitionRange[]): PartitionRang
   for (const r of ranges) {
     if (r.to <= r.from) continue;
     const seen = byPartition.get(r.partition);
-    byPartition.set(r.partition, seen ? { partition: r.partition, from: Math.min(seen.from, r.from), to: Math.max(seen.to, r.to) } : { ...r });
+    byPartition.set(
+      r.partition,
+      seen ? { partition: r.partition, from: Math.min(seen.from, r.from), to: Math.max(seen.to, r.to) } : { ...r },
+    );
   }
   return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
 }

@@ -63,17 +63,19 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
       `invalid pipeline input: give exactly one of "records", "groups", "file" or "topic"${given.length ? ` (got ${given.join(' and ')})` : ''}`,
     );
   }
-  if (input.ingest !== undefined && input.file === undefined) throw new PipelineInputError('invalid pipeline input: "ingest" only applies to "file"');
+  if (input.ingest !== undefined && input.file === undefined)
+    throw new PipelineInputError('invalid pipeline input: "ingest" only applies to "file"');
   for (const r of input.topic?.ranges ?? []) {
-    if (r.to < r.from) throw new PipelineInputError(`invalid pipeline input: topic.ranges: partition ${r.partition} has to (${r.to}) < from (${r.from})`);
+    if (r.to < r.from)
+      throw new PipelineInputError(`invalid pipeline input: topic.ranges: partition ${r.partition} has to (${r.to}) < from (${r.from})`);
   }
   const source: PipelineSource = input.records
     ? { kind: 'records', records: parseRecords(input.records) }
     : input.groups
       ? { kind: 'groups', groups: parseGroups(input.groups) }
       : input.file !== undefined
-      ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
-      : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
+        ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
+        : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
   const jobs: JobName[] = [...new Set(input.jobs ?? ['final_analysis' as const])];
   return { source, jobs, referenceDate: input.referenceDate };
 }

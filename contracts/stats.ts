@@ -73,11 +73,35 @@ export type Step = (typeof STEPS)[number];
  */
 export function summarizeSteps(runs: readonly RunTimings[], opts: { wallMs: number; errors: number }): Record<Step, LatencyStats> {
   const jobs = runs.flatMap((r) => Object.values(r.jobs).flatMap((j) => (j ? [j] : [])));
+  const stats = (samples: number[]) => summarize(samples, opts);
   return {
-    ingest: summarize(runs.map((r) => r.ingestMs), opts),
-    submit: summarize(jobs.map((j) => j.submitMs), opts),
-    poll: summarize(jobs.map((j) => j.pollMs), opts),
-    collect: summarize(jobs.map((j) => j.collectMs), opts),
-    total: summarize(runs.map((r) => r.totalMs), opts),
+    ingest: stats(runs.map((r) => r.ingestMs)),
+    submit: stats(jobs.map((j) => j.submitMs)),
+    poll: stats(jobs.map((j) => j.pollMs)),
+    collect: stats(jobs.map((j) => j.collectMs)),
+    total: stats(runs.map((r) => r.totalMs)),
+  };
+}
+
+/** A timed run: its latency and step timings when it succeeded (`ok`), nothing when it failed. */
+export interface TimedRun {
+  ok: boolean;
+  latencyMs: number | null;
+  timings?: RunTimings;
+}
+
+/** Statistics of a set of runs over `wallMs`: overall latency and per step, over the runs that succeeded. */
+export function summarizeRuns(runs: readonly TimedRun[], wallMs: number): { overall: LatencyStats; steps: Record<Step, LatencyStats> } {
+  const ok = runs.filter((r) => r.ok);
+  const opts = { wallMs, errors: runs.length - ok.length };
+  return {
+    overall: summarize(
+      ok.map((r) => r.latencyMs!),
+      opts,
+    ),
+    steps: summarizeSteps(
+      ok.map((r) => r.timings!),
+      opts,
+    ),
   };
 }

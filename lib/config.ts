@@ -2,12 +2,10 @@
 // so a bad value fails at start with an error that names the variable.
 import path from 'node:path';
 import { z } from 'zod';
-import { uuidV5 } from './idempotency';
 import { RUN_INPUT_MAX_RECORD_BYTES } from '../contracts/limits';
+import { uuidV5 } from './idempotency';
 
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -20,13 +18,27 @@ const EnvSchema = z.object({
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(hostPort).min(1, 'expected at least one broker, e.g. 127.0.0.1:9092')),
   KAFKA_CLIENT_ID: z.string().min(1).default('streamforge'),
-  KAFKA_RECORDS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.records'),
+  KAFKA_RECORDS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')
+    .default('streamforge.records'),
   KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
-  KAFKA_RESULTS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.results'),
-  KAFKA_EXECUTIONS_TOPIC: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name').default('streamforge.spark-executions'),
+  KAFKA_RESULTS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')
+    .default('streamforge.results'),
+  KAFKA_EXECUTIONS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')
+    .default('streamforge.spark-executions'),
   SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
   SPARK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
   SPARK_UI_URL: z.url().default('http://127.0.0.1:4040'),
@@ -34,7 +46,11 @@ const EnvSchema = z.object({
   SPARK_SESSION_KEEPALIVE_MS: z.coerce.number().int().min(0).default(60_000),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
-  RESULT_INLINE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  RESULT_INLINE_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   SPARK_CONNECT_DESCRIPTORS: z.string().min(1).optional(),
   STACK_DIR: z.string().min(1).optional(),
   STACK_STATE_DIR: z.string().min(1).optional(),
@@ -51,7 +67,11 @@ const EnvSchema = z.object({
   PROCESS_LINGER_MS: z.coerce.number().int().min(0).max(5000).default(25),
   PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
   PROCESS_MAX_QUEUED: z.coerce.number().int().min(1).default(200),
-  PROCESS_MAX_QUEUED_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  PROCESS_MAX_QUEUED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
   PROCESS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -62,7 +82,14 @@ export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
   /** `executionsTopic`: the journal of shared Spark executions (spark/execution-journal.ts). */
-  kafka: { brokers: string[]; clientId: string; recordsTopic: string; recordsPartitions: number; resultsTopic: string; executionsTopic: string };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    recordsTopic: string;
+    recordsPartitions: number;
+    resultsTopic: string;
+    executionsTopic: string;
+  };
   /** `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one. */
   /**
    * `sessionId`: the first of the Spark session ids all workers share (session.ts); `sessionKeepAliveMs`: how often
@@ -89,7 +116,27 @@ export interface Config {
    */
   inputTopics: string[];
   /** How POST /process coalesces requests into pipeline runs (apps/rest/process-batcher.ts), and bounds them. */
-  processBatching: { maxInFlight: number; maxRequests: number; maxBytes: number; lingerMs: number; maxQueued: number; maxQueuedBytes: number };
+  processBatching: {
+    /** Runs in flight at once; more requests wait and go together into the next run. */
+    maxInFlight: number;
+    /** Requests per run (bounds the size of the run's result in workflow history). */
+    maxRequests: number;
+    /**
+     * Bytes of records (as JSON) per run: a run's records travel in its workflow input, which Temporal refuses over
+     * its blob size limit (2 MiB by default; contracts/limits.ts). A request bigger than this alone is the caller's to refuse.
+     */
+    maxBytes: number;
+    /**
+     * While other runs are busy, how long a freed slot waits for more requests before it starts a run (like Kafka's
+     * linger.ms): users whose requests just finished send their next ones a few ms apart, and a run started on the
+     * first of them alone would hold a slot for a whole run. With nothing in flight a request starts at once.
+     */
+    lingerMs: number;
+    /** Requests that may wait at once; more are refused. */
+    maxQueued: number;
+    /** Bytes of records (as JSON) that may wait at once; more are refused. */
+    maxQueuedBytes: number;
+  };
   /** How long a /process request may take (queue and run) before it gets 503. */
   processTimeoutMs: number;
   /** Installs of the local stack (venv, jars); `stackStateDir`: its data, logs and pid files (default: the same). */
@@ -144,7 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN, allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true' },
-    inputTopics: e.PIPELINE_INPUT_TOPICS.split(',').map((t) => t.trim()).filter(Boolean),
+    inputTopics: e.PIPELINE_INPUT_TOPICS.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     processBatching: {
       maxInFlight: e.PROCESS_MAX_IN_FLIGHT,
       maxRequests: e.PROCESS_MAX_BATCH_REQUESTS,
@@ -171,7 +220,9 @@ export function topicInputRefusal(config: Pick<Config, 'kafka' | 'inputTopics'>,
     return `topic "${topic}" is one of streamforge's own topics (it holds every client's data) and cannot be read as an input; send records, a file, or a topic of your own`;
   }
   const allowed = config.inputTopics.some((p) => (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
-  return allowed ? undefined : `topic "${topic}" is not among the topics pipelines may read (PIPELINE_INPUT_TOPICS=${config.inputTopics.join(',')})`;
+  return allowed
+    ? undefined
+    : `topic "${topic}" is not among the topics pipelines may read (PIPELINE_INPUT_TOPICS=${config.inputTopics.join(',')})`;
 }
 
 /** Splits "host:port" into its parts (validated by the schema above). */

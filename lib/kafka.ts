@@ -1,10 +1,10 @@
 // Our one wrapper around kafkajs: the rest of the code asks for topics, produces a run's messages and reads
 // offset ranges back, and never sees client details. kafkajs logs go to pino.
 import crypto from 'node:crypto';
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
-import type { Config } from './config';
-import type { Logger } from './logger';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
+import type { Config } from './config';
+import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
+import type { Logger } from './logger';
 
 export interface OutgoingMessage {
   key: string;
@@ -91,7 +91,11 @@ export function chunksOfBytes(messages: OutgoingMessage[], maxBytes: number): Ou
   let bytes = 0;
   for (const m of messages) {
     // Per-record overhead in a Kafka record batch is a few dozen bytes at most; 64 covers it with headers' names.
-    const size = Buffer.byteLength(m.key) + Buffer.byteLength(m.value) + 64 + Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    const size =
+      Buffer.byteLength(m.key) +
+      Buffer.byteLength(m.value) +
+      64 +
+      Object.entries(m.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];
@@ -188,7 +192,12 @@ const EXPECTED_NOISE = [/coordinator is loading/, /coordinator is not available/
 function pinoLogCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _t, logger: _l, ...extra } = log as { message: string; timestamp?: string; logger?: string; error?: string };
+      const {
+        message,
+        timestamp: _t,
+        logger: _l,
+        ...extra
+      } = log as { message: string; timestamp?: string; logger?: string; error?: string };
       const fields = { component: 'kafkajs', namespace, ...extra };
       if (EXPECTED_NOISE.some((re) => re.test(message) || re.test(String(extra.error ?? '')))) logger.debug(fields, message);
       else if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
@@ -241,7 +250,12 @@ export class KafkaClient implements KafkaTopics {
       retry: { retries: 5, initialRetryTime: 100 },
     });
     this.producers = new ProducerPool(async () => {
-      const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+      });
       await producer.connect().catch((err: unknown) => {
         throw new KafkaUnavailableError(this.config.brokers, err);
       });
@@ -337,7 +351,11 @@ export class KafkaClient implements KafkaTopics {
     });
     const counts = new Map<number, number>();
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-    return results.map((r) => ({ partition: r.partition, from: Number(r.baseOffset), to: Number(r.baseOffset) + (counts.get(r.partition) ?? 0) }));
+    return results.map((r) => ({
+      partition: r.partition,
+      from: Number(r.baseOffset),
+      to: Number(r.baseOffset) + (counts.get(r.partition) ?? 0),
+    }));
   }
 
   /** Reads every message in the given offset ranges (optionally only those with `key`), then stops. */
@@ -373,7 +391,15 @@ export class KafkaClient implements KafkaTopics {
       const timeoutMs = opts.timeoutMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`reading ${topic} ranges timed out after ${timeoutMs} ms; partitions still pending: ${[...pending.keys()].join(',')}`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `reading ${topic} ranges timed out after ${timeoutMs} ms; partitions still pending: ${[...pending.keys()].join(',')}`,
+              ),
+            ),
+          timeoutMs,
+        );
       });
       await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
     } catch (err) {

@@ -137,6 +137,7 @@ function replaceModules(): void {
   for (const name of Object.keys(REPLACEMENTS) as Replaced[]) {
     const { module, replacement } = REPLACEMENTS[name];
     const id = require.resolve(module);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module kafkajs itself loads, by its resolved id
     const original = require(id) as Exported;
     if (original[ORIGINAL]) continue;
     if (DEPENDENTS.some((dependent) => require.cache[require.resolve(dependent)])) {

@@ -12,9 +12,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BenchmarkActivities } from '../activities/benchmark';
-import { BENCHMARK_PROGRESS_QUERY, BenchmarkInputError, parseBenchmarkInput, type BenchmarkConfig, type BenchmarkInput, type BenchmarkProgress, type BenchmarkResult, type BenchmarkRun } from '../contracts/benchmark';
+import {
+  BENCHMARK_PROGRESS_QUERY,
+  BenchmarkInputError,
+  parseBenchmarkInput,
+  type BenchmarkConfig,
+  type BenchmarkInput,
+  type BenchmarkProgress,
+  type BenchmarkResult,
+  type BenchmarkRun,
+} from '../contracts/benchmark';
 import { PIPELINE_STATUS } from '../contracts/search-attributes';
-import { summarize, summarizeSteps } from '../contracts/stats';
+import { summarizeRuns } from '../contracts/stats';
 import { rootCauseMessage } from './failures';
 import { pipelineWorkflow } from './pipeline';
 
@@ -79,14 +88,6 @@ export async function benchmarkWorkflow(input: BenchmarkInput = {}): Promise<Ben
   }
 
   const wallMs = lastEnd - (firstStart ?? lastEnd);
-  const ok = runs.filter((r) => r.ok);
-  const opts = { wallMs, errors: runs.length - ok.length };
   upsertSearchAttributes([{ key: PIPELINE_STATUS, value: 'completed' }]);
-  return {
-    config,
-    overall: summarize(ok.map((r) => r.latencyMs!), opts),
-    steps: summarizeSteps(ok.map((r) => r.timings!), opts),
-    runs,
-    wallMs,
-  };
+  return { config, ...summarizeRuns(runs, wallMs), runs, wallMs };
 }

@@ -1,5 +1,6 @@
 // pipelineWorkflow: a batch of records goes into Kafka, Spark jobs run over exactly that batch, results come back.
 // Orchestration only (deterministic, no I/O): every external step is an activity, every key comes from the run's identity.
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -14,16 +15,23 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { IngestActivities } from '../activities/ingest';
 import type { CollectResult, SparkJobActivities } from '../activities/spark-job';
-import { RecordValidationError } from '../contracts/records';
-import { rootCause, rootCauseMessage } from './failures';
-import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from '../contracts/pipeline-input';
-import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
-import type { IngestResult, CollectedResult, SparkJobHandle, SparkSource } from '../contracts/pipeline';
 import type { JobName } from '../contracts/jobs';
-import { PIPELINE_PROGRESS_QUERY, type JobTimings, type PipelineProgress, type PipelineResult, type PipelineStatus } from '../contracts/pipeline';
+import {
+  PIPELINE_PROGRESS_QUERY,
+  type CollectedResult,
+  type JobTimings,
+  type PipelineProgress,
+  type PipelineResult,
+  type PipelineStatus,
+  type SparkJobHandle,
+  type SparkSource,
+} from '../contracts/pipeline';
+import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from '../contracts/pipeline-input';
+import { RecordValidationError } from '../contracts/records';
+import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
+import { rootCause, rootCauseMessage } from './failures';
 
 // Retries: transient faults (a broker or Spark restarting) clear within seconds to a minute; bad input never does.
 const retry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20 };
@@ -33,7 +41,10 @@ const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
 // recorded as a marker in history when the workflow task that ran them completes.
 const { planIngest } = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
 // Releasing is cleanup (Spark drops what nobody releases after its detached timeout): a few tries, then a warning.
-const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } });
+const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({
+  startToCloseTimeout: '30s',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 // Every step that waits heartbeats each second, so a dead worker is noticed within its heartbeat timeout and
 // another worker takes the step over.
 const { ingestRecords } = proxyActivities<IngestActivities>({
@@ -55,7 +66,10 @@ const { collectSparkResult } = proxyActivities<SparkJobActivities>({
   retry: { ...retry, nonRetryableErrorTypes },
 });
 /** Runs started before that change replay collect as they ran it (patch COLLECT_AS_ACTIVITY). */
-const { collectSparkResult: collectLocally } = proxyLocalActivities<SparkJobActivities>({ startToCloseTimeout: '5m', retry: { ...retry, nonRetryableErrorTypes } });
+const { collectSparkResult: collectLocally } = proxyLocalActivities<SparkJobActivities>({
+  startToCloseTimeout: '5m',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
 const COLLECT_AS_ACTIVITY = 'collect-as-activity';
 const { pollSparkJob } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '2h',
@@ -72,7 +86,8 @@ function parseOrFail(input: PipelineInput): ParsedPipelineInput {
   try {
     return parsePipelineInput(input);
   } catch (err) {
-    if (err instanceof PipelineInputError || err instanceof RecordValidationError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    if (err instanceof PipelineInputError || err instanceof RecordValidationError)
+      throw ApplicationFailure.nonRetryable(err.message, err.name);
     throw err;
   }
 }
@@ -137,23 +152,36 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         handles[job] = (await pollSparkJob(spec, handles[job])).handle;
         progress.jobs[job] = 'collecting';
         const t2 = Date.now();
-        const collected = patched(COLLECT_AS_ACTIVITY) ? await collectSparkResult(spec, handles[job]) : olderCollect(await collectLocally(spec, handles[job]), handles[job]);
+        const collected = patched(COLLECT_AS_ACTIVITY)
+          ? await collectSparkResult(spec, handles[job])
+          : olderCollect(await collectLocally(spec, handles[job]), handles[job]);
         handles[job] = collected.handle;
         results[job] = collected.result;
         progress.jobs[job] = 'done';
         timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
       }),
     );
-    await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
+    await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) =>
+      log.warn('could not release the run on Spark', { error: String(e) }),
+    );
     setStatus('completed');
-    return { runKey, recordCount: progress.recordCount, source, results, spark: handles, timings: { ingestMs, jobs: timings, totalMs: Date.now() - started } };
+    return {
+      runKey,
+      recordCount: progress.recordCount,
+      source,
+      results,
+      spark: handles,
+      timings: { ingestMs, jobs: timings, totalMs: Date.now() - started },
+    };
   } catch (err) {
     await CancellationScope.nonCancellable(async () => {
       if (isCancellation(err)) {
         log.info('pipeline cancelled: interrupting its Spark jobs');
         await cancelSparkJobs(runKey, jobs, handles);
       }
-      await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) => log.warn('could not release the run on Spark', { error: String(e) }));
+      await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) =>
+        log.warn('could not release the run on Spark', { error: String(e) }),
+      );
       setStatus(isCancellation(err) ? 'cancelled' : 'failed');
     });
     throw isCancellation(err) ? err : withRootCause(err);

@@ -19,13 +19,9 @@ export interface StackCheckResult {
   spark: SparkQueryResult;
 }
 
-export const STACK_CHECK_SQL =
-  "SELECT 'spark ' || version() AS spark_version, count(*) AS numbers, sum(id) AS total FROM range(1, 1001)";
+export const STACK_CHECK_SQL = "SELECT 'spark ' || version() AS spark_version, count(*) AS numbers, sum(id) AS total FROM range(1, 1001)";
 
 export async function stackCheckWorkflow(input: StackCheckInput = {}): Promise<StackCheckResult> {
-  const [kafka, spark] = await Promise.all([
-    kafkaRoundTrip(input.message ?? 'hello from streamforge'),
-    sparkQuery(STACK_CHECK_SQL),
-  ]);
+  const [kafka, spark] = await Promise.all([kafkaRoundTrip(input.message ?? 'hello from streamforge'), sparkQuery(STACK_CHECK_SQL)]);
   return { kafka, spark };
 }

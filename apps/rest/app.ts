@@ -36,7 +36,11 @@ export interface RestDeps {
 export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   const { config, temporal, temporalConnection, kafka } = deps;
   const bodyLimit = deps.bodyLimit ?? REQUEST_BODY_MAX_BYTES;
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit, return503OnClosing: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit,
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body gets 415, not a confusing "must be an array".

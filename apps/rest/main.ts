@@ -9,7 +9,10 @@ import { buildApp } from './app';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export async function startRestServer(config: Config, logger: Logger): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
+export async function startRestServer(
+  config: Config,
+  logger: Logger,
+): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
   if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.allowUnauthenticated) {
     throw new ConfigError(
       `HOST=${config.http.host} serves other machines: set API_TOKEN (16+ characters) so requests need a bearer token, or REST_ALLOW_UNAUTHENTICATED=true if a proxy in front authenticates them`,

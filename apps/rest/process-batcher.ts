@@ -5,6 +5,7 @@
 // request that finds it full is refused at once (QueueFullError), and one whose client went away leaves it.
 import { newRequestGroupId } from '../../contracts/groups';
 import type { EmployeeRecord } from '../../contracts/records';
+import type { Config } from '../../lib/config';
 
 export interface BatchRequest {
   id: string;
@@ -19,27 +20,8 @@ export function recordsJsonBytes(records: EmployeeRecord[]): number {
   return Buffer.byteLength(JSON.stringify(records), 'utf8');
 }
 
-export interface BatcherOptions {
-  /** Runs in flight at once; more requests wait and go together into the next run. */
-  maxInFlight: number;
-  /** Requests per run (bounds the size of the run's result in workflow history). */
-  maxRequests: number;
-  /**
-   * Bytes of records (as JSON) per run: a run's records travel in its workflow input, which Temporal refuses over
-   * its blob size limit (2 MiB by default). A request bigger than this alone is the caller's to refuse.
-   */
-  maxBytes: number;
-  /**
-   * While other runs are busy, how long a freed slot waits for more requests before it starts a run (like Kafka's
-   * linger.ms): users whose requests just finished send their next ones a few ms apart, and a run started on the
-   * first of them alone would hold a slot for a whole run. With nothing in flight a request starts at once.
-   */
-  lingerMs: number;
-  /** Requests that may wait at once; more are refused. */
-  maxQueued: number;
-  /** Bytes of records (as JSON) that may wait at once; more are refused. */
-  maxQueuedBytes: number;
-}
+/** How requests are coalesced and bounded (POST /process): lib/config.ts documents each field. */
+export type BatcherOptions = Config['processBatching'];
 
 /** The queue is full: the service is over capacity; the client should retry later. */
 export class QueueFullError extends Error {
@@ -79,7 +61,9 @@ export class ProcessBatcher<R> {
   submit(records: EmployeeRecord[], bytes = recordsJsonBytes(records), signal?: AbortSignal): Promise<BatchedAnswer<R>> {
     return new Promise((resolve, reject) => {
       if (this.queue.length >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes) {
-        reject(new QueueFullError(`over capacity: ${this.queue.length} requests (${this.queuedBytes} bytes of records) are waiting already`));
+        reject(
+          new QueueFullError(`over capacity: ${this.queue.length} requests (${this.queuedBytes} bytes of records) are waiting already`),
+        );
         return;
       }
       const waiting: Waiting<R> = { id: newRequestGroupId(), records, bytes, resolve, reject };

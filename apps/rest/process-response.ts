@@ -43,10 +43,20 @@ export function analysesByRequest(
   analysis: GroupedJobResult,
   requests: { id: string; records: unknown[] }[],
 ): Map<string, RequestAnalysis> {
-  return new Map(requests.map((r) => [r.id, { sections: (analysis.groups[r.id] ?? {}) as Record<string, Rows>, recordCount: r.records.length, timings: result.timings }]));
+  return new Map(
+    requests.map((r) => [
+      r.id,
+      { sections: (analysis.groups[r.id] ?? {}) as Record<string, Rows>, recordCount: r.records.length, timings: result.timings },
+    ]),
+  );
 }
 
-export function toProcessResponse(answer: { requestId: string; workflowId: string; batchSize: number; result: RequestAnalysis }): ProcessResponse {
+export function toProcessResponse(answer: {
+  requestId: string;
+  workflowId: string;
+  batchSize: number;
+  result: RequestAnalysis;
+}): ProcessResponse {
   const { sections: analysis, timings } = answer.result;
   const byGender = analysis.by_gender ?? [];
   const job = timings.jobs.final_analysis;

@@ -1,10 +1,10 @@
 // Reading back a job result that collect stored in the results topic (one too large to return inline): messages
 // of `{ part, group?, section, rows }` under the result's key, in the reference's offset ranges, put back in order
 // of `part` (they were written by several requests at once).
-import type { KafkaTopics } from '../../lib/kafka';
-import type { CollectedResult } from '../../contracts/pipeline';
 import type { GroupedJobResult } from '../../contracts/groups';
 import type { JobResult, Row } from '../../contracts/jobs';
+import type { CollectedResult } from '../../contracts/pipeline';
+import type { KafkaTopics } from '../../lib/kafka';
 
 type Stored = Extract<CollectedResult, { stored: unknown }>['stored'];
 

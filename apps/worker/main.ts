@@ -4,9 +4,9 @@
 // others finish within the grace period, and no Spark job is interrupted.
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { createWorkerDeps } from './deps';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
+import { createWorkerDeps } from './deps';
 import { PinoTemporalLogger } from './temporal-logger';
 
 export interface RunningWorker {
@@ -35,7 +35,9 @@ export async function startWorker(
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
-    throw new Error(`Temporal unreachable at ${config.temporal.address} (${err.message}) — is \`npm run stack -- up\` running?`, { cause: err });
+    throw new Error(`Temporal unreachable at ${config.temporal.address} (${err.message}) — is \`npm run stack -- up\` running?`, {
+      cause: err,
+    });
   });
   const deps = createWorkerDeps(config, logger);
   const worker = await Worker.create({

@@ -79,9 +79,7 @@ function childConverter(field: Field | undefined): Converter {
 
 /** A bigint as a `number` when it is a safe integer, otherwise as its decimal string. */
 export function bigintToJson(value: bigint): number | string {
-  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? Number(value)
-    : value.toString();
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
 }
 
 /** An Arrow decimal (its unscaled integer as a string, plus the scale) as a `number` when exact enough. */

@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { arrowBatchToRows, type Row } from './arrow';
 import { isSessionLost, SparkConnectError, toSparkConnectError } from './errors';
-import { loadSparkConnectService, type ExecutePlanResponse, type GetStatusResponse, type OperationState, type Plan, type Relation, type SparkConnectServiceClient } from './proto';
+import {
+  loadSparkConnectService,
+  type ExecutePlanResponse,
+  type GetStatusResponse,
+  type OperationState,
+  type Plan,
+  type Relation,
+  type SparkConnectServiceClient,
+} from './proto';
 import { SessionState, type SessionProbe } from './session';
 
 export type { Row } from './arrow';
@@ -126,10 +134,7 @@ export class SparkConnectClient {
 
   /** Registers (or replaces) a session temp view over a relation: SQL, or a data-source read (Kafka, JSON...). */
   async createTempView(name: string, relation: Relation, options: ExecuteOptions = {}): Promise<void> {
-    await this.execute(
-      { command: { create_dataframe_view: { input: relation, name, is_global: false, replace: true } } },
-      options,
-    );
+    await this.execute({ command: { create_dataframe_view: { input: relation, name, is_global: false, replace: true } } }, options);
   }
 
   /**
@@ -194,10 +199,7 @@ export class SparkConnectClient {
    * and reads all of its responses again. Fails with INVALID_HANDLE.OPERATION_NOT_FOUND (kind `transient`) when
    * the server does not hold the id: never started, released, or lost in a restart (`status` tells which).
    */
-  async attach(
-    operationId: string,
-    options: Pick<ExecuteOptions, 'signal' | 'onProgress'> = {},
-  ): Promise<ExecuteResult> {
+  async attach(operationId: string, options: Pick<ExecuteOptions, 'signal' | 'onProgress'> = {}): Promise<ExecuteResult> {
     return this.readOperation(operationId, options, undefined);
   }
 
@@ -232,11 +234,11 @@ export class SparkConnectClient {
    * operation whose session is gone is freed already.
    */
   async release(operationId: string): Promise<void> {
-    await this.inSession(() => this.unary('ReleaseExecute', { ...this.base(), operation_id: operationId, release_all: {} }, operationId)).catch(
-      (error: unknown) => {
-        if (!isSessionLost(error)) throw error;
-      },
-    );
+    await this.inSession(() =>
+      this.unary('ReleaseExecute', { ...this.base(), operation_id: operationId, release_all: {} }, operationId),
+    ).catch((error: unknown) => {
+      if (!isSessionLost(error)) throw error;
+    });
   }
 
   /** Cancels a running operation; its stream ends with OPERATION_CANCELED. Returns the ids actually interrupted. */
@@ -286,11 +288,7 @@ export class SparkConnectClient {
     if (id) this.session.serverSideId = id;
   }
 
-  private async readOperation(
-    operationId: string,
-    options: ExecuteOptions,
-    plan: Plan | undefined,
-  ): Promise<ExecuteResult> {
+  private async readOperation(operationId: string, options: ExecuteOptions, plan: Plan | undefined): Promise<ExecuteResult> {
     const rows: Row[] = [];
     let responses = 0;
     let lastResponseId: string | undefined;
@@ -312,10 +310,7 @@ export class SparkConnectClient {
               },
               new grpc.Metadata(),
             )
-          : this.stub.ReattachExecute(
-              { ...this.base(), operation_id: operationId, last_response_id: lastResponseId },
-              new grpc.Metadata(),
-            );
+          : this.stub.ReattachExecute({ ...this.base(), operation_id: operationId, last_response_id: lastResponseId }, new grpc.Metadata());
       const sessionId = this.session.id;
       const outcome = await this.readStream(stream, operationId, options.signal, (response) => {
         responses++;

@@ -93,7 +93,11 @@ export function isSessionLost(error: unknown): boolean {
  */
 export function isOperationGone(error: unknown): boolean {
   if (!(error instanceof SparkConnectError)) return false;
-  return isSessionLost(error) || error.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' || error.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED';
+  return (
+    isSessionLost(error) ||
+    error.errorClass === 'INVALID_HANDLE.OPERATION_NOT_FOUND' ||
+    error.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED'
+  );
 }
 
 /** Decides the kind of a failure from its gRPC code and Spark error info. */
@@ -115,10 +119,7 @@ export function classify(grpcCode: number | undefined, info: SparkErrorInfo): Sp
 const MAX_MESSAGE_CHARS = 4000;
 
 /** Wraps a gRPC `ServiceError` (or anything thrown by a call) into a `SparkConnectError`. */
-export function toSparkConnectError(
-  error: unknown,
-  context: { address: string; operationId?: string },
-): SparkConnectError {
+export function toSparkConnectError(error: unknown, context: { address: string; operationId?: string }): SparkConnectError {
   if (error instanceof SparkConnectError) return error;
   const serviceError = isServiceError(error) ? error : undefined;
   const grpcCode = serviceError?.code;

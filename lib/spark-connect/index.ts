@@ -3,10 +3,4 @@ export { SparkConnectClient } from './client';
 export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row } from './client';
 export type { DataSource, OperationState, Plan, Relation } from './client';
 export { isOperationGone, isSessionLost, SparkConnectError, type SparkConnectErrorKind } from './errors';
-export {
-  dataSourceRelation,
-  jsonFilesRelation,
-  kafkaBatchRelation,
-  sqlRelation,
-  type KafkaBatchRead,
-} from './relations';
+export { dataSourceRelation, jsonFilesRelation, kafkaBatchRelation, sqlRelation, type KafkaBatchRead } from './relations';

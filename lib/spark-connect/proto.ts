@@ -134,11 +134,7 @@ type Unary<Req, Res> = (
   callback: (error: grpc.ServiceError | null, response?: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-type ServerStream<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options?: grpc.CallOptions,
-) => grpc.ClientReadableStream<Res>;
+type ServerStream<Req, Res> = (request: Req, metadata: grpc.Metadata, options?: grpc.CallOptions) => grpc.ClientReadableStream<Res>;
 
 /** The methods of `spark.connect.SparkConnectService` this client calls. */
 export interface SparkConnectServiceClient extends grpc.Client {

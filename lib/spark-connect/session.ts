@@ -30,7 +30,9 @@ export async function findEpoch(probe: (epoch: number) => Promise<SessionProbe>)
     if (state === 'exists') lastExisting = epoch;
     else if (state === 'not-found') return lastExisting ?? epoch;
   }
-  throw new Error(`Spark Connect: the first ${MAX_EPOCHS} sessions of this task queue are all closed or taken; set SPARK_SESSION_ID to a new UUID`);
+  throw new Error(
+    `Spark Connect: the first ${MAX_EPOCHS} sessions of this task queue are all closed or taken; set SPARK_SESSION_ID to a new UUID`,
+  );
 }
 
 /** The current session, moved to the agreed epoch (one walk at a time) when a request finds it gone. */

@@ -6,14 +6,14 @@
 // exactly-once across retries.
 import crypto from 'node:crypto';
 import { toMessages } from '../../activities/ingest';
+import type { JobName } from '../../contracts/jobs';
+import type { SparkJobSpec } from '../../contracts/pipeline';
+import type { EmployeeRecord } from '../../contracts/records';
+import { summarizeRuns, type LatencyStats, type RunTimings, type Step } from '../../contracts/stats';
 import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
-import type { EmployeeRecord } from '../../contracts/records';
-import { summarize, summarizeSteps, type LatencyStats, type RunTimings, type Step } from '../../contracts/stats';
 import type { SparkJobRunner } from '../../spark/runtime/job-runner';
-import type { SparkJobSpec } from '../../contracts/pipeline';
-import type { JobName } from '../../contracts/jobs';
 
 export interface BarePathOptions {
   runs: number;
@@ -52,7 +52,13 @@ export interface BarePathDeps {
   partitions: number;
 }
 
-async function runOnce(deps: BarePathDeps, partitions: number, runKey: string, records: EmployeeRecord[], jobs: JobName[]): Promise<RunTimings> {
+async function runOnce(
+  deps: BarePathDeps,
+  partitions: number,
+  runKey: string,
+  records: EmployeeRecord[],
+  jobs: JobName[],
+): Promise<RunTimings> {
   const t0 = performance.now();
   const ranges = await deps.kafka.produce(deps.topic, toMessages(runKey, records, partitions));
   const ingestMs = performance.now() - t0;
@@ -111,8 +117,6 @@ export async function runBarePath(deps: BarePathDeps, opts: BarePathOptions): Pr
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.runs) }, lane));
 
   const done = runs.filter((r) => r !== undefined);
-  const ok = done.filter((r) => r.ok);
   const wallMs = lastEnd - start;
-  const stats = { wallMs, errors: done.length - ok.length };
-  return { overall: summarize(ok.map((r) => r.latencyMs!), stats), steps: summarizeSteps(ok.map((r) => r.timings!), stats), runs: done, wallMs };
+  return { ...summarizeRuns(done, wallMs), runs: done, wallMs };
 }

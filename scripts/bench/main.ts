@@ -9,17 +9,18 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { createWorkerDeps } from '../../apps/worker/deps';
-import { runBarePath, type BarePathResult } from './bare-path';
-import { formatReport, progressBar, renderSvg, type BenchSummary, type LargeRunSummary, type PathSummary } from './report';
-import { writeEmployees } from '../data/generate';
+import { startWorker } from '../../apps/worker/main';
+import { BenchmarkInputError, parseBenchmarkInput, type BenchmarkConfig, type BenchmarkResult } from '../../contracts/benchmark';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
-import { startWorker } from '../../apps/worker/main';
 import { benchmarkProgressQuery, benchmarkWorkflow, pipelineWorkflow } from '../../workflows';
+import { writeEmployees } from '../data/generate';
 import { stackUp } from '../stack/stack';
-import { BenchmarkInputError, parseBenchmarkInput, type BenchmarkConfig, type BenchmarkResult } from '../../contracts/benchmark';
+import { runBarePath, type BarePathResult } from './bare-path';
+import { formatReport, progressBar, renderSvg, type BenchSummary, type LargeRunSummary, type PathSummary } from './report';
 
-const USAGE = 'usage: npm run bench [-- --runs 100 --records 10 --jobs count_gender[,count_month] --concurrency 100 --warmup 10 --large-records 1000000 --skip-large]';
+const USAGE =
+  'usage: npm run bench [-- --runs 100 --records 10 --jobs count_gender[,count_month] --concurrency 100 --warmup 10 --large-records 1000000 --skip-large]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 class BenchError extends Error {
@@ -53,7 +54,8 @@ function parseOptions(argv: string[]): BenchOptions {
     },
   });
   const int = (name: string, text: string, min: number) => {
-    if (!/^-?\d+$/.test(text) || Number(text) < min) throw new BenchError(`--${name} must be a whole number ≥ ${min}, got ${text}\n${USAGE}`);
+    if (!/^-?\d+$/.test(text) || Number(text) < min)
+      throw new BenchError(`--${name} must be a whole number ≥ ${min}, got ${text}\n${USAGE}`);
     return Number(text);
   };
   const benchmark = parseBenchmarkInput({
@@ -115,7 +117,11 @@ async function main(): Promise<void> {
   const baseConfig = loadConfig();
   // Its own task queue: only this process's worker (this code, this data directory) serves the benchmark.
   const dataDir = path.join(baseConfig.stackDir, 'bench-data');
-  const config: Config = { ...baseConfig, dataDir, temporal: { ...baseConfig.temporal, taskQueue: `${baseConfig.temporal.taskQueue}-bench` } };
+  const config: Config = {
+    ...baseConfig,
+    dataDir,
+    temporal: { ...baseConfig.temporal, taskQueue: `${baseConfig.temporal.taskQueue}-bench` },
+  };
   const logFile = path.join(config.stackDir, 'logs', 'bench-worker.log');
   const logger: Logger = createLogger(config.logLevel, 'streamforge-bench', logFile);
 
@@ -138,13 +144,23 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   say(`Worker on task queue "${config.temporal.taskQueue}" (logs: ${path.relative(PROJECT_ROOT, logFile)}).`);
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
 
   const bare = (runs: number, label: string, prefix: string) => {
     const bar = progressLine(label);
     return runBarePath(
       { kafka: deps.kafka, spark: deps.spark, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
-      { ...benchmark, runs, concurrency: Math.min(benchmark.concurrency, runs), prefix, signal: abort.signal, onProgress: (done, total) => bar.update(done, total) },
+      {
+        ...benchmark,
+        runs,
+        concurrency: Math.min(benchmark.concurrency, runs),
+        prefix,
+        signal: abort.signal,
+        onProgress: (done, total) => bar.update(done, total),
+      },
     ).finally(() => bar.end());
   };
   const viaTemporal = async (runs: number, label: string, workflowId: string): Promise<BenchmarkResult> => {
@@ -156,7 +172,10 @@ async function main(): Promise<void> {
     });
     current = handle;
     const timer = setInterval(() => {
-      handle.query(benchmarkProgressQuery).then((p) => bar.update(p.completed + p.failed, p.total), () => undefined);
+      handle.query(benchmarkProgressQuery).then(
+        (p) => bar.update(p.completed + p.failed, p.total),
+        () => undefined,
+      );
     }, 250);
     try {
       const result = await handle.result();
@@ -199,7 +218,13 @@ async function main(): Promise<void> {
       const { timings, recordCount } = await handle.result();
       current = undefined;
       const sparkMs = Math.max(...Object.values(timings.jobs).map((j) => j!.submitMs + j!.pollMs + j!.collectMs));
-      large = { records: recordCount ?? options.largeRecords, jobs: benchmark.jobs, ingestMs: timings.ingestMs, sparkMs, totalMs: timings.totalMs };
+      large = {
+        records: recordCount ?? options.largeRecords,
+        jobs: benchmark.jobs,
+        ingestMs: timings.ingestMs,
+        sparkMs,
+        totalMs: timings.totalMs,
+      };
     }
 
     const summary: BenchSummary = { config: benchmark, bare: toSummary(bareResult), temporal: toSummary(temporalResult), large };
@@ -208,14 +233,28 @@ async function main(): Promise<void> {
 
     const resultsDir = path.join(PROJECT_ROOT, 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
-    const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemoryBytes: os.totalmem(), loadAverageAtStart, node: process.version, platform: `${os.platform()} ${os.release()}` };
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      totalMemoryBytes: os.totalmem(),
+      loadAverageAtStart,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+    };
     const json = `${JSON.stringify({ startedAt: stamp, config: { ...benchmark, warmup: options.warmup, largeRecords: options.largeRecords ?? null }, machine, summary, bare: bareResult, temporal: temporalResult }, null, 2)}\n`;
     const svg = renderSvg(summary);
-    for (const [name, content] of [[`bench-${stamp}.json`, json], [`bench-${stamp}.svg`, svg], ['latest.json', json], ['latest.svg', svg]] as const) {
+    for (const [name, content] of [
+      [`bench-${stamp}.json`, json],
+      [`bench-${stamp}.svg`, svg],
+      ['latest.json', json],
+      ['latest.svg', svg],
+    ] as const) {
       fs.writeFileSync(path.join(resultsDir, name), content);
     }
     say();
-    say(`Results: results/bench-${stamp}.json and .svg (also latest.json, latest.svg). Runs in the Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+    say(
+      `Results: results/bench-${stamp}.json and .svg (also latest.json, latest.svg). Runs in the Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`,
+    );
   } finally {
     await connection.close();
     await deps.close();

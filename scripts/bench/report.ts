@@ -57,7 +57,18 @@ export function progressBar(done: number, total: number, width = 30): string {
 export function formatPathTable(path: PathSummary): string {
   const rows: TableRow[] = STEP_ROWS.map(([step, pick]) => {
     const s = pick(path);
-    return { step, count: s.count, errors: s.errors, min: whole(s.min), mean: whole(s.mean), p50: whole(s.median), p90: whole(s.p90), p95: whole(s.p95), p99: whole(s.p99), max: whole(s.max) };
+    return {
+      step,
+      count: s.count,
+      errors: s.errors,
+      min: whole(s.min),
+      mean: whole(s.mean),
+      p50: whole(s.median),
+      p90: whole(s.p90),
+      p95: whole(s.p95),
+      p99: whole(s.p99),
+      max: whole(s.max),
+    };
   });
   const rate = path.overall.throughputPerSec;
   return `${formatTable(rows)}\n  wall time ${formatNumber(Math.round(path.wallMs))} ms, ${rate === null ? '—' : formatNumber(rate, 1)} runs/s`;
@@ -77,7 +88,15 @@ export function formatComparison(bare: PathSummary, temporal: PathSummary): stri
       mean_ratio: ratio(t.mean, b.mean),
     };
   });
-  rows.push({ step: 'wall time', bare_p50: null, temporal_p50: null, p50_ratio: null, bare_mean: whole(bare.wallMs), temporal_mean: whole(temporal.wallMs), mean_ratio: ratio(temporal.wallMs, bare.wallMs) });
+  rows.push({
+    step: 'wall time',
+    bare_p50: null,
+    temporal_p50: null,
+    p50_ratio: null,
+    bare_mean: whole(bare.wallMs),
+    temporal_mean: whole(temporal.wallMs),
+    mean_ratio: ratio(temporal.wallMs, bare.wallMs),
+  });
   return formatTable(rows);
 }
 
@@ -100,10 +119,15 @@ export function checkTargets(summary: BenchSummary): TargetCheck[] {
       measured: `${ms(temporal.wallMs)}${standard ? '' : ` (${config.runs} runs × ${config.recordsPerRun}, ${config.concurrency} at once)`}`,
       met: standard && temporal.overall.errors === 0 ? temporal.wallMs <= TARGETS.wallMs : null,
     },
-    { target: `p95 per run ≤ ${TARGETS.p95Ms / 1000} s`, measured: ms(temporal.overall.p95), met: temporal.overall.p95 === null ? null : temporal.overall.p95 <= TARGETS.p95Ms },
+    {
+      target: `p95 per run ≤ ${TARGETS.p95Ms / 1000} s`,
+      measured: ms(temporal.overall.p95),
+      met: temporal.overall.p95 === null ? null : temporal.overall.p95 <= TARGETS.p95Ms,
+    },
     {
       target: `Temporal overhead ≤ ${Math.round((TARGETS.overheadRatio - 1) * 100)} % over bare (p50)`,
-      measured: overhead === null ? '—' : `${overhead >= 1 ? '+' : ''}${formatNumber((overhead - 1) * 100)} % (×${formatNumber(overhead, 2)})`,
+      measured:
+        overhead === null ? '—' : `${overhead >= 1 ? '+' : ''}${formatNumber((overhead - 1) * 100)} % (×${formatNumber(overhead, 2)})`,
       met: overhead === null ? null : overhead <= TARGETS.overheadRatio,
     },
     {
@@ -129,8 +153,8 @@ export function formatReport(summary: BenchSummary): string {
     'Temporal / bare',
     formatComparison(summary.bare, summary.temporal),
     '',
-    '  run (end to end) = start to result as the driver sees it (the script; the benchmark workflow\'s clock);',
-    '  total = the run\'s own clock (for Temporal: inside pipelineWorkflow, without starting the child).',
+    "  run (end to end) = start to result as the driver sees it (the script; the benchmark workflow's clock);",
+    "  total = the run's own clock (for Temporal: inside pipelineWorkflow, without starting the child).",
   ];
   if (large) {
     const perSec = large.ingestMs > 0 ? (large.records * 1000) / large.ingestMs : null;
@@ -145,7 +169,11 @@ export function formatReport(summary: BenchSummary): string {
     );
   }
   const verdict = (met: boolean | null) => (met === null ? '—' : met ? 'met' : 'NOT MET');
-  out.push('', 'Targets', formatTable(checkTargets(summary).map((t) => ({ target: t.target, measured: t.measured, result: verdict(t.met) }))));
+  out.push(
+    '',
+    'Targets',
+    formatTable(checkTargets(summary).map((t) => ({ target: t.target, measured: t.measured, result: verdict(t.met) }))),
+  );
   return out.join('\n');
 }
 
@@ -164,7 +192,8 @@ export const STEP_COLORS: Record<(typeof BAR_STEPS)[number] | 'other', string> =
   other: '#bab0ac',
 };
 
-const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+const escapeXml = (s: string) =>
+  s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 const fixed = (n: number) => Number(n.toFixed(2));
 
 /** The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at least `x`, and 1 for nothing: where an axis ends. */
@@ -206,7 +235,12 @@ export function renderSvg(summary: BenchSummary, title = 'streamforge benchmark'
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
-    text(WIDTH / 2, 22, `${title}: ${summary.config.runs} runs × ${summary.config.recordsPerRun} records, ${summary.config.concurrency} at once`, 'text-anchor="middle" font-size="15" font-weight="bold"'),
+    text(
+      WIDTH / 2,
+      22,
+      `${title}: ${summary.config.runs} runs × ${summary.config.recordsPerRun} records, ${summary.config.concurrency} at once`,
+      'text-anchor="middle" font-size="15" font-weight="bold"',
+    ),
   );
 
   // Latency CDF.
@@ -224,9 +258,13 @@ export function renderSvg(summary: BenchSummary, title = 'streamforge benchmark'
       text(PLOT.left - 6, y(share) + 4, `${share * 100} %`, 'text-anchor="end"'),
     );
   }
-  out.push(`<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#888"/>`);
+  out.push(
+    `<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#888"/>`,
+  );
   paths.forEach(([name, p], i) => {
-    out.push(`<polyline data-path="${name}" fill="none" stroke="${PATH_COLORS[name]}" stroke-width="2" points="${cdfPoints(p.latenciesMs, x, y)}"/>`);
+    out.push(
+      `<polyline data-path="${name}" fill="none" stroke="${PATH_COLORS[name]}" stroke-width="2" points="${cdfPoints(p.latenciesMs, x, y)}"/>`,
+    );
     const legendY = PLOT.bottom - 40 + i * 18;
     const p50 = p.overall.median === null ? '—' : `${formatNumber(Math.round(p.overall.median))} ms`;
     out.push(
@@ -242,7 +280,10 @@ export function renderSvg(summary: BenchSummary, title = 'streamforge benchmark'
   out.push(text(PLOT.left, BARS.top - 36, 'Mean time of each step of a run (ms)', 'font-weight="bold"'));
   (Object.keys(STEP_COLORS) as (keyof typeof STEP_COLORS)[]).forEach((step, i) => {
     const lx = BARS.left + i * 120;
-    out.push(`<rect x="${lx}" y="${BARS.top - 24}" width="12" height="12" fill="${STEP_COLORS[step]}"/>`, text(lx + 16, BARS.top - 14, step === 'other' ? 'other (release, scheduling)' : step));
+    out.push(
+      `<rect x="${lx}" y="${BARS.top - 24}" width="12" height="12" fill="${STEP_COLORS[step]}"/>`,
+      text(lx + 16, BARS.top - 14, step === 'other' ? 'other (release, scheduling)' : step),
+    );
   });
   breakdowns.forEach(([name, parts], row) => {
     const top = BARS.top + row * (BARS.height + BARS.gap);
@@ -250,8 +291,11 @@ export function renderSvg(summary: BenchSummary, title = 'streamforge benchmark'
     let left = BARS.left;
     for (const { step, ms } of parts) {
       const width = ms * scale;
-      out.push(`<rect data-path="${name}" data-step="${step}" x="${fixed(left)}" y="${top}" width="${fixed(width)}" height="${BARS.height}" fill="${STEP_COLORS[step]}"><title>${escapeXml(`${name} ${step}: ${formatNumber(ms, 1)} ms`)}</title></rect>`);
-      if (width >= 44) out.push(text(left + width / 2, top + BARS.height / 2 + 4, formatNumber(Math.round(ms)), 'text-anchor="middle" fill="white"'));
+      out.push(
+        `<rect data-path="${name}" data-step="${step}" x="${fixed(left)}" y="${top}" width="${fixed(width)}" height="${BARS.height}" fill="${STEP_COLORS[step]}"><title>${escapeXml(`${name} ${step}: ${formatNumber(ms, 1)} ms`)}</title></rect>`,
+      );
+      if (width >= 44)
+        out.push(text(left + width / 2, top + BARS.height / 2 + 4, formatNumber(Math.round(ms)), 'text-anchor="middle" fill="white"'));
       left += width;
     }
   });

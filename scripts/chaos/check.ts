@@ -2,14 +2,14 @@
 // Spark application: a killed server loses what ran on it, and its successor may run it again), and whether each
 // run's offset ranges hold its records exactly once.
 import type { Client } from '@temporalio/client';
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
 import { sparkOperationId } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
 import type { SharedExecution } from '../../spark/runtime/execution-journal';
 import type { ChaosCluster } from './cluster';
 import type { ExecutionCounts, KafkaCounts } from './report';
-import type { JobName } from '../../contracts/jobs';
-import type { PipelineResult } from '../../contracts/pipeline';
 
 /** The results of the runs that answered (closed runs only), by workflow id. */
 export async function runResults(temporal: Client, workflowIds: Iterable<string>): Promise<Map<string, PipelineResult>> {
@@ -18,7 +18,10 @@ export async function runResults(temporal: Client, workflowIds: Iterable<string>
   for (let i = 0; i < ids.length; i += 20) {
     await Promise.all(
       ids.slice(i, i + 20).map(async (id) => {
-        const result = await temporal.workflow.getHandle(id).result().catch(() => undefined);
+        const result = await temporal.workflow
+          .getHandle(id)
+          .result()
+          .catch(() => undefined);
         if (result) results.set(id, result as PipelineResult);
       }),
     );
@@ -48,13 +51,22 @@ function executionsByOperation(cluster: ChaosCluster): Map<string, Map<string, S
 }
 
 /** Every shared execution the journal lists since the given offsets, by member (a run's job's first operation id). */
-export async function sharedExecutionsByMember(kafka: KafkaClient, journalTopic: string, since: Map<number, number>): Promise<Map<string, string[]>> {
+export async function sharedExecutionsByMember(
+  kafka: KafkaClient,
+  journalTopic: string,
+  since: Map<number, number>,
+): Promise<Map<string, string[]>> {
   const ends = await kafka.endOffsets(journalTopic);
-  const messages = await kafka.readRanges(journalTopic, [...ends].map(([partition, to]) => ({ partition, from: since.get(partition) ?? 0, to })), { timeoutMs: 60_000 });
+  const messages = await kafka.readRanges(
+    journalTopic,
+    [...ends].map(([partition, to]) => ({ partition, from: since.get(partition) ?? 0, to })),
+    { timeoutMs: 60_000 },
+  );
   const byMember = new Map<string, string[]>();
   for (const m of messages) {
     const execution = JSON.parse(m.value) as SharedExecution;
-    for (const member of execution.members) byMember.set(member.operationId, [...(byMember.get(member.operationId) ?? []), execution.operationId]);
+    for (const member of execution.members)
+      byMember.set(member.operationId, [...(byMember.get(member.operationId) ?? []), execution.operationId]);
   }
   return byMember;
 }
@@ -64,7 +76,12 @@ export async function sharedExecutionsByMember(kafka: KafkaClient, journalTopic:
  * execution the journal lists it in, and under the one it was answered from. `killedApps`: Spark applications
  * whose server this scenario killed.
  */
-export function countExecutions(cluster: ChaosCluster, results: Iterable<PipelineResult>, killedApps: Set<string>, shared: Map<string, string[]>): ExecutionCounts {
+export function countExecutions(
+  cluster: ChaosCluster,
+  results: Iterable<PipelineResult>,
+  killedApps: Set<string>,
+  shared: Map<string, string[]>,
+): ExecutionCounts {
   const byOperation = executionsByOperation(cluster);
   const counts: ExecutionCounts = { runs: 0, exactlyOne: 0, lostWithServer: 0, duplicated: 0, notSeen: 0 };
   for (const result of results) {
@@ -97,7 +114,10 @@ export async function countRecords(kafka: KafkaClient, results: PipelineResult[]
     await Promise.all(
       results.slice(i, i + 10).map(async (result) => {
         if (result.source.kind !== 'kafka' || result.source.recordKey === undefined || result.recordCount === undefined) return;
-        const messages = await kafka.readRanges(result.source.topic, result.source.ranges, { key: result.source.recordKey, timeoutMs: 60_000 });
+        const messages = await kafka.readRanges(result.source.topic, result.source.ranges, {
+          key: result.source.recordKey,
+          timeoutMs: 60_000,
+        });
         const seqs = new Set(messages.map((m) => m.headers.seq));
         counts.runs++;
         if (seqs.size < result.recordCount) counts.missing++;

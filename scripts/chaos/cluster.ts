@@ -66,7 +66,10 @@ export class ChaosCluster {
 
   async up(): Promise<void> {
     await stackUp(this.config);
-    this.temporal = new Client({ connection: await Connection.connect({ address: this.config.temporal.address }), namespace: this.config.temporal.namespace });
+    this.temporal = new Client({
+      connection: await Connection.connect({ address: this.config.temporal.address }),
+      namespace: this.config.temporal.namespace,
+    });
     this.kafka = new KafkaClient(this.config.kafka, createLogger('silent'));
     this.collector = setInterval(() => void this.collectSparkJobs().catch(() => undefined), 3_000);
   }
@@ -81,7 +84,12 @@ export class ChaosCluster {
 
   async startWorker(env: Record<string, string> = {}): Promise<AppProcess> {
     const name = `worker-${++this.workerCount}`;
-    const worker = await startAppProcess(name, 'worker', { ...this.env, TEMPORAL_WORKER_IDENTITY: name, ...env }, path.join(this.logDir, `${name}.log`));
+    const worker = await startAppProcess(
+      name,
+      'worker',
+      { ...this.env, TEMPORAL_WORKER_IDENTITY: name, ...env },
+      path.join(this.logDir, `${name}.log`),
+    );
     this.workers.push(worker);
     return worker;
   }

@@ -1,9 +1,9 @@
 // What a right answer is, from the test oracle (test/support/oracle.ts, which shares no code or constants with the
 // Spark jobs): the /process answer's analysis fields, and a pipeline run's job results.
 import { isDeepStrictEqual } from 'node:util';
+import type { JobName, JobResult } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
 import { referenceResult } from '../../test/support/oracle';
-import type { JobName, JobResult } from '../../contracts/jobs';
 
 /** The fields of a /process answer that carry the analysis, as the old service's users read them. */
 export function expectedProcessAnswer(records: readonly EmployeeRecord[], referenceDate: string): Record<string, unknown> {

@@ -2,12 +2,12 @@
 // profile: bodies of 2-200 records, no pause) and a benchmark of pipeline runs. Every answer is checked against
 // the oracle as it arrives.
 import { Client, WorkflowFailedError } from '@temporalio/client';
-import { generateEmployees } from '../../lib/employee-generator';
-import type { EmployeeRecord } from '../../contracts/records';
-import { benchmarkWorkflow } from '../../workflows';
-import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
 import type { JobName } from '../../contracts/jobs';
 import type { PipelineResult } from '../../contracts/pipeline';
+import type { EmployeeRecord } from '../../contracts/records';
+import { generateEmployees } from '../../lib/employee-generator';
+import { benchmarkWorkflow } from '../../workflows';
+import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
 
 export type Outcome = 'right' | 'wrong' | 'error' | 'hung' | 'refused';
 
@@ -71,7 +71,9 @@ export class ProcessClients {
     while (this.running) {
       const { minRecords = 2, maxRecords = 200, bodies } = this.options;
       const count = minRecords + Math.floor(Math.random() * (maxRecords - minRecords + 1));
-      const records = bodies ? bodies[Math.floor(Math.random() * bodies.length)]! : [...generateEmployees(count, Math.floor(Math.random() * 2 ** 31))];
+      const records = bodies
+        ? bodies[Math.floor(Math.random() * bodies.length)]!
+        : [...generateEmployees(count, Math.floor(Math.random() * 2 ** 31))];
       if (this.options.disconnect) {
         await this.abandon(records);
         continue;
@@ -130,7 +132,12 @@ export class ProcessClients {
       }
       if (res.status === 200) {
         const right = isRightProcessAnswer(body, records, [utcDay(startedAt), utcDay(Date.now())]);
-        return answer(right ? 'right' : 'wrong', '200', right ? undefined : 'the analysis differs from the oracle', String(body.workflow_id));
+        return answer(
+          right ? 'right' : 'wrong',
+          '200',
+          right ? undefined : 'the analysis differs from the oracle',
+          String(body.workflow_id),
+        );
       }
       const retryAfter = Number(res.headers.get('retry-after'));
       if (res.status === 503 && Number.isFinite(retryAfter) && retryAfter > 0) {
@@ -158,7 +165,11 @@ export function startBenchmark(temporal: Client, taskQueue: string, id: string, 
   const recordsPerRun = 10;
   const jobs: JobName[] = ['count_gender', 'final_analysis'];
   const done = (async () => {
-    const handle = await temporal.workflow.start(benchmarkWorkflow, { taskQueue, workflowId: id, args: [{ runs, recordsPerRun, jobs, concurrency, seed }] });
+    const handle = await temporal.workflow.start(benchmarkWorkflow, {
+      taskQueue,
+      workflowId: id,
+      args: [{ runs, recordsPerRun, jobs, concurrency, seed }],
+    });
     await Promise.race([handle.result().catch(() => undefined), sleep(10 * HUNG_AFTER_MS)]);
     return Promise.all(
       Array.from({ length: runs }, async (_, i): Promise<Answer> => {
@@ -169,7 +180,14 @@ export function startBenchmark(temporal: Client, taskQueue: string, id: string, 
         try {
           description = await child.describe();
         } catch (err) {
-          return { ...base, startedAt: Date.now(), answeredAt: Date.now(), outcome: 'error', status: 'NOT_STARTED', message: (err as Error).message };
+          return {
+            ...base,
+            startedAt: Date.now(),
+            answeredAt: Date.now(),
+            outcome: 'error',
+            status: 'NOT_STARTED',
+            message: (err as Error).message,
+          };
         }
         const startedAt = description.startTime.getTime();
         const answeredAt = description.closeTime?.getTime() ?? Date.now();

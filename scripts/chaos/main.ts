@@ -32,7 +32,8 @@ function parseOptions(argv: string[]): Options {
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`);
   const clients = Number(values.clients);
   const runs = Number(values.runs);
-  if (!Number.isInteger(clients) || clients < 1 || !Number.isInteger(runs) || runs < 1) throw new Error(`--clients and --runs are whole numbers ≥ 1\n${USAGE}`);
+  if (!Number.isInteger(clients) || clients < 1 || !Number.isInteger(runs) || runs < 1)
+    throw new Error(`--clients and --runs are whole numbers ≥ 1\n${USAGE}`);
   return { scenarios: SCENARIOS.filter((s) => names.includes(s.name)), clients, runs };
 }
 
@@ -58,11 +59,22 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   let steady = new ProcessClients(options.clients, { baseUrl: cluster.baseUrl, retryOverCapacity: true });
   const more: ProcessClients[] = [];
   const elsewhere: Answer[] = [];
-  const benchmark: BenchmarkLoad = startBenchmark(cluster.temporal, cluster.config.temporal.taskQueue, `chaos-${scenario.name}-${begin}`, options.runs, 5);
+  const benchmark: BenchmarkLoad = startBenchmark(
+    cluster.temporal,
+    cluster.config.temporal.taskQueue,
+    `chaos-${scenario.name}-${begin}`,
+    options.runs,
+    5,
+  );
   const ctx: ScenarioContext = {
     cluster,
     clients(count, o = {}) {
-      const c = new ProcessClients(count, { baseUrl: cluster.baseUrl, retryOverCapacity: o.retryOverCapacity ?? true, disconnect: o.disconnect ?? false, ...(o.pauseMs ? { pauseMs: o.pauseMs } : {}) });
+      const c = new ProcessClients(count, {
+        baseUrl: cluster.baseUrl,
+        retryOverCapacity: o.retryOverCapacity ?? true,
+        disconnect: o.disconnect ?? false,
+        ...(o.pauseMs ? { pauseMs: o.pauseMs } : {}),
+      });
       more.push(c);
       return c;
     },
@@ -92,7 +104,10 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
 
   ctx.log(`checking Spark executions and Kafka records of ${new Set(answers.map((a) => a.workflowId).filter(Boolean)).size} runs`);
   await cluster.collectSparkJobs().catch(() => undefined);
-  const results = await runResults(cluster.temporal, answers.flatMap((a) => (a.workflowId ? [a.workflowId] : [])));
+  const results = await runResults(
+    cluster.temporal,
+    answers.flatMap((a) => (a.workflowId ? [a.workflowId] : [])),
+  );
   const shared = await sharedExecutionsByMember(cluster.kafka, journal, journalFrom).catch(() => new Map<string, string[]>());
   const executions = countExecutions(cluster, results.values(), cluster.killedSparkApps, shared);
   const sample = [...results.values()].sort(() => Math.random() - 0.5).slice(0, 200);
@@ -103,7 +118,11 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
     .filter((j) => j.status === 'FAILED').length;
   extra['Spark jobs FAILED or interrupted'] = failedSparkJobs;
   if (scenario.name === 'worker-sigterm') {
-    checks.push({ name: 'no Spark job interrupted by the rolling restart', ok: failedSparkJobs === 0, detail: `${failedSparkJobs} Spark jobs failed or were interrupted` });
+    checks.push({
+      name: 'no Spark job interrupted by the rolling restart',
+      ok: failedSparkJobs === 0,
+      detail: `${failedSparkJobs} Spark jobs failed or were interrupted`,
+    });
   }
   return summarize(scenario.name, scenario.description, answers, { begin, fault, end, executions, kafka, extra, extraChecks: checks });
 }
@@ -111,7 +130,9 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const cluster = new ChaosCluster();
-  say(`chaos: stack on Temporal ${cluster.config.temporal.address}, Kafka ${cluster.config.kafka.brokers.join(',')}, Spark ${cluster.config.spark.connectUrl} (logs: ${cluster.logDir})`);
+  say(
+    `chaos: stack on Temporal ${cluster.config.temporal.address}, Kafka ${cluster.config.kafka.brokers.join(',')}, Spark ${cluster.config.spark.connectUrl} (logs: ${cluster.logDir})`,
+  );
   await cluster.up();
   await cluster.startRest();
   const reports: ScenarioReport[] = [];
@@ -141,7 +162,11 @@ async function main(): Promise<void> {
   const outDir = path.join(PROJECT_ROOT, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  const json = JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString(), reports }, null, 2);
+  const json = JSON.stringify(
+    { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString(), reports },
+    null,
+    2,
+  );
   fs.writeFileSync(path.join(outDir, `chaos-${stamp}Z.json`), json);
   fs.writeFileSync(path.join(outDir, 'chaos-latest.json'), json);
   say(`\n${reports.filter((r) => r.pass).length}/${reports.length} scenarios passed; results/chaos-latest.json`);

@@ -81,13 +81,19 @@ const WINDOW_S = 5;
  * Seconds after `fault.clearedAt` until a WINDOW_S window of right answers reaches 70 % of the rate of the
  * `beforeS` seconds before the fault (0: it never fell below that); undefined when it never came back by `end`.
  */
-export function recoverySeconds(answers: readonly Answer[], fault: FaultWindow, end: number, beforeS = 10): { recoverS: number | undefined; before: number | undefined } {
+export function recoverySeconds(
+  answers: readonly Answer[],
+  fault: FaultWindow,
+  end: number,
+  beforeS = 10,
+): { recoverS: number | undefined; before: number | undefined } {
   const series = throughputSeries(answers, fault.startedAt - beforeS * 1000, fault.startedAt);
   const before = series.length ? series.reduce((a, b) => a + b, 0) / series.length : undefined;
   if (!before) return { recoverS: undefined, before };
   const after = throughputSeries(answers, fault.clearedAt, end);
   for (let t = 0; t + WINDOW_S <= after.length; t++) {
-    if (after.slice(t, t + WINDOW_S).reduce((a, b) => a + b, 0) >= 0.7 * WINDOW_S * before) return { recoverS: t, before: Math.round(before * 10) / 10 };
+    if (after.slice(t, t + WINDOW_S).reduce((a, b) => a + b, 0) >= 0.7 * WINDOW_S * before)
+      return { recoverS: t, before: Math.round(before * 10) / 10 };
   }
   return { recoverS: undefined, before: Math.round(before * 10) / 10 };
 }
@@ -96,7 +102,15 @@ export function summarize(
   name: string,
   description: string,
   answers: readonly Answer[],
-  options: { begin: number; fault?: FaultWindow; end: number; executions: ExecutionCounts; kafka: KafkaCounts; extra?: Record<string, number | string>; extraChecks?: Check[] },
+  options: {
+    begin: number;
+    fault?: FaultWindow;
+    end: number;
+    executions: ExecutionCounts;
+    kafka: KafkaCounts;
+    extra?: Record<string, number | string>;
+    extraChecks?: Check[];
+  },
 ): ScenarioReport {
   const count = (o: Answer['outcome']) => answers.filter((a) => a.outcome === o).length;
   const counts = {
@@ -118,23 +132,41 @@ export function summarize(
   const recovery = fault ? recoverySeconds(steady, fault, end) : { recoverS: undefined, before: undefined };
 
   const checks: Check[] = [
-    { name: 'every answer right', ok: counts.wrong === 0 && counts.errors === 0 && counts.hung === 0 && counts.right + counts.refused === counts.total, detail: `${counts.right}/${counts.total} right, ${counts.wrong} wrong, ${counts.errors} errors, ${counts.hung} hung` },
-    { name: 'no record counted twice, no run executed twice in one Spark', ok: options.executions.duplicated === 0 && options.kafka.missing === 0, detail: `${options.executions.duplicated} runs executed twice, ${options.kafka.missing} runs missing records` },
+    {
+      name: 'every answer right',
+      ok: counts.wrong === 0 && counts.errors === 0 && counts.hung === 0 && counts.right + counts.refused === counts.total,
+      detail: `${counts.right}/${counts.total} right, ${counts.wrong} wrong, ${counts.errors} errors, ${counts.hung} hung`,
+    },
+    {
+      name: 'no record counted twice, no run executed twice in one Spark',
+      ok: options.executions.duplicated === 0 && options.kafka.missing === 0,
+      detail: `${options.executions.duplicated} runs executed twice, ${options.kafka.missing} runs missing records`,
+    },
   ];
   if (fault) {
     checks.push({
       name: `in-flight answered within fault + ${IN_FLIGHT_TARGET_S} s`,
       ok: slowestAfterClearMs === undefined || slowestAfterClearMs <= IN_FLIGHT_TARGET_S * 1000,
-      detail: slowestAfterClearMs === undefined ? 'no request in flight' : `latest ${(slowestAfterClearMs / 1000).toFixed(1)} s after the fault cleared`,
+      detail:
+        slowestAfterClearMs === undefined
+          ? 'no request in flight'
+          : `latest ${(slowestAfterClearMs / 1000).toFixed(1)} s after the fault cleared`,
     });
     checks.push({
       name: `throughput back within ${RECOVERY_TARGET_S} s`,
       ok: recovery.recoverS !== undefined && recovery.recoverS <= RECOVERY_TARGET_S,
-      detail: recovery.recoverS === undefined ? 'not back by the end of the scenario' : `${recovery.recoverS} s (before: ${recovery.before}/s)`,
+      detail:
+        recovery.recoverS === undefined ? 'not back by the end of the scenario' : `${recovery.recoverS} s (before: ${recovery.before}/s)`,
     });
   }
   checks.push(...(options.extraChecks ?? []));
-  const samples = [...new Set(answers.filter((a) => a.outcome !== 'right' && a.outcome !== 'refused').map((a) => `${a.outcome} ${a.status}: ${a.message ?? ''}`.slice(0, 300)))].slice(0, 5);
+  const samples = [
+    ...new Set(
+      answers
+        .filter((a) => a.outcome !== 'right' && a.outcome !== 'refused')
+        .map((a) => `${a.outcome} ${a.status}: ${a.message ?? ''}`.slice(0, 300)),
+    ),
+  ].slice(0, 5);
   return {
     name,
     description,
@@ -152,7 +184,12 @@ export function summarize(
     samples,
     series: {
       perSecond: throughputSeries(steady, options.begin, end),
-      ...(fault ? { faultAtS: Math.round((fault.startedAt - options.begin) / 1000), clearedAtS: Math.round((fault.clearedAt - options.begin) / 1000) } : {}),
+      ...(fault
+        ? {
+            faultAtS: Math.round((fault.startedAt - options.begin) / 1000),
+            clearedAtS: Math.round((fault.clearedAt - options.begin) / 1000),
+          }
+        : {}),
     },
   };
 }

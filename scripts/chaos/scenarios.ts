@@ -1,9 +1,9 @@
 // The faults `npm run chaos` injects, one scenario each, under the steady load the runner keeps up (scenario.ts
 // only decides what to break and when, and what else to check).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import { spawn } from 'node:child_process';
 import { PROJECT_ROOT } from '../../lib/config';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { pipelineWorkflow } from '../../workflows';
@@ -46,22 +46,36 @@ const AFTER_MS = 30_000;
 /** Runs `clients` flooding clients for `seconds` in a process of their own (flood-process.ts); their answers. */
 function runFlood(baseUrl: string, clients: number, seconds: number): Promise<Answer[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(__dirname, 'flood-process.ts'), baseUrl, String(clients), String(seconds)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        path.join(__dirname, 'flood-process.ts'),
+        baseUrl,
+        String(clients),
+        String(seconds),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Answer[]) : reject(new Error(`the flood process exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Answer[]) : reject(new Error(`the flood process exited with ${code}`)),
+    );
   });
 }
 
-/** Load, then the fault (from `inject` starting until it returns: the component is back), then load again. */
-async function withFault(ctx: ScenarioContext, inject: () => Promise<void>): Promise<void> {
-  await ctx.sleep(BEFORE_MS);
-  const startedAt = Date.now();
-  await inject();
-  ctx.fault({ startedAt, clearedAt: Date.now() });
-  await ctx.sleep(AFTER_MS);
+/** A scenario's run: load, then the fault (from `inject` starting until it returns: the component is back), then load again. */
+function withFault(inject: (ctx: ScenarioContext) => Promise<void>): (ctx: ScenarioContext) => Promise<void> {
+  return async (ctx) => {
+    await ctx.sleep(BEFORE_MS);
+    const startedAt = Date.now();
+    await inject(ctx);
+    ctx.fault({ startedAt, clearedAt: Date.now() });
+    await ctx.sleep(AFTER_MS);
+  };
 }
 
 function restartScenario(service: Service, downMs: number): Scenario {
@@ -69,15 +83,14 @@ function restartScenario(service: Service, downMs: number): Scenario {
     name: `${service}-restart`,
     description: `SIGKILL of the ${service === 'spark' ? 'Spark Connect server' : service === 'kafka' ? 'Kafka broker' : 'Temporal dev server'}, started again ${downMs / 1000} s later`,
     workers: 1,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        const t0 = Date.now();
-        ctx.log(`SIGKILL ${service}`);
-        await ctx.cluster.kill(service);
-        await ctx.sleep(downMs);
-        await ctx.cluster.restart();
-        ctx.log(`${service} back (ready) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      }),
+    run: withFault(async (ctx) => {
+      const t0 = Date.now();
+      ctx.log(`SIGKILL ${service}`);
+      await ctx.cluster.kill(service);
+      await ctx.sleep(downMs);
+      await ctx.cluster.restart();
+      ctx.log(`${service} back (ready) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }),
   };
 }
 
@@ -100,7 +113,12 @@ export const SCENARIOS: Scenario[] = [
       await ctx.pauseLoad();
       await ctx.benchmarkDone();
       // The session the workers work in now (a probe of it would keep it open, so only before the gap).
-      const spark = new SparkConnectClient({ url: ctx.cluster.config.spark.connectUrl, descriptorSetPath: ctx.cluster.config.spark.descriptorSetPath, sessionId: ctx.cluster.config.spark.sessionId, keepAliveMs: 0 });
+      const spark = new SparkConnectClient({
+        url: ctx.cluster.config.spark.connectUrl,
+        descriptorSetPath: ctx.cluster.config.spark.descriptorSetPath,
+        sessionId: ctx.cluster.config.spark.sessionId,
+        keepAliveMs: 0,
+      });
       try {
         await spark.ping();
         const session = spark.sessionId;
@@ -117,7 +135,11 @@ export const SCENARIOS: Scenario[] = [
       const [answer] = first.answers;
       const ms = answer ? answer.answeredAt - answer.startedAt : undefined;
       ctx.extra('first answer after the gap (ms)', ms ?? 'none');
-      ctx.check({ name: 'the first request after the gap is answered right, as usual (< 3 s)', ok: answer?.outcome === 'right' && ms !== undefined && ms < 3_000, detail: `${answer?.outcome ?? 'no answer'} in ${ms} ms` });
+      ctx.check({
+        name: 'the first request after the gap is answered right, as usual (< 3 s)',
+        ok: answer?.outcome === 'right' && ms !== undefined && ms < 3_000,
+        detail: `${answer?.outcome ?? 'no answer'} in ${ms} ms`,
+      });
       ctx.resumeLoad();
       await ctx.sleep(15_000);
     },
@@ -129,44 +151,41 @@ export const SCENARIOS: Scenario[] = [
     name: 'worker-kill',
     description: 'SIGKILL of one of two workers at a random moment, three times, each replaced 2 s later',
     workers: 2,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        for (let i = 0; i < 3; i++) {
-          const victim = ctx.cluster.workers[Math.floor(Math.random() * ctx.cluster.workers.length)]!;
-          ctx.log(`SIGKILL ${victim.name}`);
-          await ctx.cluster.stopWorker(victim, 'SIGKILL');
-          await ctx.sleep(2_000);
-          await ctx.cluster.startWorker();
-          if (i < 2) await ctx.sleep(3_000 + Math.random() * 4_000);
-        }
-      }),
+    run: withFault(async (ctx) => {
+      for (let i = 0; i < 3; i++) {
+        const victim = ctx.cluster.workers[Math.floor(Math.random() * ctx.cluster.workers.length)]!;
+        ctx.log(`SIGKILL ${victim.name}`);
+        await ctx.cluster.stopWorker(victim, 'SIGKILL');
+        await ctx.sleep(2_000);
+        await ctx.cluster.startWorker();
+        if (i < 2) await ctx.sleep(3_000 + Math.random() * 4_000);
+      }
+    }),
   },
   {
     name: 'worker-sigterm',
     description: 'a rolling restart: each of two workers replaced, the new one started before the old one gets SIGTERM',
     workers: 2,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        for (const old of [...ctx.cluster.workers]) {
-          await ctx.cluster.startWorker();
-          ctx.log(`SIGTERM ${old.name}`);
-          const t0 = Date.now();
-          await ctx.cluster.stopWorker(old, 'SIGTERM');
-          ctx.log(`${old.name} drained and exited in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-          await ctx.sleep(3_000);
-        }
-      }),
+    run: withFault(async (ctx) => {
+      for (const old of [...ctx.cluster.workers]) {
+        await ctx.cluster.startWorker();
+        ctx.log(`SIGTERM ${old.name}`);
+        const t0 = Date.now();
+        await ctx.cluster.stopWorker(old, 'SIGTERM');
+        ctx.log(`${old.name} drained and exited in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        await ctx.sleep(3_000);
+      }
+    }),
   },
   {
     name: 'three-workers',
     description: 'three workers on one task queue, one of them SIGKILLed and not replaced',
     workers: 3,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        const victim = ctx.cluster.workers[1]!;
-        ctx.log(`SIGKILL ${victim.name}`);
-        await ctx.cluster.stopWorker(victim, 'SIGKILL');
-      }),
+    run: withFault(async (ctx) => {
+      const victim = ctx.cluster.workers[1]!;
+      ctx.log(`SIGKILL ${victim.name}`);
+      await ctx.cluster.stopWorker(victim, 'SIGKILL');
+    }),
   },
   {
     name: 'poisoned-job',
@@ -176,20 +195,41 @@ export const SCENARIOS: Scenario[] = [
       await ctx.sleep(BEFORE_MS);
       const { config, temporal, baseUrl } = { config: ctx.cluster.config, temporal: ctx.cluster.temporal, baseUrl: ctx.cluster.baseUrl };
       fs.mkdirSync(config.dataDir, { recursive: true });
-      fs.writeFileSync(path.join(config.dataDir, 'poison.jsonl'), '{"id": 1, "gender": "F", "salary": 10}\n{"id": 2, "gender": "M", "salary": }\n');
+      fs.writeFileSync(
+        path.join(config.dataDir, 'poison.jsonl'),
+        '{"id": 1, "gender": "F", "salary": 10}\n{"id": 2, "gender": "M", "salary": }\n',
+      );
       const workflowId = `chaos-poison-${Date.now()}`;
-      const handle = await temporal.workflow.start(pipelineWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: [{ file: 'poison.jsonl', ingest: false, jobs: ['count_gender'] }] });
+      const handle = await temporal.workflow.start(pipelineWorkflow, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ file: 'poison.jsonl', ingest: false, jobs: ['count_gender'] }],
+      });
       const error = await handle.result().then(
         () => undefined,
         (e: unknown) => e,
       );
       const message = error instanceof WorkflowFailedError ? (error.cause?.message ?? '') : String(error);
-      ctx.check({ name: 'the poisoned run fails, saying why', ok: error instanceof WorkflowFailedError && /malformed|MALFORMED/i.test(message), detail: message.slice(0, 160) });
-      const attempts = ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 1));
-      ctx.check({ name: 'with bounded retries (no step tried more than twice)', ok: attempts.length > 0 && Math.max(...attempts) <= 2, detail: `activity attempts: ${attempts.join(', ')}` });
+      ctx.check({
+        name: 'the poisoned run fails, saying why',
+        ok: error instanceof WorkflowFailedError && /malformed|MALFORMED/i.test(message),
+        detail: message.slice(0, 160),
+      });
+      const attempts = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => Number(e.activityTaskStartedEventAttributes?.attempt ?? 1));
+      ctx.check({
+        name: 'with bounded retries (no step tried more than twice)',
+        ok: attempts.length > 0 && Math.max(...attempts) <= 2,
+        detail: `activity attempts: ${attempts.join(', ')}`,
+      });
       const res = await fetch(`${baseUrl}/pipelines/${workflowId}`);
       const body = (await res.json()) as { status?: string; error?: string };
-      ctx.check({ name: 'GET /pipelines/:id shows the failure', ok: body.status === 'FAILED' && /malformed/i.test(body.error ?? ''), detail: `${body.status}: ${(body.error ?? '').slice(0, 120)}` });
+      ctx.check({
+        name: 'GET /pipelines/:id shows the failure',
+        ok: body.status === 'FAILED' && /malformed/i.test(body.error ?? ''),
+        detail: `${body.status}: ${(body.error ?? '').slice(0, 120)}`,
+      });
       await ctx.sleep(10_000);
     },
   },
@@ -197,49 +237,54 @@ export const SCENARIOS: Scenario[] = [
     name: 'client-disconnects',
     description: '20 more clients that go away 20-300 ms into each request',
     workers: 1,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        const leaving = ctx.clients(20, { disconnect: true });
-        await ctx.sleep(20_000);
-        await leaving.stop();
-        ctx.extra('requests abandoned by their clients', leaving.abandoned);
-        const health = await fetch(`${ctx.cluster.baseUrl}/healthz`).then((r) => r.status, () => 0);
-        ctx.check({ name: 'the REST trigger stays up', ok: health === 200, detail: `/healthz ${health}` });
-      }),
+    run: withFault(async (ctx) => {
+      const leaving = ctx.clients(20, { disconnect: true });
+      await ctx.sleep(20_000);
+      await leaving.stop();
+      ctx.extra('requests abandoned by their clients', leaving.abandoned);
+      const health = await fetch(`${ctx.cluster.baseUrl}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      ctx.check({ name: 'the REST trigger stays up', ok: health === 200, detail: `/healthz ${health}` });
+    }),
   },
   {
     name: 'flood',
     description: '500 more clients (5x the load test), retrying a 503 after 100 ms instead of its Retry-After',
     workers: 1,
-    run: (ctx) =>
-      withFault(ctx, async () => {
-        const rest = ctx.cluster.rest!;
-        let maxRss = rest.rssMb() ?? 0;
-        const sampler = setInterval(() => (maxRss = Math.max(maxRss, rest.rssMb() ?? 0)), 250);
-        // Probes: ten more clients, each back 200 ms after its answer, as clients the flood finds in the way. Their
-        // latency is the service's; the flood's own clients, 500 in one process on two shared cores, mostly
-        // measure that process's event loop (reported, not judged).
-        const probe = ctx.clients(10, { retryOverCapacity: false, pauseMs: 200 });
-        const answers = await runFlood(ctx.cluster.baseUrl, 500, 20);
-        await probe.stop();
-        clearInterval(sampler);
-        ctx.answers(answers);
-        const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0;
-        const latency = (a: Answer) => a.answeredAt - a.startedAt;
-        const refused = answers.filter((a) => a.outcome === 'refused');
-        const probed = probe.answers.filter((a) => a.outcome === 'refused');
-        const accepted = answers.filter((a) => a.outcome !== 'refused');
-        ctx.extra('flood requests refused (503)', refused.length);
-        ctx.extra('flood requests accepted', accepted.length);
-        ctx.extra("flood clients' own 503 latency p99 (ms)", p99(refused.map(latency)));
-        ctx.extra('REST trigger max RSS (MB)', maxRss);
-        ctx.check({
-          name: 'the excess gets 503 within 1 s',
-          ok: probed.length > 0 && p99(probed.map(latency)) <= 1_000,
-          detail: `probe: ${probed.length} of ${probe.answers.length} refused, p99 ${p99(probed.map(latency))} ms; the flood: ${refused.length} refused`,
-        });
-        ctx.check({ name: 'every accepted flood request is right', ok: accepted.every((a) => a.outcome === 'right'), detail: `${accepted.filter((a) => a.outcome === 'right').length}/${accepted.length} right` });
-        ctx.check({ name: 'the REST trigger stays within 600 MB', ok: maxRss <= 600, detail: `max RSS ${maxRss} MB` });
-      }),
+    run: withFault(async (ctx) => {
+      const rest = ctx.cluster.rest!;
+      let maxRss = rest.rssMb() ?? 0;
+      const sampler = setInterval(() => (maxRss = Math.max(maxRss, rest.rssMb() ?? 0)), 250);
+      // Probes: ten more clients, each back 200 ms after its answer, as clients the flood finds in the way. Their
+      // latency is the service's; the flood's own clients, 500 in one process on two shared cores, mostly
+      // measure that process's event loop (reported, not judged).
+      const probe = ctx.clients(10, { retryOverCapacity: false, pauseMs: 200 });
+      const answers = await runFlood(ctx.cluster.baseUrl, 500, 20);
+      await probe.stop();
+      clearInterval(sampler);
+      ctx.answers(answers);
+      const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0;
+      const latency = (a: Answer) => a.answeredAt - a.startedAt;
+      const refused = answers.filter((a) => a.outcome === 'refused');
+      const probed = probe.answers.filter((a) => a.outcome === 'refused');
+      const accepted = answers.filter((a) => a.outcome !== 'refused');
+      ctx.extra('flood requests refused (503)', refused.length);
+      ctx.extra('flood requests accepted', accepted.length);
+      ctx.extra("flood clients' own 503 latency p99 (ms)", p99(refused.map(latency)));
+      ctx.extra('REST trigger max RSS (MB)', maxRss);
+      ctx.check({
+        name: 'the excess gets 503 within 1 s',
+        ok: probed.length > 0 && p99(probed.map(latency)) <= 1_000,
+        detail: `probe: ${probed.length} of ${probe.answers.length} refused, p99 ${p99(probed.map(latency))} ms; the flood: ${refused.length} refused`,
+      });
+      ctx.check({
+        name: 'every accepted flood request is right',
+        ok: accepted.every((a) => a.outcome === 'right'),
+        detail: `${accepted.filter((a) => a.outcome === 'right').length}/${accepted.length} right`,
+      });
+      ctx.check({ name: 'the REST trigger stays within 600 MB', ok: maxRss <= 600, detail: `max RSS ${maxRss} MB` });
+    }),
   },
 ];

@@ -35,12 +35,16 @@ export async function startAppProcess(
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const offset = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(PROJECT_ROOT, ENTRY_POINTS[entry])], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    detached: true, // its own process group: a signal reaches tsx and the node process it runs
-    stdio: ['ignore', out, out],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(PROJECT_ROOT, ENTRY_POINTS[entry])],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      detached: true, // its own process group: a signal reaches tsx and the node process it runs
+      stdio: ['ignore', out, out],
+    },
+  );
   fs.closeSync(out);
   let exitedNow = false;
   const exited = new Promise<void>((resolve) =>
@@ -53,7 +57,9 @@ export async function startAppProcess(
   const logSince = () => fs.readFileSync(logFile, 'utf8').slice(offset);
   while (!logSince().includes(readyLine)) {
     if (exitedNow || Date.now() > deadline) {
-      throw new Error(`${name} did not start (${exitedNow ? 'it exited' : 'not ready after 60 s'}); last lines of ${logFile}:\n${logSince().trimEnd().split('\n').slice(-10).join('\n')}`);
+      throw new Error(
+        `${name} did not start (${exitedNow ? 'it exited' : 'not ready after 60 s'}); last lines of ${logFile}:\n${logSince().trimEnd().split('\n').slice(-10).join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -68,7 +68,9 @@ export function formatTable(rows: readonly TableRow[], indent = '  '): string {
     return { header: pad(label(col)), rule: '-'.repeat(width), text: text.map(pad) };
   });
   const line = (parts: string[]) => `${indent}${parts.join('  ')}`.trimEnd();
-  return [line(cells.map((c) => c.header)), line(cells.map((c) => c.rule)), ...rows.map((_, i) => line(cells.map((c) => c.text[i]!)))].join('\n');
+  return [line(cells.map((c) => c.header)), line(cells.map((c) => c.rule)), ...rows.map((_, i) => line(cells.map((c) => c.text[i]!)))].join(
+    '\n',
+  );
 }
 
 /** A one-row section (an overview) reads better as name/value lines than as one very wide row. */
@@ -82,7 +84,12 @@ function formatSection(rows: readonly TableRow[], maxRows: number): string {
 export function formatRecord(row: TableRow, indent = '  '): string {
   const entries = Object.entries(row).map(([name, v]) => ({
     name: label(name),
-    value: v === null || v === undefined ? NULL_CELL : typeof v === 'number' ? formatNumber(v, columnDecimals([v]), !PLAIN_NUMBER_COLUMNS.has(name)) : v,
+    value:
+      v === null || v === undefined
+        ? NULL_CELL
+        : typeof v === 'number'
+          ? formatNumber(v, columnDecimals([v]), !PLAIN_NUMBER_COLUMNS.has(name))
+          : v,
   }));
   const nameWidth = Math.max(...entries.map((e) => e.name.length));
   const valueWidth = Math.max(...entries.map((e) => e.value.length));
@@ -123,7 +130,13 @@ export function formatRunReport(result: PipelineResult, { runUrl, maxRows = 20 }
   const { timings } = result;
   const steps: TableRow[] = [{ step: 'ingest', submit_ms: null, poll_ms: null, collect_ms: null, total_ms: timings.ingestMs }];
   for (const [job, t] of inJobOrder(timings.jobs)) {
-    steps.push({ step: job, submit_ms: t.submitMs, poll_ms: t.pollMs, collect_ms: t.collectMs, total_ms: t.submitMs + t.pollMs + t.collectMs });
+    steps.push({
+      step: job,
+      submit_ms: t.submitMs,
+      poll_ms: t.pollMs,
+      collect_ms: t.collectMs,
+      total_ms: t.submitMs + t.pollMs + t.collectMs,
+    });
   }
   steps.push({ step: 'whole run', submit_ms: null, poll_ms: null, collect_ms: null, total_ms: timings.totalMs });
   out.push('Timings', formatTable(steps), '', `Web UI: ${runUrl}`);

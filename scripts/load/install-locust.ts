@@ -20,7 +20,8 @@ export async function ensureLocust(venvDir: string, logFile: string): Promise<{ 
   const marker = path.join(venvDir, '.load-installed');
   const hash = crypto.createHash('sha256').update(fs.readFileSync(LOAD_REQUIREMENTS)).digest('hex');
   if (fs.existsSync(locust) && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === hash) return { locust, installed: false };
-  if (!fs.existsSync(pip)) throw new LocustInstallError(`no Python venv at ${venvDir} — run \`npm run stack -- up\` (or \`npm start\`) first`);
+  if (!fs.existsSync(pip))
+    throw new LocustInstallError(`no Python venv at ${venvDir} — run \`npm run stack -- up\` (or \`npm start\`) first`);
 
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');

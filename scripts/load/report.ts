@@ -67,7 +67,10 @@ export function splitCsvLine(line: string): string[] {
 
 /** The "Aggregated" row of a Locust stats CSV (all requests of the run). Latencies are "N/A" before any answer. */
 export function parseAggregatedStats(csv: string): LoadStats {
-  const [header, ...rows] = csv.split(/\r?\n/).filter((l) => l.trim() !== '').map(splitCsvLine);
+  const [header, ...rows] = csv
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .map(splitCsvLine);
   const aggregated = rows.find((r) => r[1] === 'Aggregated');
   if (!header || !aggregated) throw new StatsCsvError('no "Aggregated" row in the Locust stats CSV — did the run send any request?');
   const cell = (column: string): string => {
@@ -99,7 +102,8 @@ export function parseAggregatedStats(csv: string): LoadStats {
 /** A Locust run time ("20s", "1m", "1h30m") in seconds. */
 export function durationSeconds(text: string): number {
   const parts = [...text.matchAll(/(\d+)([hms])/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) throw new StatsCsvError(`not a run time like 20s, 1m or 1m30s: ${text}`);
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text)
+    throw new StatsCsvError(`not a run time like 20s, 1m or 1m30s: ${text}`);
   return parts.reduce((s, [, n, unit]) => s + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
 }
 
@@ -121,7 +125,11 @@ const failures = (s: LoadStats) => {
  * Two columns of figures, this run and the old service, one line per measure; numbers right-aligned, latencies
  * rounded to whole milliseconds, unknown ones shown as a dash.
  */
-export function formatComparison(run: LoadStats, old: LoadStats = OLD_SERVICE, headings: [string, string] = ['this run', 'old Flask service']): string {
+export function formatComparison(
+  run: LoadStats,
+  old: LoadStats = OLD_SERVICE,
+  headings: [string, string] = ['this run', 'old Flask service'],
+): string {
   const lines: [string, string, string][] = [
     ['', ...headings],
     ['requests', formatNumber(run.requests), formatNumber(old.requests)],

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { StackError, tail } from './processes';
 import type { StackPaths } from './paths';
+import { StackError, tail } from './processes';
 
 function run(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -20,7 +20,10 @@ function run(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessE
     child.on('exit', (code) => {
       fs.closeSync(out);
       if (code === 0) resolve();
-      else reject(new StackError(`${cmd} ${args.slice(0, 3).join(' ')} … failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`));
+      else
+        reject(
+          new StackError(`${cmd} ${args.slice(0, 3).join(' ')} … failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`),
+        );
     });
   });
 }
@@ -67,10 +70,12 @@ export async function checkPrerequisites(): Promise<void> {
         : `Java ${major} found, Spark 4 and Kafka need Java 17+ — install a newer JDK or set JAVA_HOME`,
     );
   }
-  if ((await capture('mvn', ['-v'])) === undefined) throw new StackError('Maven (mvn) not found — install it (e.g. `apt-get install maven`)');
+  if ((await capture('mvn', ['-v'])) === undefined)
+    throw new StackError('Maven (mvn) not found — install it (e.g. `apt-get install maven`)');
   const py = await capture('python3', ['--version']);
   const [maj, min] = (/Python (\d+)\.(\d+)/.exec(py ?? '') ?? []).slice(1).map(Number);
-  if (!maj || maj < 3 || (maj === 3 && (min ?? 0) < 10)) throw new StackError('Python 3.10+ (python3) not found — install it (e.g. `apt-get install python3 python3-venv`)');
+  if (!maj || maj < 3 || (maj === 3 && (min ?? 0) < 10))
+    throw new StackError('Python 3.10+ (python3) not found — install it (e.g. `apt-get install python3 python3-venv`)');
 }
 
 export interface InstallReport {

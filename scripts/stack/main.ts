@@ -12,7 +12,8 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       const t0 = Date.now();
       const report = await stackUp(config);
-      for (const i of report.installs) say(`install  ${i.step.padEnd(38)} ${i.installed ? `installed in ${i.seconds.toFixed(1)}s` : 'cached'}`);
+      for (const i of report.installs)
+        say(`install  ${i.step.padEnd(38)} ${i.installed ? `installed in ${i.seconds.toFixed(1)}s` : 'cached'}`);
       for (const s of report.services) {
         const warmed = s.warmSeconds === undefined ? '' : ` (${s.warmSeconds.toFixed(1)}s of it warming up)`;
         say(`service  ${s.name.padEnd(38)} ${s.started ? 'started' : 'already running'}, ready in ${s.seconds.toFixed(1)}s${warmed}`);
@@ -29,13 +30,20 @@ async function main(argv: string[]): Promise<number> {
       const statuses = await stackStatus(config);
       for (const s of statuses) {
         const state = s.pid === undefined ? 'stopped' : s.ready ? 'ready' : 'starting/unhealthy';
-        say(`${s.name.padEnd(9)} ${state.padEnd(18)} pid ${String(s.pid ?? '-').padEnd(8)} rss ${s.rssMb === undefined ? '-' : `${s.rssMb} MB`}  ${s.describe}  log ${s.logFile}`);
+        say(
+          `${s.name.padEnd(9)} ${state.padEnd(18)} pid ${String(s.pid ?? '-').padEnd(8)} rss ${s.rssMb === undefined ? '-' : `${s.rssMb} MB`}  ${s.describe}  log ${s.logFile}`,
+        );
       }
       return statuses.every((s) => s.ready) ? 0 : 1;
     }
     case 'logs': {
       const files = stackLogFiles(config).filter((f) => !arg || f.name === arg);
-      if (files.length === 0) throw new Error(`unknown service "${arg}" — one of: ${stackLogFiles(config).map((f) => f.name).join(', ')}`);
+      if (files.length === 0)
+        throw new Error(
+          `unknown service "${arg}" — one of: ${stackLogFiles(config)
+            .map((f) => f.name)
+            .join(', ')}`,
+        );
       for (const f of files) say(`==> ${f.file} <==\n${tail(f.file, 40)}\n`);
       return 0;
     }

@@ -1,15 +1,15 @@
 // The three long-running services of the local stack (Temporal dev server, Kafka in KRaft mode, Spark Connect):
 // how each is configured, started and judged ready.
-import { Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from '../../lib/kafkajs';
-import { splitHostPort, type Config } from '../../lib/config';
+import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from '../../contracts/search-attributes';
+import { splitHostPort, type Config } from '../../lib/config';
+import { Kafka, logLevel } from '../../lib/kafkajs';
 import { javaCommand } from './install';
-import { warmSpark } from './spark-warmup';
 import type { StackPaths } from './paths';
 import { isPortOpen, StackError, type ProcessSpec } from './processes';
+import { warmSpark } from './spark-warmup';
 
 export interface Service {
   name: string;
@@ -30,7 +30,10 @@ function temporal(config: Config, p: StackPaths): Service {
   const uiPort = Number(new URL(config.temporal.uiUrl).port || 8233);
   return {
     name: 'temporal',
-    ports: [{ host, port }, { host, port: uiPort }],
+    ports: [
+      { host, port },
+      { host, port: uiPort },
+    ],
     describe: `Temporal ${config.temporal.address}, Web UI ${config.temporal.uiUrl}`,
     startTimeoutMs: 60_000,
     async prepare() {
@@ -40,15 +43,27 @@ function temporal(config: Config, p: StackPaths): Service {
       name: 'temporal',
       command: p.temporalBin,
       args: [
-        'server', 'start-dev',
-        '--ip', host, '--port', String(port), '--ui-port', String(uiPort),
-        '--db-filename', p.temporalDb,
+        'server',
+        'start-dev',
+        '--ip',
+        host,
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--db-filename',
+        p.temporalDb,
         // Without these two pragmas a file-backed dev server is ~2.5x slower (docs/architecture.md).
-        '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
-        '--log-level', 'warn',
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
+        '--log-level',
+        'warn',
         // An activity scheduled by a workflow task goes straight back to the worker that completed the task,
         // without a trip through the task queue (the dev server leaves this off).
-        '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+        '--dynamic-config-value',
+        'system.enableActivityEagerExecution=true',
         ...searchAttributeCliArgs(),
       ],
       cwd: path.dirname(p.temporalDb),
@@ -99,7 +114,10 @@ function kafka(config: Config, p: StackPaths): Service {
   const classpath = `${p.kafkaLibDir}/*`;
   return {
     name: 'kafka',
-    ports: [{ host, port }, { host, port: port + 1 }],
+    ports: [
+      { host, port },
+      { host, port: port + 1 },
+    ],
     describe: `Kafka ${host}:${port} (KRaft controller on ${port + 1})`,
     startTimeoutMs: 60_000,
     async prepare() {
@@ -107,19 +125,42 @@ function kafka(config: Config, p: StackPaths): Service {
       fs.writeFileSync(propsFile, kafkaServerProperties(config, p));
       fs.writeFileSync(
         log4jFile,
-        ['log4j.rootLogger=INFO, stdout', 'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+        [
+          'log4j.rootLogger=INFO, stdout',
+          'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
           'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-          'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n', 'log4j.logger.kafka=INFO',
-          'log4j.logger.org.apache.kafka=INFO', ''].join('\n'),
+          'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+          'log4j.logger.kafka=INFO',
+          'log4j.logger.org.apache.kafka=INFO',
+          '',
+        ].join('\n'),
       );
       if (fs.existsSync(path.join(p.kafkaDataDir, 'meta.properties'))) return;
       const { execFileSync } = await import('node:child_process');
-      const clusterId = execFileSync(javaCommand(), ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      const clusterId = execFileSync(
+        javaCommand(),
+        ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      )
         .toString()
         .trim()
         .split('\n')
         .pop()!;
-      execFileSync(javaCommand(), ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], { stdio: 'ignore' });
+      execFileSync(
+        javaCommand(),
+        [
+          '-cp',
+          classpath,
+          `-Dlog4j.configuration=file:${log4jFile}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          propsFile,
+        ],
+        { stdio: 'ignore' },
+      );
     },
     spec: () => ({
       name: 'kafka',
@@ -130,7 +171,12 @@ function kafka(config: Config, p: StackPaths): Service {
     }),
     async isReady() {
       if (!(await isPortOpen(host, port))) return false;
-      const admin = new Kafka({ clientId: 'streamforge-stack', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const admin = new Kafka({
+        clientId: 'streamforge-stack',
+        brokers: config.kafka.brokers,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      }).admin();
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
@@ -180,7 +226,10 @@ function spark(config: Config, p: StackPaths): Service {
   const log4jFile = path.join(p.sparkDir, 'log4j2.properties');
   return {
     name: 'spark',
-    ports: [{ host, port }, { host, port: uiPort }],
+    ports: [
+      { host, port },
+      { host, port: uiPort },
+    ],
     describe: `Spark Connect ${host}:${port} (local[*]), Spark UI ${config.spark.uiUrl}`,
     startTimeoutMs: 120_000,
     async prepare() {
@@ -188,36 +237,58 @@ function spark(config: Config, p: StackPaths): Service {
       fs.writeFileSync(log4jFile, SPARK_LOG4J2);
     },
     spec: () => {
-      const jars = fs.readdirSync(p.sparkJarDir).filter((f) => f.endsWith('.jar')).map((f) => path.join(p.sparkJarDir, f));
+      const jars = fs
+        .readdirSync(p.sparkJarDir)
+        .filter((f) => f.endsWith('.jar'))
+        .map((f) => path.join(p.sparkJarDir, f));
       const home = sparkHome(p);
       return {
         name: 'spark',
         command: path.join(home, 'bin', 'spark-submit'),
         args: [
-          '--class', 'org.apache.spark.sql.connect.service.SparkConnectServer',
-          '--name', `streamforge-spark-connect-${port}`,
-          '--master', 'local[*]',
-          '--driver-memory', '2g',
-          '--conf', `spark.connect.grpc.binding.address=${host}`,
-          '--conf', `spark.connect.grpc.binding.port=${port}`,
+          '--class',
+          'org.apache.spark.sql.connect.service.SparkConnectServer',
+          '--name',
+          `streamforge-spark-connect-${port}`,
+          '--master',
+          'local[*]',
+          '--driver-memory',
+          '2g',
+          '--conf',
+          `spark.connect.grpc.binding.address=${host}`,
+          '--conf',
+          `spark.connect.grpc.binding.port=${port}`,
           // The Spark UI (and its REST API, which the crash test reads) binds to SPARK_LOCAL_IP, i.e. loopback.
-          '--conf', `spark.ui.port=${uiPort}`,
-          '--conf', 'spark.ui.retainedJobs=2000',
+          '--conf',
+          `spark.ui.port=${uiPort}`,
+          '--conf',
+          'spark.ui.retainedJobs=2000',
           // Our executions are many and small (their shuffles carry partial aggregates): one shuffle partition and
           // no adaptive re-planning cost ~25 % less driver CPU per execution than AQE with 4 partitions (and
           // Spark's default of 200 partitions turned each job into hundreds of tiny tasks).
-          '--conf', 'spark.sql.shuffle.partitions=1',
-          '--conf', 'spark.sql.adaptive.enabled=false',
+          '--conf',
+          'spark.sql.shuffle.partitions=1',
+          '--conf',
+          'spark.sql.adaptive.enabled=false',
           // Submit detaches from an execution and poll only asks its status, so an execution may run this long with no
           // client attached before Spark abandons it (the default is 5 minutes).
-          '--conf', 'spark.connect.execute.manager.detachedTimeout=30min',
+          '--conf',
+          'spark.connect.execute.manager.detachedTimeout=30min',
           // A shorter idle-session timeout (the chaos run's), checked every 5 s instead of every 30 s.
           ...(config.stackSparkSessionTimeout
-            ? ['--conf', `spark.connect.session.manager.defaultSessionTimeout=${config.stackSparkSessionTimeout}`, '--conf', 'spark.connect.session.manager.maintenanceInterval=5s']
+            ? [
+                '--conf',
+                `spark.connect.session.manager.defaultSessionTimeout=${config.stackSparkSessionTimeout}`,
+                '--conf',
+                'spark.connect.session.manager.maintenanceInterval=5s',
+              ]
             : []),
-          '--conf', `spark.sql.warehouse.dir=${path.join(workDir, 'warehouse')}`,
-          '--conf', `spark.driver.extraJavaOptions=-Dderby.system.home=${workDir} -Dlog4j2.configurationFile=file:${log4jFile}`,
-          '--jars', jars.join(','),
+          '--conf',
+          `spark.sql.warehouse.dir=${path.join(workDir, 'warehouse')}`,
+          '--conf',
+          `spark.driver.extraJavaOptions=-Dderby.system.home=${workDir} -Dlog4j2.configurationFile=file:${log4jFile}`,
+          '--jars',
+          jars.join(','),
           'spark-internal',
         ],
         cwd: workDir,

@@ -4,15 +4,15 @@
 // plan shape a pipeline run uses: one run's records from Kafka, and several runs' records in one shared read.
 import crypto from 'node:crypto';
 import { toMessages } from '../../activities/ingest';
-import { generateEmployees } from '../../lib/employee-generator';
+import { JOB_NAMES, type JobName } from '../../contracts/jobs';
 import type { Config } from '../../lib/config';
+import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect';
-import type { ExecutionSource } from '../../spark/runtime/job-runner';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
-import { JOB_NAMES, type JobName } from '../../contracts/jobs';
+import type { ExecutionSource } from '../../spark/runtime/job-runner';
 
 const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 
@@ -34,7 +34,19 @@ export async function warmSpark(config: Config): Promise<number> {
       const runKey = `warmup-${name}-${crypto.randomUUID()}`;
       return { runKey, records: [...generateEmployees(20, 7)] };
     });
-    const written = await Promise.all(runs.map(({ runKey, records }) => kafka.produce(WARMUP_TOPIC, toMessages(runKey, records, 1, records.map((_, i) => `g${i % 2}`)))));
+    const written = await Promise.all(
+      runs.map(({ runKey, records }) =>
+        kafka.produce(
+          WARMUP_TOPIC,
+          toMessages(
+            runKey,
+            records,
+            1,
+            records.map((_, i) => `g${i % 2}`),
+          ),
+        ),
+      ),
+    );
     const alone: ExecutionSource = { kind: 'kafka', topic: WARMUP_TOPIC, ranges: written[0]!, recordKey: recordKey(runs[0]!.runKey) };
     const shared: ExecutionSource = {
       kind: 'kafka-members',
@@ -52,9 +64,11 @@ export async function warmSpark(config: Config): Promise<number> {
     };
     await run(alone, 'count_gender');
     const shapes = [alone, shared].flatMap((source) => JOB_NAMES.map((job) => [source, job] as const)).slice(1);
-    await Promise.all([0, 1].map(async (lane) => {
-      for (let i = lane; i < shapes.length; i += 2) await run(...shapes[i]!);
-    }));
+    await Promise.all(
+      [0, 1].map(async (lane) => {
+        for (let i = lane; i < shapes.length; i += 2) await run(...shapes[i]!);
+      }),
+    );
   } finally {
     client.close();
     await kafka.close();

@@ -50,14 +50,19 @@ export async function stackUp(config: Config): Promise<UpReport> {
   const results = await Promise.allSettled(services.map((s) => bringUp(s, p.runDir, p.logDir)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failures.length > 0) throw new StackError(failures.map((e) => e.message).join('\n'));
-  const report: UpReport['services'] = services.map((s, i) => ({ name: s.name, ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value }));
+  const report: UpReport['services'] = services.map((s, i) => ({
+    name: s.name,
+    ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value,
+  }));
   // Warming needs every service (Spark reads from Kafka), so it runs once all are ready.
   for (const [i, service] of services.entries()) {
     if (!report[i]!.started || !service.warm) continue;
     const t0 = Date.now();
     // A failed warm-up leaves a working service that is slow at first: said, not fatal.
     await service.warm().catch((err: Error) => {
-      process.stderr.write(`stack: ${service.name} started, but warming it up failed (${err.message}): its first runs will be slow; see ${logFilePath(p.logDir, service.name)}\n`);
+      process.stderr.write(
+        `stack: ${service.name} started, but warming it up failed (${err.message}): its first runs will be slow; see ${logFilePath(p.logDir, service.name)}\n`,
+      );
     });
     report[i]!.warmSeconds = (Date.now() - t0) / 1000;
     report[i]!.seconds += report[i]!.warmSeconds;
@@ -103,7 +108,14 @@ export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
     stackServices(config, p).map(async (s) => {
       const pid = runningPid(p.runDir, s.name);
       const ready = pid !== undefined && (await s.isReady().catch(() => false));
-      return { name: s.name, describe: s.describe, pid, ready, rssMb: pid === undefined ? undefined : groupRssMb(pid), logFile: logFilePath(p.logDir, s.name) };
+      return {
+        name: s.name,
+        describe: s.describe,
+        pid,
+        ready,
+        rssMb: pid === undefined ? undefined : groupRssMb(pid),
+        logFile: logFilePath(p.logDir, s.name),
+      };
     }),
   );
 }

@@ -4,15 +4,15 @@
 // `npm run stack -- down` stops it.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../lib/config';
-import { createLogger } from '../../lib/logger';
 import { startRestServer } from '../../apps/rest/main';
 import { startWorker } from '../../apps/worker/main';
-import { pipelineWorkflow, stackCheckWorkflow } from '../../workflows';
+import type { JobName } from '../../contracts/jobs';
 import type { PipelineInput } from '../../contracts/pipeline-input';
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { pipelineWorkflow, stackCheckWorkflow } from '../../workflows';
 import { formatNumber, formatRunReport } from '../lib/text-table';
 import { stackUp } from '../stack/stack';
-import type { JobName } from '../../contracts/jobs';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 

@@ -19,8 +19,18 @@ export const AGE_BANDS: readonly (readonly [number, string])[] = [
   [65, '65 and over'],
 ];
 export const MONTH_NAMES = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
 ] as const;
 
 const sqlList = (items: readonly string[]) => items.map((s) => `'${s}'`).join(', ');
@@ -113,8 +123,13 @@ export const JOBS: Record<JobName, Job> = {
       overview: {
         where: `set_id = ${SET.all}`,
         columns: [
-          ['head_count', 'count'], ['total_salary', 'total_salary'], ['min_salary', 'min_salary'], ['avg_salary', 'avg_salary'],
-          ['max_salary', 'max_salary'], ['stddev_salary', 'stddev_salary'], ['with_birth_date', 'with_birth_date'],
+          ['head_count', 'count'],
+          ['total_salary', 'total_salary'],
+          ['min_salary', 'min_salary'],
+          ['avg_salary', 'avg_salary'],
+          ['max_salary', 'max_salary'],
+          ['stddev_salary', 'stddev_salary'],
+          ['with_birth_date', 'with_birth_date'],
           ['without_birth_date', 'count - with_birth_date'],
         ],
         orderBy: 'count',
@@ -122,7 +137,11 @@ export const JOBS: Record<JobName, Job> = {
       by_gender: {
         where: `set_id = ${SET.gender}`,
         columns: [
-          ['gender', 'gender'], ['count', 'count'], ['min_salary', 'min_salary'], ['avg_salary', 'avg_salary'], ['max_salary', 'max_salary'],
+          ['gender', 'gender'],
+          ['count', 'count'],
+          ['min_salary', 'min_salary'],
+          ['avg_salary', 'avg_salary'],
+          ['max_salary', 'max_salary'],
           ['share_pct', 'round(100 * count / sum(count) OVER (PARTITION BY _group, set_id), 2)'],
         ],
         orderBy: 'gender',
@@ -130,19 +149,32 @@ export const JOBS: Record<JobName, Job> = {
       by_department: {
         where: `set_id = ${SET.department}`,
         columns: [
-          ['department', 'department'], ['count', 'count'], ['min_salary', 'min_salary'], ['avg_salary', 'avg_salary'],
-          ['median_salary', 'median_salary'], ['max_salary', 'max_salary'], ['total_salary', 'total_salary'],
+          ['department', 'department'],
+          ['count', 'count'],
+          ['min_salary', 'min_salary'],
+          ['avg_salary', 'avg_salary'],
+          ['median_salary', 'median_salary'],
+          ['max_salary', 'max_salary'],
+          ['total_salary', 'total_salary'],
         ],
         orderBy: 'department',
       },
       by_month: {
         where: `set_id = ${SET.month} AND month IS NOT NULL`,
-        columns: [['month', 'month'], ['month_name', `element_at(array(${sqlList(MONTH_NAMES)}), month)`], ['count', 'count']],
+        columns: [
+          ['month', 'month'],
+          ['month_name', `element_at(array(${sqlList(MONTH_NAMES)}), month)`],
+          ['count', 'count'],
+        ],
         orderBy: 'month',
       },
       age_bands: {
         where: `set_id = ${SET.band} AND band IS NOT NULL`,
-        columns: [['age_band', `element_at(array(${AGE_BAND_LABELS}), band + 1)`], ['count', 'count'], ['avg_salary', 'avg_salary']],
+        columns: [
+          ['age_band', `element_at(array(${AGE_BAND_LABELS}), band + 1)`],
+          ['count', 'count'],
+          ['avg_salary', 'avg_salary'],
+        ],
         orderBy: 'band',
       },
     },
@@ -226,7 +258,10 @@ FROM (${sql})`,
   const sections = Object.entries(def.sections);
   const when = (pick: (p: Projection, i: number, name: string) => string) =>
     `CASE ${sections.map(([name, p], i) => `WHEN ${p.where} THEN ${pick(p, i, name)}`).join(' ')} END`;
-  const row = when((p) => `to_json(named_struct('${GROUP_COLUMN}', ${GROUP_COLUMN}, ${p.columns.map(([n, e]) => `'${n}', ${e}`).join(', ')}), ${ROW_JSON_OPTIONS})`);
+  const row = when(
+    (p) =>
+      `to_json(named_struct('${GROUP_COLUMN}', ${GROUP_COLUMN}, ${p.columns.map(([n, e]) => `'${n}', ${e}`).join(', ')}), ${ROW_JSON_OPTIONS})`,
+  );
   const orderTerms = sections.map(([, p]) => `CASE WHEN ${p.where} THEN ${p.orderBy} END`);
   return substitute(
     `WITH ${recordsCte},

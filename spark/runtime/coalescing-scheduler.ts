@@ -9,14 +9,13 @@
 // part of (retries never coalesce). An execution that cannot give a run its result (lost, let go, failed) is run
 // again for that run alone, under the run's own operation ids (one generation after another, lib/idempotency.ts).
 import crypto from 'node:crypto';
-import { sparkOperationId } from '../../lib/idempotency';
-import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
-import { SparkJobLostError, type SparkJobRunner, type SparkExecutor, type SparkJobState, type SubmitOptions } from './job-runner';
-import type { ExecutionJournal, SharedExecution } from './execution-journal';
-import { type GroupedJobResult, splitMemberGroup } from '../../contracts/groups';
-import type { SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+import { memberPart, type GroupedJobResult } from '../../contracts/groups';
 import type { JobName } from '../../contracts/jobs';
-import { memberPart } from '../../contracts/groups';
+import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
+import type { SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+import { sparkOperationId } from '../../lib/idempotency';
+import type { ExecutionJournal, SharedExecution } from './execution-journal';
+import { SparkJobLostError, type SparkJobRunner, type SparkExecutor, type SparkJobState, type SubmitOptions } from './job-runner';
 
 export interface CoalescingOptions {
   /** Executions this process keeps running at once; further submits wait for a slot, then share one execution. */
@@ -110,7 +109,10 @@ export class CoalescingScheduler implements SparkJobRunner {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
       // A run whose records need de-duplicating (its ingest was retried: rare) runs alone, so the shared read stays plain.
       const coalescable =
-        spec.source.kind === 'kafka' && spec.source.recordKey !== undefined && !spec.source.deduplicate && rangeMessages(ranges) <= this.options.maxMemberMessages;
+        spec.source.kind === 'kafka' &&
+        spec.source.recordKey !== undefined &&
+        !spec.source.deduplicate &&
+        rangeMessages(ranges) <= this.options.maxMemberMessages;
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
       const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
       this.waiting.push(waiting);
@@ -205,7 +207,7 @@ export class CoalescingScheduler implements SparkJobRunner {
     const group = [first];
     if (first.key === undefined) return group;
     let covering = coveringRanges(first.ranges);
-    for (let i = 0; i < this.waiting.length && group.length < this.options.maxMembers; ) {
+    for (let i = 0; i < this.waiting.length && group.length < this.options.maxMembers;) {
       const next = this.waiting[i]!;
       const joined = next.key === first.key ? coveringRanges([...covering, ...next.ranges]) : undefined;
       if (joined && rangeMessages(joined) <= this.options.maxScanMessages) {
@@ -274,7 +276,12 @@ export class CoalescingScheduler implements SparkJobRunner {
    * execution, else a shared execution the journal lists the run in (the newest first); else the job started now,
    * alone (retries never coalesce: an attempt that died may have joined a shared execution not yet journaled).
    */
-  private async resubmit(spec: SparkJobSpec, since: number, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+  private async resubmit(
+    spec: SparkJobSpec,
+    since: number,
+    unusable: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<SparkJobHandle> {
     const { held } = await this.ownExecutions(spec, unusable);
     if (held) return held;
     const own = this.handle(spec.runKey, spec.job);
@@ -319,7 +326,8 @@ export class CoalescingScheduler implements SparkJobRunner {
     const { ids, next, held } = await this.ownExecutions(spec, unusable);
     if (held) return held;
     for (let g = next; g < ids.length; g++) {
-      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source)) return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
+      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source))
+        return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
     }
     throw new SparkJobLostError(
       `Spark job ${spec.job} of run ${spec.runKey} did not reach a result under any of its ${ids.length} operation ids: Spark let each one go (interrupted, failed or abandoned)`,

@@ -1,15 +1,14 @@
 // Spark executions over Spark Connect. All workers share one Spark session (a fixed session id), so any worker
 // can reach any execution by its operation id. An execution is ONE plan: the job's SQL over its source relation
 // (sqlOverRelations), so nothing is registered in the session beforehand or left to drop afterwards.
+import { groupRows, type GroupedJobResult } from '../../contracts/groups';
+import type { JobName, JobParams } from '../../contracts/jobs';
 import { coveringRanges } from '../../contracts/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../../lib/spark-connect/relations';
-import type { ExecutionSource, SparkExecutor, SparkJobState } from './job-runner';
-import { jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
 import { recordsFileSource } from '../jobs/sources';
-import { type GroupedJobResult, GROUP_COLUMN } from '../../contracts/groups';
-import type { Row, JobName, JobParams } from '../../contracts/jobs';
-import { groupRows } from '../../contracts/groups';
+import { jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
+import type { ExecutionSource, SparkExecutor, SparkJobState } from './job-runner';
 
 export interface SparkConnectExecutorOptions {
   /** Kafka bootstrap servers as Spark's executors reach them. */

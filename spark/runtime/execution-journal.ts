@@ -1,9 +1,9 @@
 // The journal of shared Spark executions: which runs' jobs one coalesced execution computes. It is written before
 // the execution starts, so a retried submit (its worker died after starting the execution, before Temporal heard
 // back) finds the execution its run is already part of instead of starting another.
-import type { KafkaClient } from '../../lib/kafka';
-import type { PartitionRange } from '../../contracts/partition-ranges';
 import type { JobName, JobParams } from '../../contracts/jobs';
+import type { PartitionRange } from '../../contracts/partition-ranges';
+import type { KafkaClient } from '../../lib/kafka';
 
 export interface SharedExecutionMember {
   /** The operation id the run's job would have on its own (sparkOperationId): the member's identity. */

@@ -9,11 +9,13 @@ import { Client, Connection, WorkflowFailedError, type WorkflowHandleWithFirstEx
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerDeps } from '../../apps/worker/deps';
+import type { JobName } from '../../contracts/jobs';
+import type { PipelineResult } from '../../contracts/pipeline';
+import type { EmployeeRecord } from '../../contracts/records';
+import { loadConfig } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey, sparkOperationId } from '../../lib/idempotency';
-import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import type { EmployeeRecord } from '../../contracts/records';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { stackKill, stackUp } from '../../scripts/stack/stack';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
@@ -21,8 +23,6 @@ import { pipelineWorkflow, progressQuery } from '../../workflows/pipeline';
 import { referenceResult } from '../support/oracle';
 import { sparkExecutionsOf, sparkJobsOf } from '../support/spark-ui';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import type { JobName } from '../../contracts/jobs';
-import type { PipelineResult } from '../../contracts/pipeline';
 
 // Enough records that ingest takes a second and the Spark job a few: windows to strike in.
 const RECORDS = [...generateEmployees(100_000, 7)];
@@ -67,7 +67,11 @@ async function kill(w: WorkerProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<vo
 
 let runSeq = 0;
 const start = (args: Parameters<typeof pipelineWorkflow>[0]) =>
-  client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `faults-${Date.now()}-${runSeq++}`, args: [{ referenceDate: params.referenceDate, ...args }] });
+  client.workflow.start(pipelineWorkflow, {
+    taskQueue,
+    workflowId: `faults-${Date.now()}-${runSeq++}`,
+    args: [{ referenceDate: params.referenceDate, ...args }],
+  });
 const bigRun = (job: JobName) => start({ file: 'employees.jsonl', jobs: [job] });
 
 const runKeyOf = (handle: WorkflowHandle) => `${handle.workflowId}/${handle.firstExecutionRunId}`;
@@ -86,13 +90,18 @@ const totalEnd = async (topic: string) => [...(await deps.kafka.endOffsets(topic
  */
 async function waitForSparkJobRunning(handle: WorkflowHandle<typeof pipelineWorkflow>, job: JobName): Promise<string> {
   const { operationId } = deps.spark.handle(runKeyOf(handle), job);
-  await until(`the Spark job of ${handle.workflowId} runs`, async () => (await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING'));
+  await until(`the Spark job of ${handle.workflowId} runs`, async () =>
+    (await sparkJobsOf(operationId)).some((j) => j.status === 'RUNNING'),
+  );
   return operationId;
 }
 
 /** Every root Spark execution that computed this run's job: under its own ids (all generations) and the one it answered from. */
 async function executionsOfRun(result: PipelineResult, job: JobName): Promise<number> {
-  const ids = new Set([result.spark[job]!.operationId, ...Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g))]);
+  const ids = new Set([
+    result.spark[job]!.operationId,
+    ...Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(result.runKey, job, g)),
+  ]);
   let n = 0;
   for (const id of ids) n += await sparkExecutionsOf(id);
   return n;
@@ -101,7 +110,10 @@ async function executionsOfRun(result: PipelineResult, job: JobName): Promise<nu
 /** The run's records in its ranges, by its key: each record exactly once. */
 async function expectRecordsOnce(result: PipelineResult, n: number): Promise<void> {
   if (result.source.kind !== 'kafka') throw new Error('expected a Kafka source');
-  const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, { key: recordKey(result.runKey), timeoutMs: 60_000 });
+  const messages = await deps.kafka.readRanges(result.source.topic, result.source.ranges, {
+    key: recordKey(result.runKey),
+    timeoutMs: 60_000,
+  });
   expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);
   expect(messages).toHaveLength(n);
 }
@@ -109,8 +121,12 @@ async function expectRecordsOnce(result: PipelineResult, n: number): Promise<voi
 /** The attempt and worker of the last start of each activity, from the run's history. */
 async function activityStarts(handle: WorkflowHandle, type: string): Promise<{ identity?: string | null; attempt?: number | null }[]> {
   const events = (await handle.fetchHistory()).events!;
-  const scheduled = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)));
-  return events.filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId))).map((e) => e.activityTaskStartedEventAttributes!);
+  const scheduled = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)),
+  );
+  return events
+    .filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+    .map((e) => e.activityTaskStartedEventAttributes!);
 }
 
 describe('faults', () => {
@@ -230,7 +246,12 @@ describe('faults', () => {
     await worker();
     const records = [...generateEmployees(30, 21)];
     await (await start({ records, jobs: ['count_gender'] })).result();
-    const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, sessionId: config.spark.sessionId, keepAliveMs: 0 });
+    const spark = new SparkConnectClient({
+      url: config.spark.connectUrl,
+      descriptorSetPath: config.spark.descriptorSetPath,
+      sessionId: config.spark.sessionId,
+      keepAliveMs: 0,
+    });
     try {
       await spark.ping(); // the session the workers agree on now
       const closed = spark.sessionId;
@@ -259,6 +280,8 @@ describe('faults', () => {
     expect(await executionsOfRun(result, 'final_analysis')).toBe(1); // in the new server: the old one's is gone with it
     // And the worker's next run, in the new server's session, too.
     const records = [...generateEmployees(25, 22)];
-    expect((await (await start({ records, jobs: ['count_gender'] })).result()).results.count_gender).toMatchObject({ inline: referenceResult('count_gender', records, params) });
+    expect((await (await start({ records, jobs: ['count_gender'] })).result()).results.count_gender).toMatchObject({
+      inline: referenceResult('count_gender', records, params),
+    });
   }, 300_000);
 });

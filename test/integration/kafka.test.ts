@@ -15,23 +15,44 @@ describe('KafkaClient', () => {
   it('creates a topic once and reports its partitions', async () => {
     expect(await kafka.ensureTopic(topic, 3)).toBe(3);
     expect(await kafka.ensureTopic(topic, 3)).toBe(3);
-    expect([...(await kafka.endOffsets(topic)).entries()].sort()).toEqual([[0, 0], [1, 0], [2, 0]]);
+    expect([...(await kafka.endOffsets(topic)).entries()].sort()).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+    ]);
   });
 
   it('returns the offset range written in each partition and reads exactly those messages back', async () => {
     await kafka.produce(topic, [{ key: 'other-run', value: 'x', partition: 1 }]);
     const messages = Array.from({ length: 7 }, (_, i) => ({ key: 'run-a', value: `v${i}`, partition: i % 2, headers: { seq: String(i) } }));
     const ranges = await kafka.produce(topic, messages);
-    expect(ranges).toEqual([{ partition: 0, from: 0, to: 4 }, { partition: 1, from: 1, to: 4 }]);
+    expect(ranges).toEqual([
+      { partition: 0, from: 0, to: 4 },
+      { partition: 1, from: 1, to: 4 },
+    ]);
     await kafka.produce(topic, [{ key: 'other-run', value: 'y', partition: 0 }]);
 
     const read = await kafka.readRanges(topic, ranges, { key: 'run-a' });
     expect(read.map((m) => m.value).sort()).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
     expect(read.map((m) => m.headers.seq).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6']);
 
-    const widened = await kafka.readRanges(topic, [{ partition: 0, from: 0, to: 5 }, { partition: 1, from: 0, to: 4 }]);
-    expect(widened.filter((m) => m.key === 'other-run').map((m) => m.value).sort()).toEqual(['x', 'y']);
-    expect(await kafka.endOffsets(topic)).toEqual(new Map([[0, 5], [1, 4], [2, 0]]));
+    const widened = await kafka.readRanges(topic, [
+      { partition: 0, from: 0, to: 5 },
+      { partition: 1, from: 0, to: 4 },
+    ]);
+    expect(
+      widened
+        .filter((m) => m.key === 'other-run')
+        .map((m) => m.value)
+        .sort(),
+    ).toEqual(['x', 'y']);
+    expect(await kafka.endOffsets(topic)).toEqual(
+      new Map([
+        [0, 5],
+        [1, 4],
+        [2, 0],
+      ]),
+    );
   });
 });
 
@@ -44,7 +65,13 @@ describe('KafkaExecutionJournal', () => {
       job: 'count_gender',
       params: { referenceDate: '2026-11-25' },
       topic: 'records',
-      members: members.map((m, i) => ({ operationId: m, runKey: `run-${m}`, tag: String(i), recordKey: `key-${m}`, ranges: [{ partition: 0, from: i, to: i + 1 }] })),
+      members: members.map((m, i) => ({
+        operationId: m,
+        runKey: `run-${m}`,
+        tag: String(i),
+        recordKey: `key-${m}`,
+        ranges: [{ partition: 0, from: i, to: i + 1 }],
+      })),
     });
     await journal.record(execution('exec-1', ['a', 'b']));
     await journal.record(execution('exec-2', ['c']));

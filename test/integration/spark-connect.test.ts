@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { SparkConnectClient, SparkConnectError, jsonFilesRelation, kafkaBatchRelation, sqlRelation, type ExecuteProgress } from '../../lib/spark-connect';
+import {
+  SparkConnectClient,
+  SparkConnectError,
+  jsonFilesRelation,
+  kafkaBatchRelation,
+  sqlRelation,
+  type ExecuteProgress,
+} from '../../lib/spark-connect';
 
 const config = loadConfig();
 const { connectUrl: url, descriptorSetPath } = config.spark;
@@ -201,7 +208,10 @@ describe('SparkConnectClient against a real Spark Connect server', () => {
     expect(error.errorClass).toBe('OPERATION_CANCELED');
     expect(error.kind).toBe('canceled');
     // The server records the end when the execution's thread has unwound, which can come just after the error.
-    await vi.waitFor(async () => expect((await client.status([operationId])).get(operationId)).toBe('OPERATION_STATE_CANCELLED'), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(async () => expect((await client.status([operationId])).get(operationId)).toBe('OPERATION_STATE_CANCELLED'), {
+      timeout: 10_000,
+      interval: 100,
+    });
     await client.release(operationId);
   }, 30_000);
 
@@ -209,15 +219,13 @@ describe('SparkConnectClient against a real Spark Connect server', () => {
     const operationId = randomUUID();
     const controller = new AbortController();
     const tasks = tasksRunning();
-    const running = rejection(
-      client.sql(LONG_QUERY, { operationId, signal: controller.signal, onProgress: tasks.onProgress }),
-    );
+    const running = rejection(client.sql(LONG_QUERY, { operationId, signal: controller.signal, onProgress: tasks.onProgress }));
     await tasks.started;
     controller.abort();
     expect((await running).kind).toBe('canceled');
-    await expect.poll(() => client.status([operationId]).then((s) => s.get(operationId)), { timeout: 10_000 }).toBe(
-      'OPERATION_STATE_CANCELLED',
-    );
+    await expect
+      .poll(() => client.status([operationId]).then((s) => s.get(operationId)), { timeout: 10_000 })
+      .toBe('OPERATION_STATE_CANCELLED');
     await client.release(operationId);
   }, 30_000);
 

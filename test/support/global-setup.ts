@@ -8,7 +8,9 @@ let startedHere = false;
 export async function setup(): Promise<void> {
   const report = await stackUp(loadConfig());
   startedHere = report.services.some((s) => s.started);
-  process.stdout.write(`[integration] stack ready: ${report.services.map((s) => `${s.name} ${s.started ? 'started' : 'reused'}`).join(', ')}\n`);
+  process.stdout.write(
+    `[integration] stack ready: ${report.services.map((s) => `${s.name} ${s.started ? 'started' : 'reused'}`).join(', ')}\n`,
+  );
 }
 
 export async function teardown(): Promise<void> {

@@ -1,24 +1,17 @@
 // The test oracle: an independent TypeScript computation of every Spark job (plain loops, no SQL), in the shape
 // Spark returns (same columns, order and rounding), so tests and `npm run chaos` can hold Spark's rows against it.
-// It shares no code and no constants with spark/jobs.ts (month names and age bands are written out again here), so
-// a mistake there cannot hide by being repeated here.
+// It shares no code and no constants with spark/jobs/sql.ts (month names come from the platform, age bands are
+// written out again here), so a mistake there cannot hide by being repeated here.
+import type { JobName, JobParams, JobResult, Row } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
-import type { JobName, JobParams } from '../../contracts/jobs';
 
-export type Row = Record<string, string | number | null>;
-/** Section name → rows. */
-export type JobResult = Record<string, Row[]>;
-
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-/** [lower bound in whole years, label]: the bands the old service's users read. */
-const AGE_BANDS: [number, string][] = [
-  [0, 'under 25'],
-  [25, '25-34'],
-  [35, '35-44'],
-  [45, '45-54'],
-  [55, '55-64'],
-  [65, '65 and over'],
-];
+/** Month names from the platform (the SQL spells them out; an independent source here). */
+const MONTH_NAMES = Array.from({ length: 12 }, (_, m) =>
+  new Date(Date.UTC(2000, m, 1)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' }),
+);
+/** The bands the old service's users read: lower bounds in whole years, and their labels. */
+const AGE_BAND_FROM = [0, 25, 35, 45, 55, 65];
+const AGE_BAND_LABELS = 'under 25|25-34|35-44|45-54|55-64|65 and over'.split('|');
 
 export function referenceResult(job: JobName, records: readonly EmployeeRecord[], params: JobParams): JobResult {
   switch (job) {
@@ -53,7 +46,14 @@ export function referenceResult(job: JobName, records: readonly EmployeeRecord[]
       return {
         records: [...records]
           .sort((a, b) => a.id - b.id)
-          .map((r) => ({ id: r.id, name: r.name ?? null, gender: r.gender, salary: r.salary, birth_date: r.birth_date ?? null, department: r.department ?? null })),
+          .map((r) => ({
+            id: r.id,
+            name: r.name ?? null,
+            gender: r.gender,
+            salary: r.salary,
+            birth_date: r.birth_date ?? null,
+            department: r.department ?? null,
+          })),
       };
   }
 }
@@ -88,11 +88,11 @@ function ageBands(records: readonly EmployeeRecord[], referenceDate: string): Ro
   const band = (birthDate: string): number => {
     const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
     const age = refYear - y - (m > refMonth || (m === refMonth && d > refDay) ? 1 : 0);
-    return Math.max(0, AGE_BANDS.filter(([from]) => age >= from).length - 1); // younger than 0: first band, as in SQL
+    return Math.max(0, AGE_BAND_FROM.filter((from) => age >= from).length - 1); // younger than 0: first band, as in SQL
   };
   const dated = records.filter((r) => r.birth_date !== undefined);
   return groupBy(dated, (r) => band(r.birth_date!)).map(([b, rs]) => ({
-    age_band: AGE_BANDS[b]![1],
+    age_band: AGE_BAND_LABELS[b]!,
     count: rs.length,
     avg_salary: roundHalfUp(avg(rs)!, 2),
   }));

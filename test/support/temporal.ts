@@ -2,10 +2,10 @@
 // default would download one, which fails offline), and the workflow bundle built once per test file.
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
 import { loadConfig } from '../../lib/config';
 import { stackPaths } from '../../scripts/stack/paths';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
 
 export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
   const temporalBin = stackPaths(loadConfig()).temporalBin;
@@ -26,3 +26,20 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 
 const noop = () => undefined;
 const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
+export interface TestWorker {
+  /** Shuts the worker down and waits until it has stopped. */
+  stop(): Promise<void>;
+}
+
+/** A worker of the real workflows with the given activities on `taskQueue`, running until `stop`. */
+export async function startTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: object): Promise<TestWorker> {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

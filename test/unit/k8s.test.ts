@@ -3,13 +3,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { searchAttributeCliArgs } from '../../contracts/search-attributes';
+import { CONFIG_VARIABLES, loadConfig, PROJECT_ROOT } from '../../lib/config';
 
 const K8S = path.join(PROJECT_ROOT, 'k8s');
-type Doc = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type Doc = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
-const kustomization = parseAllDocuments(fs.readFileSync(path.join(K8S, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+const kustomization = parseAllDocuments(fs.readFileSync(path.join(K8S, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as {
+  resources: string[];
+};
 const docs: Doc[] = kustomization.resources.flatMap((file) =>
   parseAllDocuments(fs.readFileSync(path.join(K8S, file), 'utf8')).map((d) => {
     if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
@@ -26,7 +34,8 @@ const deployments = docs.filter((d) => d.kind === 'Deployment');
 describe('k8s manifests', () => {
   it('list only files that exist, each with apiVersion, kind and name', () => {
     expect(docs.length).toBeGreaterThanOrEqual(9);
-    for (const d of docs) expect(d).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
+    for (const d of docs)
+      expect(d).toMatchObject({ apiVersion: expect.any(String), kind: expect.any(String), metadata: { name: expect.any(String) } });
   });
 
   it('configure the code with variables it reads and values it accepts', () => {
@@ -38,7 +47,9 @@ describe('k8s manifests', () => {
   });
 
   it('run files the build produces, from one image', () => {
-    const build = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string } };
+    const build = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      compilerOptions: { outDir: string };
+    };
     for (const name of ['streamforge-worker', 'streamforge-rest']) {
       const [container] = find('Deployment', name).spec.template.spec.containers;
       expect(container.image).toBe('streamforge');
@@ -57,7 +68,9 @@ describe('k8s manifests', () => {
       expect(labels).toMatchObject(d.spec.selector.matchLabels);
     }
     for (const service of docs.filter((d) => d.kind === 'Service')) {
-      const target = deployments.find((d) => Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      const target = deployments.find((d) =>
+        Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+      );
       expect(target, `service ${service.metadata.name} selects no deployment`).toBeDefined();
       const ports = target!.spec.template.spec.containers.flatMap((c: any) => c.ports ?? []).map((p: any) => p.name);
       for (const p of service.spec.ports) expect(ports).toContain(p.targetPort);
@@ -85,8 +98,13 @@ describe('k8s manifests', () => {
   it('register exactly the search attributes the workflows set', () => {
     const job = find('Job', 'temporal-search-attributes');
     const env = job.spec.template.spec.containers[0].env as { name: string; value: string }[];
-    const registered = env.find((e) => e.name === 'SEARCH_ATTRIBUTES')!.value.split(' ').sort();
-    const ours = searchAttributeCliArgs().filter((a) => a !== '--search-attribute').sort();
+    const registered = env
+      .find((e) => e.name === 'SEARCH_ATTRIBUTES')!
+      .value.split(' ')
+      .sort();
+    const ours = searchAttributeCliArgs()
+      .filter((a) => a !== '--search-attribute')
+      .sort();
     expect(registered).toEqual(ours);
   });
 

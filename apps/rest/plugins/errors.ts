@@ -49,7 +49,8 @@ function isPayloadTooLarge(err: unknown): boolean {
 function isTemporalUnavailable(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string; cause?: unknown };
   if (e?.code === 14 || e?.code === 4) return true;
-  if (e?.name === 'ServiceError' || e?.name === 'TransportError') return /UNAVAILABLE|DEADLINE|connect|ECONNREFUSED/i.test(e.message ?? '') || isTemporalUnavailable(e.cause);
+  if (e?.name === 'ServiceError' || e?.name === 'TransportError')
+    return /UNAVAILABLE|DEADLINE|connect|ECONNREFUSED/i.test(e.message ?? '') || isTemporalUnavailable(e.cause);
   return false;
 }
 
@@ -63,7 +64,10 @@ export function toHttpError(err: unknown, bodyLimit: number): HttpError {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, `body is not valid JSON: ${fe.message}`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, `body is larger than the limit of ${bodyLimit} bytes; send fewer records per request, or a file through POST /pipelines`);
+      return new HttpError(
+        413,
+        `body is larger than the limit of ${bodyLimit} bytes; send fewer records per request, or a file through POST /pipelines`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'send the body as application/json');
   }
@@ -74,7 +78,9 @@ export function toHttpError(err: unknown, bodyLimit: number): HttpError {
     );
   }
   if (isTemporalUnavailable(err)) {
-    return new HttpError(503, 'Temporal is unreachable; retry shortly (is `npm run stack -- up` running?)', undefined, { 'retry-after': '5' });
+    return new HttpError(503, 'Temporal is unreachable; retry shortly (is `npm run stack -- up` running?)', undefined, {
+      'retry-after': '5',
+    });
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new HttpError(fe.statusCode, fe.message);
   return new HttpError(500, 'internal error; see the service log');
@@ -93,7 +99,9 @@ function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply
 export const errorHandling = fp<{ bodyLimit: number }>(
   async (app, { bodyLimit }) => {
     app.setErrorHandler((err, request, reply) => errorHandler(err, request, reply, bodyLimit));
-    app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }));
+    app.setNotFoundHandler((request, reply) =>
+      reply.status(404).send({ error: 'Not Found', message: `no route ${request.method} ${request.url}` }),
+    );
   },
   { name: 'error-handling' },
 );

@@ -37,9 +37,16 @@ export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = as
     async (request, reply) => {
       const id = `benchmark-${crypto.randomUUID()}`;
       await temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
-        temporal.workflow.start<typeof benchmarkWorkflow>('benchmarkWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [request.body] }),
+        temporal.workflow.start<typeof benchmarkWorkflow>('benchmarkWorkflow', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: id,
+          args: [request.body],
+        }),
       );
-      return reply.status(202).header('location', `/benchmarks/${id}`).send({ id, statusUrl: `/benchmarks/${id}` });
+      return reply
+        .status(202)
+        .header('location', `/benchmarks/${id}`)
+        .send({ id, statusUrl: `/benchmarks/${id}` });
     },
   );
 

@@ -69,10 +69,16 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
         // The same key with another body is a client bug: answering with the old run would hide it.
         const { memo } = await temporal.workflow.getHandle(workflowId).describe();
         if ((memo as { bodySha256?: string } | undefined)?.bodySha256 !== bodyHash) {
-          throw new HttpError(409, `Idempotency-Key "${key}" was used for a run with a different body (${workflowId}); use a new key for a new run`);
+          throw new HttpError(
+            409,
+            `Idempotency-Key "${key}" was used for a run with a different body (${workflowId}); use a new key for a new run`,
+          );
         }
       }
-      return reply.status(202).header('location', `/pipelines/${workflowId}`).send({ id: workflowId, runId, statusUrl: `/pipelines/${workflowId}` });
+      return reply
+        .status(202)
+        .header('location', `/pipelines/${workflowId}`)
+        .send({ id: workflowId, runId, statusUrl: `/pipelines/${workflowId}` });
     },
   );
 
@@ -81,10 +87,14 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
     return runReport(id, handle, status, await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY).catch(() => undefined));
   });
 
-  app.delete('/pipelines/:id', { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: IdParamsSchema } }, async (request, reply) => {
-    const { id, handle, status } = await findRun(temporal, request.params.id);
-    if (status !== 'RUNNING') throw new HttpError(409, `pipeline run "${id}" is ${status}, not running`);
-    await handle.cancel();
-    return reply.status(202).send({ id, status: 'CANCEL_REQUESTED' });
-  });
+  app.delete(
+    '/pipelines/:id',
+    { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: IdParamsSchema } },
+    async (request, reply) => {
+      const { id, handle, status } = await findRun(temporal, request.params.id);
+      if (status !== 'RUNNING') throw new HttpError(409, `pipeline run "${id}" is ${status}, not running`);
+      await handle.cancel();
+      return reply.status(202).send({ id, status: 'CANCEL_REQUESTED' });
+    },
+  );
 };

@@ -30,7 +30,9 @@ export interface ProcessRoutesOptions {
 }
 
 /** The old service's body: a JSON array of records, validated by the records contract (400s that name the field). */
-const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) => parseRecords(data, { maxRecords: MAX_PROCESS_RECORDS }));
+const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) =>
+  parseRecords(data, { maxRecords: MAX_PROCESS_RECORDS }),
+);
 
 /** Seconds a client is asked to wait before retrying a request refused for capacity. */
 const RETRY_AFTER_OVER_CAPACITY_S = '1';
@@ -59,7 +61,8 @@ export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async 
     try {
       result = await handle.result();
     } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new HttpError(502, `pipeline ${workflowId} failed: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowFailedError)
+        throw new HttpError(502, `pipeline ${workflowId} failed: ${err.cause?.message ?? err.message}`);
       throw err;
     }
     const analysis = result.results.final_analysis;
@@ -78,7 +81,8 @@ export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async 
     {
       // Over capacity, refuse before reading and validating the body: under a flood the excess must cost little.
       onRequest: async () => {
-        if (batcher.waiting >= deps.config.processBatching.maxQueued) throw overCapacity(`over capacity: ${batcher.waiting} requests are waiting already`);
+        if (batcher.waiting >= deps.config.processBatching.maxQueued)
+          throw overCapacity(`over capacity: ${batcher.waiting} requests are waiting already`);
       },
       schema: {
         summary: 'Analyse a batch of employee records (synchronous; compatible with the old service)',
@@ -102,7 +106,15 @@ export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async 
       });
       const timeoutMs = deps.config.processTimeoutMs;
       const timer = setTimeout(
-        () => abort.abort(new HttpError(503, `no answer within ${timeoutMs} ms (PROCESS_TIMEOUT_MS): the service is overloaded or a component is down; retry shortly`, undefined, { 'retry-after': '5' })),
+        () =>
+          abort.abort(
+            new HttpError(
+              503,
+              `no answer within ${timeoutMs} ms (PROCESS_TIMEOUT_MS): the service is overloaded or a component is down; retry shortly`,
+              undefined,
+              { 'retry-after': '5' },
+            ),
+          ),
         timeoutMs,
       );
       try {

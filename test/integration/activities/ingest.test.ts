@@ -4,15 +4,15 @@
 // once.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorkerDeps } from '../../../apps/worker/deps';
 import { createIngestActivities, toMessages } from '../../../activities/ingest';
-import { recordKey } from '../../../lib/idempotency';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import { coveringRanges } from '../../../contracts/partition-ranges';
-import { loadConfig } from '../../../lib/config';
-import { createLogger } from '../../../lib/logger';
-import { generateEmployees } from '../../../lib/employee-generator';
-import { referenceResult } from '../../support/oracle';
 import type { SparkJobSpec } from '../../../contracts/pipeline';
+import { loadConfig } from '../../../lib/config';
+import { generateEmployees } from '../../../lib/employee-generator';
+import { recordKey } from '../../../lib/idempotency';
+import { createLogger } from '../../../lib/logger';
+import { referenceResult } from '../../support/oracle';
 
 const config = loadConfig({ ...process.env, KAFKA_RECORDS_TOPIC: `test.ingest.${Date.now()}` });
 const deps = createWorkerDeps(config, createLogger('warn'));
@@ -73,7 +73,9 @@ describe('a zombie ingest attempt', () => {
     expect(stored.length).toBe(2 * n - 1_000); // the zombie's first chunk lies before the retry's range
 
     const source = { kind: 'kafka' as const, topic: plan.topic, ranges, recordKey: recordKey(runKey) };
-    expect(await countGender({ ...source, deduplicate: true }, `${runKey}/dedup`)).toEqual(referenceResult('count_gender', records, params));
+    expect(await countGender({ ...source, deduplicate: true }, `${runKey}/dedup`)).toEqual(
+      referenceResult('count_gender', records, params),
+    );
     // The read the pipeline makes after a first-attempt ingest would count the duplicates: what this test guards.
     const plain = await countGender(source, `${runKey}/plain`);
     expect(plain.by_gender!.reduce((total, row) => total + Number(row.count), 0)).toBe(stored.length);
@@ -84,9 +86,18 @@ describe('a zombie ingest attempt', () => {
     const records = [...generateEmployees(n, 6)];
     const runKey = `ingest-zombie-live-${Date.now()}`;
     const plan = await runAs(1, () => planIngest());
-    const [, recorded] = await Promise.all([runAs(1, () => ingestRecords({ runKey, plan, records })), runAs(2, () => ingestRecords({ runKey, plan, records }))]);
+    const [, recorded] = await Promise.all([
+      runAs(1, () => ingestRecords({ runKey, plan, records })),
+      runAs(2, () => ingestRecords({ runKey, plan, records })),
+    ]);
     expect(recorded.attempt).toBe(2);
-    const source = { kind: 'kafka' as const, topic: recorded.topic, ranges: recorded.ranges, recordKey: recorded.recordKey, deduplicate: recorded.attempt > 1 };
+    const source = {
+      kind: 'kafka' as const,
+      topic: recorded.topic,
+      ranges: recorded.ranges,
+      recordKey: recorded.recordKey,
+      deduplicate: recorded.attempt > 1,
+    };
     expect(await countGender(source, runKey)).toEqual(referenceResult('count_gender', records, params));
   });
 });

@@ -4,25 +4,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
+import { buildApp } from '../../../apps/rest/app';
 import { createWorkerDeps } from '../../../apps/worker/deps';
+import type { EmployeeRecord } from '../../../contracts/records';
 import { loadConfig, type Config } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
-import type { EmployeeRecord } from '../../../contracts/records';
 import { referenceResult } from '../../support/oracle';
-import { buildApp } from '../../../apps/rest/app';
-import { createTestEnv, workflowBundle } from '../../support/temporal';
+import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
 
 const config = loadConfig();
 const logger = createLogger('silent');
 const records: EmployeeRecord[] = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8')).slice(0, 50);
 const deps = createWorkerDeps(config, logger);
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let worker: TestWorker;
 let app: FastifyInstance;
 
 async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number; client?: Client; connection?: Connection } = {}) {
@@ -38,20 +36,24 @@ async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number
 
 beforeAll(async () => {
   env = await createTestEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'rest-test', workflowBundle: await workflowBundle(), activities: createActivities(deps) });
-  running = worker.run();
+  worker = await startTestWorker(env, 'rest-test', createActivities(deps));
   app = await appWith();
 });
 afterAll(async () => {
   await app?.close();
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await deps.close();
   await env?.teardown();
 });
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+/** POSTs `body` as JSON to `url` of `target` (the shared app unless a test built its own). */
+const post = (url: string, body: unknown, headers: Record<string, string> = {}, target: FastifyInstance = app) =>
+  target.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('POST /process', () => {
   it('answers with the analysis of the records, as Spark computed it', async () => {
@@ -100,7 +102,11 @@ describe('POST /process', () => {
     ['a wrong type', [{ id: 1, gender: 'F', salary: 'high' }], /records\[0\]\.salary: expected a number, got "high"/],
     ['a missing field', [{ id: 1, salary: 10 }], /records\[0\]\.gender: is required/],
     ['an unknown field', [{ id: 1, gender: 'F', salary: 10, bonus: 5 }], /records\[0\]: unknown field\(s\) "bonus"/],
-    ['too many records', Array.from({ length: 10_001 }, (_, i) => ({ id: i, gender: 'F', salary: 1 })), /at most 10000 records allowed, got 10001/],
+    [
+      'too many records',
+      Array.from({ length: 10_001 }, (_, i) => ({ id: i, gender: 'F', salary: 1 })),
+      /at most 10000 records allowed, got 10001/,
+    ],
   ])('rejects %s with a 400 that names the problem', async (_name, body, message) => {
     const res = await post('/process', body);
     expect(res.statusCode).toBe(400);
@@ -109,11 +115,13 @@ describe('POST /process', () => {
 
   it('rejects a body over the limit with 413, and a non-JSON body with 415', async () => {
     const small = await appWith({ bodyLimit: 1024 });
-    const res = await small.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records) });
+    const res = await post('/process', records, {}, small);
     expect(res.statusCode).toBe(413);
     expect(res.json().message).toMatch(/larger than the limit of 1024 bytes/);
     await small.close();
-    expect((await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(415);
+    expect(
+      (await app.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode,
+    ).toBe(415);
   });
 
   it('counts a body as in flight only until its answer: many answered requests never add up to over capacity', async () => {
@@ -130,11 +138,11 @@ describe('POST /process', () => {
     const maxBytes = Buffer.byteLength(JSON.stringify(thirty)) + 100; // one 30-record request fits, two do not
     const tight = await appWith({ config: { processBatching: { ...config.processBatching, maxBytes } } });
     try {
-      const [a, b] = await Promise.all([thirty, records.slice(20, 50)].map((body) => tight.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })));
+      const [a, b] = await Promise.all([thirty, records.slice(20, 50)].map((body) => post('/process', body, {}, tight)));
       expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
       expect(a!.json().workflow_id).not.toBe(b!.json().workflow_id);
       expect([a!.json().record_count, b!.json().record_count]).toEqual([30, 30]);
-      const big = await tight.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records) });
+      const big = await post('/process', records, {}, tight);
       expect(big.statusCode).toBe(413);
       expect(big.json().message).toMatch(/more than the \d+ a pipeline run takes inline; send fewer records per request, or a file/);
     } finally {
@@ -144,7 +152,12 @@ describe('POST /process', () => {
 
   it('answers a valid request whose analysis is too large to return inline (stored in the results topic, read back)', async () => {
     // 8,000 records with a department each: the by_department section alone is ~1 MB, over the 256 KiB inline limit.
-    const many = Array.from({ length: 8_000 }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 + i, department: `dept-${i}` }));
+    const many = Array.from({ length: 8_000 }, (_, i) => ({
+      id: i + 1,
+      gender: i % 2 ? 'M' : 'F',
+      salary: 1000 + i,
+      department: `dept-${i}`,
+    }));
     const res = await post('/process', many);
     expect(res.statusCode).toBe(200);
     const expected = referenceResult('final_analysis', many, { referenceDate: new Date().toISOString().slice(0, 10) });
@@ -156,7 +169,12 @@ describe('POST /process', () => {
   it("answers 413, not 500, when a pipeline's inline records exceed Temporal's blob size limit", async () => {
     const long = 'x'.repeat(250);
     const many = Array.from({ length: 9_000 }, (_, i) => ({ id: i + 1, gender: 'F', salary: 1000, name: long })); // ~2.4 MB
-    const res = await app.inject({ method: 'POST', url: '/pipelines', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ records: many }) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/pipelines',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ records: many }),
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json().message).toMatch(/larger than a pipeline run takes inline .*blob size limit.*a file through POST \/pipelines/);
   });
@@ -164,7 +182,12 @@ describe('POST /process', () => {
   it('answers 503 with Retry-After while Temporal is unreachable, and /readyz says so', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const down = await appWith({ client: new Client({ connection }), connection });
-    const res = await down.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records.slice(0, 2)) });
+    const res = await down.inject({
+      method: 'POST',
+      url: '/process',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(records.slice(0, 2)),
+    });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json().message).toMatch(/Temporal is unreachable/);
@@ -191,7 +214,9 @@ describe('asynchronous pipelines', () => {
       status = await app.inject({ method: 'GET', url: statusUrl });
     }
     expect(status.json()).toMatchObject({ id, status: 'COMPLETED', progress: { status: 'completed', recordCount: 5 } });
-    expect(status.json().result.results.count_gender.inline).toEqual(referenceResult('count_gender', records.slice(0, 5), { referenceDate: '2000-01-01' }));
+    expect(status.json().result.results.count_gender.inline).toEqual(
+      referenceResult('count_gender', records.slice(0, 5), { referenceDate: '2000-01-01' }),
+    );
     expect((await app.inject({ method: 'DELETE', url: statusUrl })).statusCode).toBe(409);
   });
 
@@ -227,7 +252,10 @@ describe('asynchronous pipelines', () => {
   });
 
   it('DELETE /pipelines/:id cancels a running run', async () => {
-    const started = await post('/pipelines', { file: 'emp_data.json', jobs: ['final_analysis', 'count_gender', 'count_month', 'read_records'] });
+    const started = await post('/pipelines', {
+      file: 'emp_data.json',
+      jobs: ['final_analysis', 'count_gender', 'count_month', 'read_records'],
+    });
     const { statusUrl } = started.json();
     const cancel = await app.inject({ method: 'DELETE', url: statusUrl });
     expect(cancel.statusCode).toBe(202);
@@ -268,22 +296,44 @@ describe('operations', () => {
     expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200"\} \d+/);
     expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
     const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/benchmarks', '/benchmarks/{id}', '/healthz', '/readyz']));
-    expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual(['id', 'gender', 'salary']);
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/benchmarks', '/benchmarks/{id}', '/healthz', '/readyz']),
+    );
+    expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual([
+      'id',
+      'gender',
+      'salary',
+    ]);
   });
 
   it('with API_TOKEN set, every route but the probes, metrics and docs needs the bearer token', async () => {
     const secured = await appWith({ config: { http: { ...config.http, apiToken: 'a-very-secret-token-123' } } });
-    const noToken = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json' }, payload: '[]' });
+    const noToken = await secured.inject({
+      method: 'POST',
+      url: '/process',
+      headers: { 'content-type': 'application/json' },
+      payload: '[]',
+    });
     expect(noToken.statusCode).toBe(401);
     expect(noToken.headers['www-authenticate']).toBe('Bearer');
-    const wrong = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, payload: '[]' });
+    const wrong = await secured.inject({
+      method: 'POST',
+      url: '/process',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+      payload: '[]',
+    });
     expect(wrong.statusCode).toBe(401);
-    const right = await secured.inject({ method: 'POST', url: '/process', headers: { 'content-type': 'application/json', authorization: 'Bearer a-very-secret-token-123' }, payload: '[]' });
+    const right = await secured.inject({
+      method: 'POST',
+      url: '/process',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer a-very-secret-token-123' },
+      payload: '[]',
+    });
     expect(right.statusCode).toBe(400); // past auth, stopped by validation
     expect((await secured.inject({ method: 'GET', url: '/pipelines/some-run' })).statusCode).toBe(401);
     expect((await secured.inject({ method: 'GET', url: '/benchmarks/some-run' })).statusCode).toBe(401);
-    for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json']) expect((await secured.inject({ method: 'GET', url })).statusCode).toBe(200);
+    for (const url of ['/healthz', '/readyz', '/metrics', '/openapi.json'])
+      expect((await secured.inject({ method: 'GET', url })).statusCode).toBe(200);
     await secured.close();
   });
 });

@@ -1,36 +1,30 @@
 // benchmarkWorkflow on the real stack (Kafka, Spark Connect) with an ephemeral Temporal server: its runs are real
 // pipelineWorkflow children over deterministically generated records, at most `concurrency` at a time, and its
 // statistics agree with the per-run latencies it reports. No timing assertions: only consistency.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { generateEmployees } from '../../../lib/employee-generator';
 import { loadConfig } from '../../../lib/config';
+import { generateEmployees } from '../../../lib/employee-generator';
 import { createLogger } from '../../../lib/logger';
-import { referenceResult } from '../../support/oracle';
 import { benchmarkProgressQuery, benchmarkWorkflow } from '../../../workflows/benchmark';
 import { pipelineWorkflow } from '../../../workflows/pipeline';
-import { createTestEnv, workflowBundle } from '../../support/temporal';
+import { referenceResult } from '../../support/oracle';
+import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
 
 const taskQueue = 'benchmark-test';
 let env: TestWorkflowEnvironment;
-let stopWorker: () => Promise<void>;
+let worker: TestWorker;
 const deps = createWorkerDeps(loadConfig(), createLogger('warn'));
 
 beforeAll(async () => {
   env = await createTestEnv();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(deps) });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-  };
+  worker = await startTestWorker(env, taskQueue, createActivities(deps));
 });
 afterAll(async () => {
-  await stopWorker?.();
+  await worker?.stop();
   await deps.close();
   await env?.teardown();
 });
@@ -56,7 +50,9 @@ describe('benchmarkWorkflow', () => {
     const result = await handle.result();
 
     expect(result.config).toEqual({ runs: 5, recordsPerRun: 3, jobs: ['count_gender'], concurrency: 2, seed });
-    expect(result.runs.map((r) => [r.i, r.workflowId, r.ok, r.error])).toEqual([0, 1, 2, 3, 4].map((i) => [i, `${workflowId}-run-${i}`, true, undefined]));
+    expect(result.runs.map((r) => [r.i, r.workflowId, r.ok, r.error])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i, `${workflowId}-run-${i}`, true, undefined]),
+    );
     expect(result.overall).toMatchObject({ count: 5, errors: 0, errorRate: 0 });
 
     // The statistics are those of the per-run latencies and timings it reports.
@@ -71,7 +67,11 @@ describe('benchmarkWorkflow', () => {
     // Each child is a real pipeline run over the records of seed + i: its result is the reference analysis.
     const child = await env.client.workflow.getHandle<typeof pipelineWorkflow>(`${workflowId}-run-3`).result();
     const records = [...generateEmployees(3, seed + 3)];
-    expect(child.results.count_gender).toEqual({ inline: referenceResult('count_gender', records, { referenceDate: '2026-01-01' }), rows: expect.any(Number), bytes: expect.any(Number) });
+    expect(child.results.count_gender).toEqual({
+      inline: referenceResult('count_gender', records, { referenceDate: '2026-01-01' }),
+      rows: expect.any(Number),
+      bytes: expect.any(Number),
+    });
     expect(child.recordCount).toBe(3);
 
     // The window: no more than two children were open at any moment.
@@ -89,10 +89,16 @@ describe('benchmarkWorkflow', () => {
   });
 
   it('refuses more runs than one history holds, saying to split the benchmark, before starting any', async () => {
-    const handle = await env.client.workflow.start(benchmarkWorkflow, { taskQueue, workflowId: `benchmark-test-big-${Date.now()}`, args: [{ runs: 501 }] });
+    const handle = await env.client.workflow.start(benchmarkWorkflow, {
+      taskQueue,
+      workflowId: `benchmark-test-big-${Date.now()}`,
+      args: [{ runs: 501 }],
+    });
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause?.message).toMatch(/^a benchmark of 501 runs × 10 records is too big .* split it into several benchmarks/);
+    expect((error as WorkflowFailedError).cause?.message).toMatch(
+      /^a benchmark of 501 runs × 10 records is too big .* split it into several benchmarks/,
+    );
     const history = await handle.fetchHistory();
     expect(history.events?.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
   });

@@ -2,20 +2,22 @@
 // it reports step by step, how a failure ends it (its root cause in the message, its status searchable), how a
 // cancellation interrupts its Spark jobs, that cleanup failing never fails a finished run, and that a retried
 // ingest makes Spark de-duplicate its records.
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { Context } from '@temporalio/activity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../../activities';
 import type { IngestInput, IngestPlan } from '../../../activities/ingest';
 import type { CollectResult, PollResult } from '../../../activities/spark-job';
-import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import { createTestEnv, workflowBundle } from '../../support/temporal';
 import type { IngestResult, SparkJobHandle, SparkJobSpec, PipelineProgress } from '../../../contracts/pipeline';
+import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
+import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
 
-type Fakes = Pick<Activities, 'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'>;
+type Fakes = Pick<
+  Activities,
+  'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'
+>;
 
 /** A gate a fake activity waits at until the test opens it. */
 function gate() {
@@ -37,7 +39,14 @@ function fakes(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
       calls.push('ingestRecords');
       const n = input.records?.length ?? 0;
-      return { topic: 'records', recordKey: 'key', ranges: [{ partition: 0, from: 0, to: n }], recordCount: n, written: n, attempt: Context.current().info.attempt };
+      return {
+        topic: 'records',
+        recordKey: 'key',
+        ranges: [{ partition: 0, from: 0, to: n }],
+        recordCount: n,
+        written: n,
+        attempt: Context.current().info.attempt,
+      };
     },
     async submitSparkJob(spec) {
       calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}`);
@@ -62,7 +71,7 @@ function fakes(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
 }
 
 let env: TestWorkflowEnvironment;
-let worker: { stop(): Promise<void> } | undefined;
+let worker: TestWorker | undefined;
 let seq = 0;
 
 beforeAll(async () => {
@@ -76,22 +85,32 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function withWorker(activities: Fakes): Promise<string> {
-  const taskQueue = `pipeline-logic-${seq++}`;
-  const w = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
-  const running = w.run();
-  worker = {
-    async stop() {
-      w.shutdown();
-      await running;
+/** An override of one activity that records `label` in `calls` and throws `error`, every attempt. */
+function failing(calls: string[], activity: keyof Fakes, label: string, error: Error): Partial<Fakes> {
+  return {
+    [activity]: async () => {
+      calls.push(label);
+      throw error;
     },
   };
+}
+
+async function withWorker(activities: Fakes): Promise<string> {
+  const taskQueue = `pipeline-logic-${seq++}`;
+  worker = await startTestWorker(env, taskQueue, activities);
   return taskQueue;
 }
 
 const records = [{ id: 1, gender: 'F', salary: 10 }];
-const start = (taskQueue: string, jobs: ('count_gender' | 'final_analysis')[] = ['count_gender']): Promise<WorkflowHandle<typeof pipelineWorkflow>> =>
-  env.client.workflow.start(pipelineWorkflow, { taskQueue, workflowId: `logic-${Date.now()}-${seq++}`, args: [{ records, jobs, referenceDate: '2026-01-15' }] });
+const start = (
+  taskQueue: string,
+  jobs: ('count_gender' | 'final_analysis')[] = ['count_gender'],
+): Promise<WorkflowHandle<typeof pipelineWorkflow>> =>
+  env.client.workflow.start(pipelineWorkflow, {
+    taskQueue,
+    workflowId: `logic-${Date.now()}-${seq++}`,
+    args: [{ records, jobs, referenceDate: '2026-01-15' }],
+  });
 
 async function statusOf(handle: WorkflowHandle): Promise<string | undefined> {
   return (await handle.describe()).typedSearchAttributes.get({ name: 'PipelineStatus', type: 'KEYWORD' });
@@ -138,12 +157,15 @@ describe('pipelineWorkflow with fake activities', () => {
   it('fails with the root cause of a failed step, status failed, and still releases what it started', async () => {
     const calls: string[] = [];
     const taskQueue = await withWorker(
-      fakes(calls, {
-        async collectSparkResult() {
-          calls.push('collect');
-          throw ApplicationFailure.nonRetryable('[MALFORMED_RECORD_IN_PARSING] bad line 2', 'SparkJobError');
-        },
-      }),
+      fakes(
+        calls,
+        failing(
+          calls,
+          'collectSparkResult',
+          'collect',
+          ApplicationFailure.nonRetryable('[MALFORMED_RECORD_IN_PARSING] bad line 2', 'SparkJobError'),
+        ),
+      ),
     );
     const handle = await start(taskQueue);
     const error = await handle.result().catch((e: unknown) => e);
@@ -184,14 +206,7 @@ describe('pipelineWorkflow with fake activities', () => {
 
   it('a release that keeps failing does not fail a finished run', async () => {
     const calls: string[] = [];
-    const taskQueue = await withWorker(
-      fakes(calls, {
-        async releaseSparkRun() {
-          calls.push('release');
-          throw new Error('Spark Connect unreachable');
-        },
-      }),
-    );
+    const taskQueue = await withWorker(fakes(calls, failing(calls, 'releaseSparkRun', 'release', new Error('Spark Connect unreachable'))));
     const handle = await start(taskQueue);
     const result = await handle.result();
     expect(result.results.count_gender).toBeDefined();

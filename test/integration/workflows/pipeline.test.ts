@@ -5,20 +5,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { recordKey } from '../../../lib/idempotency';
-import { loadConfig, type Config } from '../../../lib/config';
-import { createLogger } from '../../../lib/logger';
-import type { EmployeeRecord } from '../../../contracts/records';
-import { referenceResult } from '../../support/oracle';
-import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import type { PipelineInput } from '../../../contracts/pipeline-input';
-import { createTestEnv, workflowBundle } from '../../support/temporal';
 import { JOB_NAMES } from '../../../contracts/jobs';
 import type { PipelineResult } from '../../../contracts/pipeline';
+import type { PipelineInput } from '../../../contracts/pipeline-input';
+import type { EmployeeRecord } from '../../../contracts/records';
+import { loadConfig, type Config } from '../../../lib/config';
+import { recordKey } from '../../../lib/idempotency';
+import { createLogger } from '../../../lib/logger';
+import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
+import { referenceResult } from '../../support/oracle';
+import { createTestEnv, startTestWorker } from '../../support/temporal';
 
 const config = loadConfig();
 const allRecords: EmployeeRecord[] = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8'));
@@ -31,12 +30,10 @@ const deps = createWorkerDeps(config, createLogger('warn'));
 
 async function startWorker(taskQueue: string, workerConfig: Config = config): Promise<void> {
   const workerDeps = workerConfig === config ? deps : createWorkerDeps(workerConfig, createLogger('warn'));
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities(workerDeps) });
-  const running = worker.run();
+  const worker = await startTestWorker(env, taskQueue, createActivities(workerDeps));
   workers.push({
     async stop() {
-      worker.shutdown();
-      await running;
+      await worker.stop();
       if (workerDeps !== deps) await workerDeps.close();
     },
   });
@@ -77,7 +74,9 @@ describe('pipelineWorkflow', () => {
     expect(result.runKey).toBe(`${handle.workflowId}/${handle.firstExecutionRunId}`);
     expect(messages).toHaveLength(n);
     expect(new Set(messages.map((m) => m.headers.seq)).size).toBe(n);
-    expect(messages.map((m) => (JSON.parse(m.value) as EmployeeRecord).id).sort((a, b) => a - b)).toEqual(records.map((r) => r.id).sort((a, b) => a - b));
+    expect(messages.map((m) => (JSON.parse(m.value) as EmployeeRecord).id).sort((a, b) => a - b)).toEqual(
+      records.map((r) => r.id).sort((a, b) => a - b),
+    );
 
     expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', recordCount: n });
     const description = await handle.describe();
@@ -105,7 +104,12 @@ describe('pipelineWorkflow', () => {
   it('shares Spark executions between concurrent runs, each run getting exactly its own result', async () => {
     // Runs that reach Spark while an execution is busy share the next one (spark/coalescing-backend.ts).
     const batches = Array.from({ length: 12 }, (_, i) => allRecords.slice(i * 20, i * 20 + 5 + i));
-    const withGroups = { groups: [{ id: 'g1', records: allRecords.slice(500, 504) }, { id: 'g2', records: allRecords.slice(504, 511) }] };
+    const withGroups = {
+      groups: [
+        { id: 'g1', records: allRecords.slice(500, 504) },
+        { id: 'g2', records: allRecords.slice(504, 511) },
+      ],
+    };
     const handles = await Promise.all([
       ...batches.map((records) => start({ records, jobs: ['count_gender', 'final_analysis'], referenceDate })),
       start({ ...withGroups, jobs: ['count_gender', 'final_analysis'], referenceDate }),
@@ -119,7 +123,9 @@ describe('pipelineWorkflow', () => {
     });
     const grouped = results[12]!.results.final_analysis!;
     if (!('inline' in grouped)) throw new Error('expected an inline result');
-    expect(grouped.groups).toEqual(Object.fromEntries(withGroups.groups.map((g) => [g.id, referenceResult('final_analysis', g.records, params)])));
+    expect(grouped.groups).toEqual(
+      Object.fromEntries(withGroups.groups.map((g) => [g.id, referenceResult('final_analysis', g.records, params)])),
+    );
 
     const executions = results.map((r) => r.spark.count_gender!);
     expect(new Set(executions.map((e) => e.operationId)).size).toBeLessThan(results.length);
@@ -128,8 +134,13 @@ describe('pipelineWorkflow', () => {
 
   it('ingests a file from the data directory, or lets Spark read it with its own JSON reader', async () => {
     const viaKafka = await (await start({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'], referenceDate })).result();
-    const viaSpark = await (await start({ file: 'emp_data.json', ingest: false, jobs: ['count_gender', 'count_month'], referenceDate })).result();
-    const expected = { count_gender: referenceResult('count_gender', allRecords, params), count_month: referenceResult('count_month', allRecords, params) };
+    const viaSpark = await (
+      await start({ file: 'emp_data.json', ingest: false, jobs: ['count_gender', 'count_month'], referenceDate })
+    ).result();
+    const expected = {
+      count_gender: referenceResult('count_gender', allRecords, params),
+      count_month: referenceResult('count_month', allRecords, params),
+    };
     expect(inlineResults(viaKafka)).toEqual(expected);
     expect(inlineResults(viaSpark)).toEqual(expected);
     expect(viaSpark.source).toEqual({ kind: 'json-file', path: 'emp_data.json' });
@@ -139,21 +150,31 @@ describe('pipelineWorkflow', () => {
     const records = allRecords.slice(100, 130);
     const topic = `test.pipeline-topic.${Date.now()}`;
     await deps.kafka.ensureTopic(topic, 1);
-    const ranges = await deps.kafka.produce(topic, records.map((r) => ({ key: 'someone-else', value: JSON.stringify(r), partition: 0 })));
+    const ranges = await deps.kafka.produce(
+      topic,
+      records.map((r) => ({ key: 'someone-else', value: JSON.stringify(r), partition: 0 })),
+    );
     const result = await (await start({ topic: { name: topic, ranges }, jobs: ['read_records', 'count_gender'], referenceDate })).result();
-    expect(inlineResults(result)).toEqual({ read_records: referenceResult('read_records', records, params), count_gender: referenceResult('count_gender', records, params) });
+    expect(inlineResults(result)).toEqual({
+      read_records: referenceResult('read_records', records, params),
+      count_gender: referenceResult('count_gender', records, params),
+    });
   });
 
   it('stores a result larger than the inline limit in the results topic and returns a reference to it', async () => {
     await startWorker('pipeline-test-small-results', { ...config, resultInlineLimitBytes: 2048 });
     const records = allRecords.slice(0, 200);
-    const result = await (await start({ records, jobs: ['read_records', 'count_gender'], referenceDate }, 'pipeline-test-small-results')).result();
+    const result = await (
+      await start({ records, jobs: ['read_records', 'count_gender'], referenceDate }, 'pipeline-test-small-results')
+    ).result();
     const stored = result.results.read_records!;
     if (!('stored' in stored)) throw new Error('expected read_records to be stored');
     expect(stored.rows).toBe(200);
     const chunks = await deps.kafka.readRanges(stored.stored.topic, stored.stored.ranges, { key: stored.stored.key });
     expect(chunks.length).toBeGreaterThan(1);
-    const parts = chunks.map((c) => JSON.parse(c.value) as { part: number; section: string; rows: unknown[] }).sort((a, b) => a.part - b.part);
+    const parts = chunks
+      .map((c) => JSON.parse(c.value) as { part: number; section: string; rows: unknown[] })
+      .sort((a, b) => a.part - b.part);
     expect(parts.map((p) => p.part)).toEqual(parts.map((_, i) => i));
     const rows = parts.flatMap((p) => p.rows);
     expect(rows).toEqual(referenceResult('read_records', records, params).records);
@@ -165,9 +186,22 @@ describe('pipelineWorkflow', () => {
       ['an empty array', { records: [] }, /records: must be a non-empty array/],
       ['a wrong type', { records: [{ id: 1, gender: 'F', salary: 'lots' }] }, /records\[0\]\.salary: expected a number, got "lots"/],
       ['a missing id', { records: [{ gender: 'F', salary: 10 }] }, /records\[0\]\.id: is required/],
-      ['an unknown job', { records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_everything' as never] }, /jobs\.0: must be one of "count_gender", "count_month", "final_analysis", "read_records"/],
+      [
+        'an unknown job',
+        { records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_everything' as never] },
+        /jobs\.0: must be one of "count_gender", "count_month", "final_analysis", "read_records"/,
+      ],
       ['no source', {}, /give exactly one of "records", "groups", "file" or "topic"/],
-      ['a bad record in a group', { groups: [{ id: 'a', records: [{ id: 1, gender: 'F', salary: 1 }] }, { id: 'b', records: [{ id: 1, gender: 'F' }] }] }, /groups\[1\]\.records\[0\]\.salary: is required/],
+      [
+        'a bad record in a group',
+        {
+          groups: [
+            { id: 'a', records: [{ id: 1, gender: 'F', salary: 1 }] },
+            { id: 'b', records: [{ id: 1, gender: 'F' }] },
+          ],
+        },
+        /groups\[1\]\.records\[0\]\.salary: is required/,
+      ],
     ])('%s', async (_name, input, message) => {
       const before = await deps.kafka.endOffsets(config.kafka.recordsTopic);
       const handle = await start(input);
@@ -185,7 +219,9 @@ describe('pipelineWorkflow', () => {
     it('a file outside the data directory', async () => {
       const before = await deps.kafka.endOffsets(config.kafka.recordsTopic);
       const error = await (await start({ file: '../package.json' })).result().catch((e: unknown) => e);
-      expect((error as WorkflowFailedError).cause?.message).toMatch(/^ingestRecords: file "..\/package.json" is outside the data directory/);
+      expect((error as WorkflowFailedError).cause?.message).toMatch(
+        /^ingestRecords: file "..\/package.json" is outside the data directory/,
+      );
       expect(await deps.kafka.endOffsets(config.kafka.recordsTopic)).toEqual(before);
     });
   });

@@ -1,11 +1,11 @@
 // The stack-check workflow on a real Temporal dev server: its orchestration with fake activities, then the real
 // activities against the stack's Kafka and Spark Connect.
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { createWorkerDeps } from '../../../apps/worker/deps';
 import type { StackCheckActivities } from '../../../activities/stack-check';
+import { createWorkerDeps } from '../../../apps/worker/deps';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { stackCheckWorkflow, STACK_CHECK_SQL } from '../../../workflows/stack-check';
@@ -42,7 +42,10 @@ describe('stackCheckWorkflow', () => {
       },
     };
     const result = await runWith(fakes, 'stack-check-fakes');
-    expect(result).toEqual({ kafka: { topic: 't', partition: 0, offset: 7, value: 'ping' }, spark: { query: STACK_CHECK_SQL, rows: [{ one: 1 }], elapsedMs: 1 } });
+    expect(result).toEqual({
+      kafka: { topic: 't', partition: 0, offset: 7, value: 'ping' },
+      spark: { query: STACK_CHECK_SQL, rows: [{ one: 1 }], elapsedMs: 1 },
+    });
     expect(calls.filter((c) => c === 'kafka:ping')).toHaveLength(2);
   });
 

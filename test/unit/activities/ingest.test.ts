@@ -2,11 +2,12 @@
 // name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { recordKey } from '../../../lib/idempotency';
 import { partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
 import type { EmployeeRecord } from '../../../contracts/records';
+import { recordKey } from '../../../lib/idempotency';
 
-const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
+const records = (n: number): EmployeeRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ id: i + 1, gender: i % 2 ? 'M' : 'F', salary: 1000 * i }));
 
 describe('partitionForRun', () => {
   it('gives a run the same partition every time, within range', () => {
@@ -59,17 +60,20 @@ describe('resolveDataFile', () => {
     expect(resolveDataFile(dataDir, '/srv/streamforge/data/emp_data.json')).toBe('/srv/streamforge/data/emp_data.json');
   });
 
-  it.each(['../etc/passwd', '/etc/passwd', '/srv/streamforge/data-other/x.json', '.'])('refuses %s with a non-retryable failure', (file) => {
-    let failure: unknown;
-    try {
-      resolveDataFile(dataDir, file);
-    } catch (err) {
-      failure = err;
-    }
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    const f = failure as ApplicationFailure;
-    expect(f.message).toBe(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`);
-    expect(f.nonRetryable).toBe(true);
-    expect(f.type).toBe('PipelineInputError');
-  });
+  it.each(['../etc/passwd', '/etc/passwd', '/srv/streamforge/data-other/x.json', '.'])(
+    'refuses %s with a non-retryable failure',
+    (file) => {
+      let failure: unknown;
+      try {
+        resolveDataFile(dataDir, file);
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      const f = failure as ApplicationFailure;
+      expect(f.message).toBe(`file "${file}" is outside the data directory ${dataDir} (set DATA_DIR to allow another)`);
+      expect(f.nonRetryable).toBe(true);
+      expect(f.type).toBe('PipelineInputError');
+    },
+  );
 });

@@ -32,7 +32,9 @@ describe('parsePipelineInput: valid inputs', () => {
   });
 
   it('takes a file that Spark reads itself, drops repeated jobs, keeps the reference date', () => {
-    expect(parsePipelineInput({ file: 'emp_data.json', ingest: false, jobs: ['read_records', 'read_records'], referenceDate: '2024-01-01' })).toEqual({
+    expect(
+      parsePipelineInput({ file: 'emp_data.json', ingest: false, jobs: ['read_records', 'read_records'], referenceDate: '2024-01-01' }),
+    ).toEqual({
       source: { kind: 'file', path: 'emp_data.json', ingest: false },
       jobs: ['read_records'],
       referenceDate: '2024-01-01',
@@ -56,7 +58,11 @@ describe('parsePipelineInput: errors', () => {
   it.each([
     ['no source', {}, 'invalid pipeline input: give exactly one of "records", "groups", "file" or "topic"'],
     ['no input at all', undefined, 'invalid pipeline input: give exactly one of "records", "groups", "file" or "topic"'],
-    ['two sources', { records: [record], file: 'emp_data.json' }, 'invalid pipeline input: give exactly one of "records", "groups", "file" or "topic" (got records and file)'],
+    [
+      'two sources',
+      { records: [record], file: 'emp_data.json' },
+      'invalid pipeline input: give exactly one of "records", "groups", "file" or "topic" (got records and file)',
+    ],
     [
       'an unknown job, naming the allowed ones',
       { file: 'emp_data.json', jobs: ['count_gender', 'read_emp_data'] },
@@ -68,10 +74,27 @@ describe('parsePipelineInput: errors', () => {
       { topic: { name: 't', ranges: [{ partition: 3, from: 10, to: 9 }] } },
       'invalid pipeline input: topic.ranges: partition 3 has to (9) < from (10)',
     ],
-    ['two groups with one id', { groups: [{ id: 'a', records: [record] }, { id: 'a', records: [record] }] }, 'invalid pipeline input: groups[1].id: duplicate id "a"'],
-    ['a malformed group id', { groups: [{ id: 'a b', records: [record] }] }, 'invalid pipeline input: groups.0.id: expected letters, digits and ._:- (at most 100)'],
+    [
+      'two groups with one id',
+      {
+        groups: [
+          { id: 'a', records: [record] },
+          { id: 'a', records: [record] },
+        ],
+      },
+      'invalid pipeline input: groups[1].id: duplicate id "a"',
+    ],
+    [
+      'a malformed group id',
+      { groups: [{ id: 'a b', records: [record] }] },
+      'invalid pipeline input: groups.0.id: expected letters, digits and ._:- (at most 100)',
+    ],
     ['an unknown top-level field', { file: 'emp_data.json', job: 'count_gender' }, 'invalid pipeline input: input: unknown field(s) "job"'],
-    ['a malformed reference date', { file: 'emp_data.json', referenceDate: '2024-02-30' }, 'invalid pipeline input: referenceDate: Invalid ISO date'],
+    [
+      'a malformed reference date',
+      { file: 'emp_data.json', referenceDate: '2024-02-30' },
+      'invalid pipeline input: referenceDate: Invalid ISO date',
+    ],
   ])('rejects %s', (_, input, message) => {
     const err = errorOf(input);
     expect(err).toBeInstanceOf(PipelineInputError);
@@ -80,7 +103,11 @@ describe('parsePipelineInput: errors', () => {
 
   it.each([
     ['empty records', { records: [] }, 'invalid records: records: must be a non-empty array'],
-    ['a bad record field, naming the record and the field', { records: [record, { ...record, id: 2, salary: -1 }] }, 'invalid records: records[1].salary: must be >= 0, got -1'],
+    [
+      'a bad record field, naming the record and the field',
+      { records: [record, { ...record, id: 2, salary: -1 }] },
+      'invalid records: records[1].salary: must be >= 0, got -1',
+    ],
   ])('rejects %s as a RecordValidationError', (_, input, message) => {
     const err = errorOf(input);
     expect(err).toBeInstanceOf(RecordValidationError);

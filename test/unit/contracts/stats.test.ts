@@ -33,13 +33,33 @@ describe('percentile', () => {
 describe('summarize', () => {
   it('one value is every statistic', () => {
     expectStats(summarize([7], { wallMs: 500, errors: 0 }), {
-      count: 1, errors: 0, errorRate: 0, min: 7, mean: 7, median: 7, p90: 7, p95: 7, p99: 7, max: 7, throughputPerSec: 2,
+      count: 1,
+      errors: 0,
+      errorRate: 0,
+      min: 7,
+      mean: 7,
+      median: 7,
+      p90: 7,
+      p95: 7,
+      p99: 7,
+      max: 7,
+      throughputPerSec: 2,
     });
   });
 
   it('two values: percentiles lie on the line between them', () => {
     expectStats(summarize([20, 10], { wallMs: 1000, errors: 0 }), {
-      count: 2, errors: 0, errorRate: 0, min: 10, mean: 15, median: 15, p90: 19, p95: 19.5, p99: 19.9, max: 20, throughputPerSec: 2,
+      count: 2,
+      errors: 0,
+      errorRate: 0,
+      min: 10,
+      mean: 15,
+      median: 15,
+      p90: 19,
+      p95: 19.5,
+      p99: 19.9,
+      max: 20,
+      throughputPerSec: 2,
     });
   });
 
@@ -67,7 +87,17 @@ describe('summarize', () => {
 
   it('all errors: no latencies, an error rate of 1, no throughput', () => {
     expect(summarize([], { wallMs: 1000, errors: 3 })).toEqual({
-      count: 0, errors: 3, errorRate: 1, min: null, mean: null, median: null, p90: null, p95: null, p99: null, max: null, throughputPerSec: 0,
+      count: 0,
+      errors: 3,
+      errorRate: 1,
+      min: null,
+      mean: null,
+      median: null,
+      p90: null,
+      p95: null,
+      p99: null,
+      max: null,
+      throughputPerSec: 0,
     });
   });
 
@@ -80,7 +110,11 @@ describe('summarizeSteps', () => {
   it('takes ingest and total once per run, and submit, poll and collect once per job of each run', () => {
     const steps = summarizeSteps(
       [
-        { ingestMs: 10, jobs: { count_gender: { submitMs: 1, pollMs: 100, collectMs: 5 }, count_month: { submitMs: 3, pollMs: 200, collectMs: 7 } }, totalMs: 300 },
+        {
+          ingestMs: 10,
+          jobs: { count_gender: { submitMs: 1, pollMs: 100, collectMs: 5 }, count_month: { submitMs: 3, pollMs: 200, collectMs: 7 } },
+          totalMs: 300,
+        },
         { ingestMs: 30, jobs: { count_gender: { submitMs: 2, pollMs: 300, collectMs: 6 } }, totalMs: 500 },
       ],
       { wallMs: 1000, errors: 1 },

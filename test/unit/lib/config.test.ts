@@ -4,7 +4,13 @@ import { ConfigError, loadConfig, PROJECT_ROOT, topicInputRefusal } from '../../
 describe('loadConfig', () => {
   it('defaults to the local stack', () => {
     const config = loadConfig({});
-    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'streamforge', uiUrl: 'http://127.0.0.1:8233', workerIdentity: undefined });
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'streamforge',
+      uiUrl: 'http://127.0.0.1:8233',
+      workerIdentity: undefined,
+    });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.spark.connectUrl).toBe('127.0.0.1:15002');
     expect(config.spark.descriptorSetPath).toBe(`${PROJECT_ROOT}/.stack/spark/spark-connect.desc`);

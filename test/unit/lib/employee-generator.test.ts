@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateEmployees } from '../../../lib/employee-generator';
 import { parseRecords } from '../../../contracts/records';
+import { generateEmployees } from '../../../lib/employee-generator';
 
 const DATA_DIR = path.resolve(__dirname, '../../../data');
 const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(DATA_DIR, file), 'utf8'));

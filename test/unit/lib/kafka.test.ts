@@ -5,7 +5,12 @@ import { chunksOfBytes, classifyKafkaError, KafkaRefusedError, KafkaUnavailableE
 import type { Producer } from '../../../lib/kafkajs';
 
 describe('chunksOfBytes', () => {
-  const message = (i: number, valueBytes: number) => ({ key: 'k', value: 'v'.repeat(valueBytes), partition: 0, headers: { seq: String(i) } });
+  const message = (i: number, valueBytes: number) => ({
+    key: 'k',
+    value: 'v'.repeat(valueBytes),
+    partition: 0,
+    headers: { seq: String(i) },
+  });
 
   it('cuts consecutive slices that stay under the byte bound, keeping every message once and in order', () => {
     const messages = Array.from({ length: 100 }, (_, i) => message(i, 1000));
@@ -25,25 +30,36 @@ describe('chunksOfBytes', () => {
 
 describe('classifyKafkaError', () => {
   const brokers = ['127.0.0.1:9092'];
-  const protocolError = (type: string, retriable: boolean) => Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
+  const protocolError = (type: string, retriable: boolean) =>
+    Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
   // What kafkajs throws once its own retries are spent: marked not retriable whatever it wraps.
-  const retriesExceeded = (cause: Error) => Object.assign(new Error(cause.message), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause, originalError: cause });
+  const retriesExceeded = (cause: Error) =>
+    Object.assign(new Error(cause.message), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause, originalError: cause });
 
   it('a broker that stayed away longer than kafkajs retries is transient, although kafkajs marks it not retriable', () => {
-    const connection = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError', retriable: true });
+    const connection = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
+      name: 'KafkaJSConnectionError',
+      retriable: true,
+    });
     const error = classifyKafkaError(retriesExceeded(connection), brokers);
     expect(error).toBeInstanceOf(KafkaUnavailableError);
     expect(error.message).toMatch(/^Kafka unavailable at 127\.0\.0\.1:9092 \(Connection error: connect ECONNREFUSED/);
   });
 
-  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED'])('%s refuses the request for good, also when wrapped', (type) => {
-    expect(classifyKafkaError(protocolError(type, false), brokers)).toEqual(expect.objectContaining({ name: 'KafkaRefusedError', type }));
-    expect(classifyKafkaError(retriesExceeded(protocolError(type, false)), brokers)).toBeInstanceOf(KafkaRefusedError);
-  });
+  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED'])(
+    '%s refuses the request for good, also when wrapped',
+    (type) => {
+      expect(classifyKafkaError(protocolError(type, false), brokers)).toEqual(expect.objectContaining({ name: 'KafkaRefusedError', type }));
+      expect(classifyKafkaError(retriesExceeded(protocolError(type, false)), brokers)).toBeInstanceOf(KafkaRefusedError);
+    },
+  );
 
-  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT'])('%s is transient: a retry on a fresh producer can succeed', (type) => {
-    expect(classifyKafkaError(protocolError(type, false), brokers)).toBeInstanceOf(KafkaUnavailableError);
-  });
+  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT'])(
+    '%s is transient: a retry on a fresh producer can succeed',
+    (type) => {
+      expect(classifyKafkaError(protocolError(type, false), brokers)).toBeInstanceOf(KafkaUnavailableError);
+    },
+  );
 });
 
 describe('ProducerPool', () => {

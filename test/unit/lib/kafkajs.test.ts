@@ -13,7 +13,9 @@ describe('lib/kafkajs: linear grouping of a send by partition', () => {
       1: [messages[1], messages[4]],
       2: [messages[2], messages[5]],
     });
-    expect(grouped).toEqual(kafkajsOriginal('groupMessagesPerPartition')?.({ topic: 't', partitionMetadata, messages, partitioner: byKey }));
+    expect(grouped).toEqual(
+      kafkajsOriginal('groupMessagesPerPartition')?.({ topic: 't', partitionMetadata, messages, partitioner: byKey }),
+    );
   });
 
   it('returns no groups (and asks the partitioner nothing) when the topic has no partition metadata', () => {
@@ -33,7 +35,10 @@ describe('lib/kafkajs: linear grouping of a send by partition', () => {
 
 describe('lib/kafkajs: record encoding', () => {
   const cases: [string, RecordFields][] = [
-    ['a record as ingest writes it', { offsetDelta: 3, key: 'run-key', value: '{"id":1,"gender":"F","salary":5000}', headers: { seq: '3' } }],
+    [
+      'a record as ingest writes it',
+      { offsetDelta: 3, key: 'run-key', value: '{"id":1,"gender":"F","salary":5000}', headers: { seq: '3' } },
+    ],
     ['defaults only', {}],
     ['a null key and a Buffer value', { key: null, value: Buffer.from([0, 1, 2, 255]) }],
     ['UTF-8 beyond ASCII', { key: 'clé', value: 'Zoë 🚀 Ünïcode', headers: { 'h-ü': 'wert ö' } }],
@@ -59,6 +64,7 @@ describe('lib/kafkajs: record encoding', () => {
     expect(kafkajsOriginal('encodeRecord')).toBeDefined();
     expect(kafkajsOriginal('groupMessagesPerPartition')).toBeDefined();
     // kafkajs' produce request requires the record module by its own path: that must now give the replacement.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module by kafkajs' own path, as kafkajs loads it
     const inKafkajs = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as typeof encodeRecord;
     const fields = { key: 'k', value: 'v', headers: { seq: '1' } };
     expect(inKafkajs).not.toBe(kafkajsOriginal('encodeRecord'));

@@ -1,9 +1,9 @@
 // Specification of the TypeScript reference for the Spark jobs, on a small input computed by hand.
 import { describe, expect, it } from 'vitest';
+import { JOB_NAMES } from '../../../contracts/jobs';
 import type { EmployeeRecord } from '../../../contracts/records';
 import { jobQueries } from '../../../spark/jobs/sql';
 import { referenceResult, roundHalfUp } from '../../support/oracle';
-import { JOB_NAMES } from '../../../contracts/jobs';
 
 const params = { referenceDate: '2025-03-15' };
 const records: EmployeeRecord[] = [
@@ -41,8 +41,14 @@ describe('referenceResult', () => {
     // sum 12501, mean 2083.5, squared deviations sum to 7206167.5, / 5 = 1441233.5, sqrt = 1200.5138...
     expect(result.overview).toEqual([
       {
-        head_count: 6, total_salary: 12501, min_salary: 1000, avg_salary: 2083.5, max_salary: 4000,
-        stddev_salary: 1200.51, with_birth_date: 5, without_birth_date: 1,
+        head_count: 6,
+        total_salary: 12501,
+        min_salary: 1000,
+        avg_salary: 2083.5,
+        max_salary: 4000,
+        stddev_salary: 1200.51,
+        with_birth_date: 5,
+        without_birth_date: 1,
       },
     ]);
     expect(result.by_gender).toEqual([
@@ -51,7 +57,15 @@ describe('referenceResult', () => {
     ]);
     // Engineering sorted: 1000, 1001, 1500, 2000 → median halfway between 1001 and 1500.
     expect(result.by_department).toEqual([
-      { department: 'Engineering', count: 4, min_salary: 1000, avg_salary: 1375.25, median_salary: 1250.5, max_salary: 2000, total_salary: 5501 },
+      {
+        department: 'Engineering',
+        count: 4,
+        min_salary: 1000,
+        avg_salary: 1375.25,
+        median_salary: 1250.5,
+        max_salary: 2000,
+        total_salary: 5501,
+      },
       { department: 'Sales', count: 1, min_salary: 3000, avg_salary: 3000, median_salary: 3000, max_salary: 3000, total_salary: 3000 },
       { department: 'Unknown', count: 1, min_salary: 4000, avg_salary: 4000, median_salary: 4000, max_salary: 4000, total_salary: 4000 },
     ]);
@@ -68,8 +82,14 @@ describe('referenceResult', () => {
     expect(referenceResult('final_analysis', records.slice(0, 1), params).overview?.[0]?.stddev_salary).toBeNull();
     expect(referenceResult('final_analysis', [], params).overview).toEqual([
       {
-        head_count: 0, total_salary: null, min_salary: null, avg_salary: null, max_salary: null,
-        stddev_salary: null, with_birth_date: 0, without_birth_date: 0,
+        head_count: 0,
+        total_salary: null,
+        min_salary: null,
+        avg_salary: null,
+        max_salary: null,
+        stddev_salary: null,
+        with_birth_date: 0,
+        without_birth_date: 0,
       },
     ]);
   });
@@ -82,7 +102,11 @@ describe('referenceResult', () => {
   it('orders strings by code point, as Spark orders UTF-8 bytes', () => {
     const depts = ['\u{1F600}', '\uFF21', 'É', 'a', 'Z'].map((department, i) => ({ id: i, gender: 'M', salary: 1, department }));
     expect(referenceResult('final_analysis', depts, params).by_department?.map((r) => r.department)).toEqual([
-      'Z', 'a', 'É', '\uFF21', '\u{1F600}',
+      'Z',
+      'a',
+      'É',
+      '\uFF21',
+      '\u{1F600}',
     ]);
   });
 

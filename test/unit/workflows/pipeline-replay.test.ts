@@ -14,8 +14,12 @@ import { workflowBundle } from '../../support/temporal';
 const fixture = (name: string) => temporal.api.history.v1.History.decode(fs.readFileSync(path.join(__dirname, '../../fixtures', name)));
 
 describe('pipelineWorkflow replay', () => {
-  it.each(['pipeline-history-collect-local.bin', 'pipeline-history.bin'])('replays %s', async (name) => {
-    const history = fixture(name);
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history)).resolves.toBeUndefined();
-  }, 60_000);
+  it.each(['pipeline-history-collect-local.bin', 'pipeline-history.bin'])(
+    'replays %s',
+    async (name) => {
+      const history = fixture(name);
+      await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history)).resolves.toBeUndefined();
+    },
+    60_000,
+  );
 });

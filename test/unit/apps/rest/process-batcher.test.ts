@@ -1,8 +1,8 @@
 // The /process group commit: a lone request runs at once; requests that arrive while runs are busy go together
 // into the next run; each request gets its own result; a failed run fails exactly its requests.
 import { describe, expect, it } from 'vitest';
+import { ProcessBatcher, recordsJsonBytes, type BatcherOptions, type BatchRequest } from '../../../../apps/rest/process-batcher';
 import type { EmployeeRecord } from '../../../../contracts/records';
-import { ProcessBatcher, recordsJsonBytes, type BatchRequest } from '../../../../apps/rest/process-batcher';
 
 const records = (n: number): EmployeeRecord[] => Array.from({ length: n }, (_, i) => ({ id: i, gender: 'F', salary: i }));
 
@@ -21,13 +21,22 @@ function controlledRunner() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const unbounded = { maxQueued: 10_000, maxQueuedBytes: 1e12 };
+/** One run at a time, up to 10 requests of 100,000 bytes, no linger, an unbounded queue; `o` overrides. */
+const options = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+  maxInFlight: 1,
+  maxRequests: 10,
+  maxBytes: 100_000,
+  lingerMs: 0,
+  maxQueued: 10_000,
+  maxQueuedBytes: 1e12,
+  ...o,
+});
 
 describe('ProcessBatcher', () => {
   it('runs a lone request at once, then gathers the requests that wait into the next run', async () => {
     const { runs, run } = controlledRunner();
     const sizes: number[] = [];
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, (n) => sizes.push(n));
+    const batcher = new ProcessBatcher(run, options(), (n) => sizes.push(n));
     const first = batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1);
@@ -51,7 +60,7 @@ describe('ProcessBatcher', () => {
 
   it('keeps runs within maxRequests and maxBytes, and runs up to maxInFlight at once', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 2, maxBytes: 1000, lingerMs: 0, ...unbounded }, () => undefined);
+    const batcher = new ProcessBatcher(run, options({ maxInFlight: 2, maxRequests: 2, maxBytes: 1000 }));
     const submit = (n: number) => batcher.submit(records(n), n * 100);
     const all = [submit(1), submit(1), submit(6), submit(6), submit(1)];
     await tick();
@@ -73,7 +82,7 @@ describe('ProcessBatcher', () => {
     const bytes = recordsJsonBytes(two);
     expect(bytes).toBe(Buffer.byteLength(JSON.stringify(two)));
     // Room for exactly two such requests per run: the third waits for the next run.
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 2 * bytes, lingerMs: 0, ...unbounded }, () => undefined);
+    const batcher = new ProcessBatcher(run, options({ maxBytes: 2 * bytes }));
     const all = [batcher.submit(records(1), 1), batcher.submit(two), batcher.submit(two), batcher.submit(two)];
     await tick();
     runs[0]!.finish();
@@ -88,7 +97,7 @@ describe('ProcessBatcher', () => {
 
   it('fails every request of a failed run, and only those', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, () => undefined);
+    const batcher = new ProcessBatcher(run, options());
     const first = batcher.submit(records(1));
     await tick();
     const second = [batcher.submit(records(2)), batcher.submit(records(3))];
@@ -107,7 +116,7 @@ describe('ProcessBatcher', () => {
 describe('ProcessBatcher linger', () => {
   it('lets a freed slot wait lingerMs for more requests while other runs are busy, but starts at once when idle', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 2, maxRequests: 10, maxBytes: 100_000, lingerMs: 30, ...unbounded }, () => undefined);
+    const batcher = new ProcessBatcher(run, options({ maxInFlight: 2, lingerMs: 30 }));
     void batcher.submit(records(1));
     await tick();
     expect(runs).toHaveLength(1); // idle: no linger
@@ -122,7 +131,7 @@ describe('ProcessBatcher linger', () => {
 
   it('refuses a request at once when the queue is full (by count or by bytes), and takes it again once there is room', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, maxQueued: 2, maxQueuedBytes: 500 }, () => undefined);
+    const batcher = new ProcessBatcher(run, options({ maxQueued: 2, maxQueuedBytes: 500 }));
     const first = batcher.submit(records(1), 100);
     await tick();
     const queued = [batcher.submit(records(1), 100), batcher.submit(records(1), 100)];
@@ -142,7 +151,7 @@ describe('ProcessBatcher linger', () => {
 
   it('takes a request whose client went away out of the queue, and never runs it', async () => {
     const { runs, run } = controlledRunner();
-    const batcher = new ProcessBatcher(run, { maxInFlight: 1, maxRequests: 10, maxBytes: 100_000, lingerMs: 0, ...unbounded }, () => undefined);
+    const batcher = new ProcessBatcher(run, options());
     const first = batcher.submit(records(1));
     await tick();
     const gone = new AbortController();

@@ -1,7 +1,6 @@
 import {
   DateDay,
   Field,
-  Float64,
   Int32,
   Int64,
   List,
@@ -32,11 +31,7 @@ describe('arrowBatchToRows', () => {
 
   it('keeps 64-bit integers beyond 2^53 exact as strings', () => {
     const table = new Table({ n: vectorFromArray([2n ** 53n + 1n, -(2n ** 60n), null], new Int64()) });
-    expect(arrowBatchToRows(tableToIPC(table, 'stream'))).toEqual([
-      { n: '9007199254740993' },
-      { n: '-1152921504606846976' },
-      { n: null },
-    ]);
+    expect(arrowBatchToRows(tableToIPC(table, 'stream'))).toEqual([{ n: '9007199254740993' }, { n: '-1152921504606846976' }, { n: null }]);
   });
 
   it('renders dates as YYYY-MM-DD and timestamps as ISO-8601, with Z only when zoned', () => {

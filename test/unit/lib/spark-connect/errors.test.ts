@@ -21,9 +21,7 @@ function statusDetails(metadata: Record<string, string>): Buffer {
   const errorInfo = Buffer.concat([
     text(1, 'org.apache.spark.sql.AnalysisException'),
     text(2, 'org.apache.spark'),
-    ...Object.entries(metadata).map(([key, value]) =>
-      lengthDelimited(3, Buffer.concat([text(1, key), text(2, value)])),
-    ),
+    ...Object.entries(metadata).map(([key, value]) => lengthDelimited(3, Buffer.concat([text(1, key), text(2, value)]))),
   ]);
   const any = Buffer.concat([text(1, 'type.googleapis.com/google.rpc.ErrorInfo'), lengthDelimited(2, errorInfo)]);
   return Buffer.concat([varint(1 * 8), varint(13), text(2, 'ignored'), lengthDelimited(3, any)]);
@@ -61,8 +59,7 @@ describe('sparkErrorInfo', () => {
 });
 
 describe('classify', () => {
-  const spark = (errorClass: string, sqlState?: string) =>
-    classify(status.INTERNAL, { errorClass, sqlState, classes: [] });
+  const spark = (errorClass: string, sqlState?: string) => classify(status.INTERNAL, { errorClass, sqlState, classes: [] });
 
   it('blames the user for syntax, analysis and data errors', () => {
     expect(spark('PARSE_SYNTAX_ERROR', '42601')).toBe('user');
@@ -104,19 +101,16 @@ describe('toSparkConnectError', () => {
   });
 
   it('prefixes the error class when the server message lacks it', () => {
-    const error = toSparkConnectError(
-      serviceError(status.INTERNAL, 'Operation has been canceled.', { errorClass: 'OPERATION_CANCELED' }),
-      { address },
-    );
+    const error = toSparkConnectError(serviceError(status.INTERNAL, 'Operation has been canceled.', { errorClass: 'OPERATION_CANCELED' }), {
+      address,
+    });
     expect(error.message).toBe('[OPERATION_CANCELED] Operation has been canceled.');
     expect(error.kind).toBe('canceled');
   });
 
   it('says where the server was expected and how to start it when unreachable', () => {
     const error = toSparkConnectError(serviceError(status.UNAVAILABLE, 'No connection established'), { address });
-    expect(error.message).toMatch(
-      /^Spark Connect unreachable at 127\.0\.0\.1:15002 — is `npm run stack -- up` running\?/,
-    );
+    expect(error.message).toMatch(/^Spark Connect unreachable at 127\.0\.0\.1:15002 — is `npm run stack -- up` running\?/);
     expect(error.isTransient).toBe(true);
     expect(error.nonRetryable).toBe(false);
   });

@@ -1,18 +1,52 @@
 // Specification of what `npm run bench` prints and draws (bench/report.ts): the tables for known statistics, the
 // targets' verdicts, the progress bar, and the SVG chart's geometry.
 import { describe, expect, it } from 'vitest';
-import { checkTargets, formatComparison, formatPathTable, niceCeil, progressBar, renderSvg, stepBreakdown, type BenchSummary, type PathSummary } from '../../../../scripts/bench/report';
 import { summarize, type LatencyStats } from '../../../../contracts/stats';
+import {
+  checkTargets,
+  formatComparison,
+  formatPathTable,
+  niceCeil,
+  progressBar,
+  renderSvg,
+  stepBreakdown,
+  type BenchSummary,
+  type PathSummary,
+} from '../../../../scripts/bench/report';
 
 /** Statistics where every latency figure is `ms` (count 10, no errors), with some figures overridden. */
 function stats(ms: number, over: Partial<LatencyStats> = {}): LatencyStats {
-  return { count: 10, errors: 0, errorRate: 0, min: ms, mean: ms, median: ms, p90: ms, p95: ms, p99: ms, max: ms, throughputPerSec: 5, ...over };
+  return {
+    count: 10,
+    errors: 0,
+    errorRate: 0,
+    min: ms,
+    mean: ms,
+    median: ms,
+    p90: ms,
+    p95: ms,
+    p99: ms,
+    max: ms,
+    throughputPerSec: 5,
+    ...over,
+  };
 }
 
-function path(overall: number, steps: { ingest: number; submit: number; poll: number; collect: number }, wallMs: number, latenciesMs: number[] = [overall]): PathSummary {
+function path(
+  overall: number,
+  steps: { ingest: number; submit: number; poll: number; collect: number },
+  wallMs: number,
+  latenciesMs: number[] = [overall],
+): PathSummary {
   return {
     overall: stats(overall),
-    steps: { ingest: stats(steps.ingest), submit: stats(steps.submit), poll: stats(steps.poll), collect: stats(steps.collect), total: stats(overall - 5) },
+    steps: {
+      ingest: stats(steps.ingest),
+      submit: stats(steps.submit),
+      poll: stats(steps.poll),
+      collect: stats(steps.collect),
+      total: stats(overall - 5),
+    },
     wallMs,
     latenciesMs,
   };
@@ -56,7 +90,12 @@ describe('formatComparison', () => {
 
 describe('checkTargets', () => {
   it('judges each target from this run’s figures', () => {
-    const checks = checkTargets({ config: standard, bare, temporal, large: { records: 1_000_000, jobs: ['count_gender'], ingestMs: 9000, sparkMs: 12000, totalMs: 21500 } });
+    const checks = checkTargets({
+      config: standard,
+      bare,
+      temporal,
+      large: { records: 1_000_000, jobs: ['count_gender'], ingestMs: 9000, sparkMs: 12000, totalMs: 21500 },
+    });
     expect(checks).toEqual([
       { target: '100 concurrent runs of 10 records finish within 3 s', measured: '2,900 ms', met: true },
       { target: 'p95 per run ≤ 2 s', measured: '1,150 ms', met: true },
@@ -66,8 +105,16 @@ describe('checkTargets', () => {
   });
 
   it('gives no verdict for a target measured under another configuration, or not measured', () => {
-    const checks = checkTargets({ config: { ...standard, runs: 10, concurrency: 10 }, bare, temporal: { ...temporal, overall: stats(2500) } });
-    expect(checks[0]).toEqual({ target: '100 concurrent runs of 10 records finish within 3 s', measured: '2,900 ms (10 runs × 10, 10 at once)', met: null });
+    const checks = checkTargets({
+      config: { ...standard, runs: 10, concurrency: 10 },
+      bare,
+      temporal: { ...temporal, overall: stats(2500) },
+    });
+    expect(checks[0]).toEqual({
+      target: '100 concurrent runs of 10 records finish within 3 s',
+      measured: '2,900 ms (10 runs × 10, 10 at once)',
+      met: null,
+    });
     expect(checks[1]!.met).toBe(false);
     expect(checks[2]!.measured).toBe('+150 % (×2.50)');
     expect(checks[3]).toEqual({ target: '1M-record run ≤ 20 s', measured: 'skipped', met: null });
@@ -88,7 +135,9 @@ describe('niceCeil', () => {
 describe('renderSvg', () => {
   const summary: BenchSummary = { config: standard, bare, temporal };
   const svg = renderSvg(summary);
-  const rects = [...svg.matchAll(/<rect data-path="(\w+)" data-step="(\w+)" x="([\d.]+)" y="\d+" width="([\d.]+)"/g)].map(([, p, step, x, width]) => ({ path: p!, step: step!, x: Number(x), width: Number(width) }));
+  const rects = [...svg.matchAll(/<rect data-path="(\w+)" data-step="(\w+)" x="([\d.]+)" y="\d+" width="([\d.]+)"/g)].map(
+    ([, p, step, x, width]) => ({ path: p!, step: step!, x: Number(x), width: Number(width) }),
+  );
 
   it('is one SVG document', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -96,7 +145,10 @@ describe('renderSvg', () => {
   });
 
   it('draws one bar segment per step for each path, widths proportional to the mean of the step', () => {
-    for (const [name, p] of [['bare', bare], ['temporal', temporal]] as const) {
+    for (const [name, p] of [
+      ['bare', bare],
+      ['temporal', temporal],
+    ] as const) {
       const segments = rects.filter((r) => r.path === name);
       const parts = stepBreakdown(p);
       expect(segments.map((s) => s.step)).toEqual(['ingest', 'submit', 'poll', 'collect', 'other']);

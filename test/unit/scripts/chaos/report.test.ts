@@ -15,7 +15,8 @@ const answer = (answeredAtS: number, outcome: Answer['outcome'] = 'right', laten
   batchSize: 10,
 });
 /** `perSecond` right answers in each second of [from, to). */
-const steady = (from: number, to: number, perSecond: number) => Array.from({ length: (to - from) * perSecond }, (_, i) => answer(from + (i + 0.5) / perSecond));
+const steady = (from: number, to: number, perSecond: number) =>
+  Array.from({ length: (to - from) * perSecond }, (_, i) => answer(from + (i + 0.5) / perSecond));
 const clean: ExecutionCounts = { runs: 10, exactlyOne: 10, lostWithServer: 0, duplicated: 0, notSeen: 0 };
 const kafka = { runs: 10, withDuplicates: 0, missing: 0 };
 
@@ -34,7 +35,13 @@ describe('chaos report', () => {
 
   it('passes a scenario whose answers are all right and came back in time', () => {
     const answers = [...steady(0, 10, 10), ...steady(12, 40, 10)];
-    const report = summarize('x', 'a fault', answers, { begin: T0, fault: { startedAt: T0 + 10_000, clearedAt: T0 + 11_000 }, end: T0 + 40_000, executions: clean, kafka });
+    const report = summarize('x', 'a fault', answers, {
+      begin: T0,
+      fault: { startedAt: T0 + 10_000, clearedAt: T0 + 11_000 },
+      end: T0 + 40_000,
+      executions: clean,
+      kafka,
+    });
     expect(report.checks.map((c) => c.ok)).toEqual([true, true, true, true]);
     expect(report.pass).toBe(true);
     expect(report.answers).toMatchObject({ total: answers.length, right: answers.length });
@@ -46,8 +53,14 @@ describe('chaos report', () => {
     expect(summarize('x', '', [...ok, answer(20, 'wrong')], base).pass).toBe(false);
     expect(summarize('x', '', [...ok, answer(20, 'hung')], base).pass).toBe(false);
     expect(summarize('x', '', ok, { ...base, executions: { ...clean, duplicated: 1 } }).pass).toBe(false);
-    const late = summarize('x', '', [...ok, answer(32, 'right', 25)], { ...base, fault: { startedAt: T0 + 10_000, clearedAt: T0 + 16_000 } });
-    expect(late.checks.find((c) => c.name.startsWith('in-flight'))).toMatchObject({ ok: false, detail: 'latest 16.0 s after the fault cleared' });
+    const late = summarize('x', '', [...ok, answer(32, 'right', 25)], {
+      ...base,
+      fault: { startedAt: T0 + 10_000, clearedAt: T0 + 16_000 },
+    });
+    expect(late.checks.find((c) => c.name.startsWith('in-flight'))).toMatchObject({
+      ok: false,
+      detail: 'latest 16.0 s after the fault cleared',
+    });
     expect(formatChaosTable([late])).toMatch(/FAIL/);
   });
 });

@@ -1,7 +1,7 @@
 // Specification of the plain-text report `npm start` prints (scripts/analysis-table.ts): exact text for known rows.
 import { describe, expect, it } from 'vitest';
-import { formatNumber, formatRecord, formatRunReport, formatTable } from '../../../../scripts/lib/text-table';
 import type { PipelineResult } from '../../../../contracts/pipeline';
+import { formatNumber, formatRecord, formatRunReport, formatTable } from '../../../../scripts/lib/text-table';
 
 describe('formatNumber', () => {
   it.each([
@@ -39,9 +39,15 @@ describe('formatTable', () => {
   });
 
   it('keeps ids and month numbers without separators, and fills cells missing from some rows', () => {
-    expect(formatTable([{ id: 12345, month: 10 }, { id: 7, name: 'Ada' }], '')).toBe(
-      ['   id  month  name', '-----  -----  ----', '12345     10  —', '    7      —  Ada'].join('\n'),
-    );
+    expect(
+      formatTable(
+        [
+          { id: 12345, month: 10 },
+          { id: 7, name: 'Ada' },
+        ],
+        '',
+      ),
+    ).toBe(['   id  month  name', '-----  -----  ----', '12345     10  —', '    7      —  Ada'].join('\n'));
   });
 
   it('says so when there are no rows', () => {
@@ -64,7 +70,16 @@ describe('formatRunReport', () => {
     source: { kind: 'kafka', topic: 'streamforge.records', ranges: [{ partition: 2, from: 10, to: 13 }], recordKey: 'pipeline-1' },
     spark: {},
     results: {
-      count_gender: { inline: { by_gender: [{ gender: 'F', count: 2 }, { gender: 'M', count: 1 }] }, rows: 2, bytes: 50 },
+      count_gender: {
+        inline: {
+          by_gender: [
+            { gender: 'F', count: 2 },
+            { gender: 'M', count: 1 },
+          ],
+        },
+        rows: 2,
+        bytes: 50,
+      },
       final_analysis: { stored: { topic: 'streamforge.results', key: 'pipeline-1:final_analysis', ranges: [] }, rows: 40, bytes: 9000 },
     },
     timings: {
@@ -103,7 +118,11 @@ describe('formatRunReport', () => {
   it('cuts long sections to maxRows and says how many rows were left out', () => {
     const rows = [1, 2, 3].map((id) => ({ id, gender: 'F' }));
     const report = formatRunReport(
-      { ...result, source: { kind: 'json-file', path: 'emp_data.json' }, results: { read_records: { inline: { records: rows }, rows: 3, bytes: 60 } } },
+      {
+        ...result,
+        source: { kind: 'json-file', path: 'emp_data.json' },
+        results: { read_records: { inline: { records: rows }, rows: 3, bytes: 60 } },
+      },
       { runUrl: 'u', maxRows: 2 },
     );
     expect(report.split('\n').slice(0, 8)).toEqual([

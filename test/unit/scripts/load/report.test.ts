@@ -1,7 +1,15 @@
 // Specification of how `npm run load` reads Locust's stats CSV and lays it next to the old service's figures
 // (scripts/load/report.ts). The sample is a real Locust 2.47.0 `_stats.csv`.
 import { describe, expect, it } from 'vitest';
-import { durationSeconds, formatComparison, OLD_SERVICE, parseAggregatedStats, perRunTime, splitCsvLine, StatsCsvError } from '../../../../scripts/load/report';
+import {
+  durationSeconds,
+  formatComparison,
+  OLD_SERVICE,
+  parseAggregatedStats,
+  perRunTime,
+  splitCsvLine,
+  StatsCsvError,
+} from '../../../../scripts/load/report';
 
 const HEADER =
   'Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,' +
@@ -99,7 +107,7 @@ describe('formatComparison', () => {
   it('shows 0.0 % failures and dashes for a run without requests', () => {
     const empty = { requests: 0, failures: 0, minMs: null, medianMs: null, avgMs: null, p95Ms: null, maxMs: null, requestsPerSecond: 0 };
     const lines = formatComparison(empty, OLD_SERVICE).split('\n');
-    expect(lines[2]).toMatch(/^  failures +0 \(0\.0 %\) +0 \(0\.0 %\)$/);
-    expect(lines[4]).toMatch(/^  median ms +— +6,400$/);
+    expect(lines[2]).toMatch(/^ {2}failures +0 \(0\.0 %\) +0 \(0\.0 %\)$/);
+    expect(lines[4]).toMatch(/^ {2}median ms +— +6,400$/);
   });
 });

@@ -34,10 +34,14 @@ describe('stack processes', () => {
   });
 
   it('reports a process that dies during start-up with its log tail', async () => {
-    const pid = startDetached({ name: 'sleeper', command: 'sh', args: ['-c', 'echo boom-before-ready; exit 3'], cwd: dir, marker: 'boom' }, dir, dir);
-    await expect(waitUntilReady('sleeper', async () => false, { timeoutMs: 5000, pid, logFile: path.join(dir, 'sleeper.log') })).rejects.toThrow(
-      /sleeper exited during start-up[\s\S]*boom-before-ready/,
+    const pid = startDetached(
+      { name: 'sleeper', command: 'sh', args: ['-c', 'echo boom-before-ready; exit 3'], cwd: dir, marker: 'boom' },
+      dir,
+      dir,
     );
+    await expect(
+      waitUntilReady('sleeper', async () => false, { timeoutMs: 5000, pid, logFile: path.join(dir, 'sleeper.log') }),
+    ).rejects.toThrow(/sleeper exited during start-up[\s\S]*boom-before-ready/);
   });
 
   it('tells open from closed ports', async () => {

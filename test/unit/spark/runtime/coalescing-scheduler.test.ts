@@ -1,13 +1,18 @@
 // The coalescing backend over a fake executor: which runs share an execution, how results split back, what a
 // retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
 import { describe, expect, it } from 'vitest';
-import { sparkOperationId } from '../../../../lib/idempotency';
-import { SparkJobLostError, type ExecutionSource, type SparkExecutor, type SparkJobState } from '../../../../spark/runtime/job-runner';
-import { CoalescingScheduler, DEFAULT_COALESCING, JOB_GENERATIONS, type CoalescingOptions } from '../../../../spark/runtime/coalescing-scheduler';
-import type { ExecutionJournal, SharedExecution } from '../../../../spark/runtime/execution-journal';
 import { splitMemberGroup, type GroupedJobResult } from '../../../../contracts/groups';
-import { membersFromKafkaSql } from '../../../../spark/jobs/sql';
 import type { SparkJobSpec } from '../../../../contracts/pipeline';
+import { sparkOperationId } from '../../../../lib/idempotency';
+import { membersFromKafkaSql } from '../../../../spark/jobs/sql';
+import {
+  CoalescingScheduler,
+  DEFAULT_COALESCING,
+  JOB_GENERATIONS,
+  type CoalescingOptions,
+} from '../../../../spark/runtime/coalescing-scheduler';
+import type { ExecutionJournal, SharedExecution } from '../../../../spark/runtime/execution-journal';
+import { SparkJobLostError, type ExecutionSource, type SparkExecutor, type SparkJobState } from '../../../../spark/runtime/job-runner';
 
 /** Executions that run until `finish(id)`; each returns one row per member tag (or for the single run). */
 class FakeExecutor implements SparkExecutor {
@@ -79,6 +84,14 @@ function setup(options: Partial<CoalescingOptions> = {}) {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
+/** Runs 2 and 3 submitted while run 1 holds the one slot: they share the next execution, whose handles come back. */
+async function sharedPair(executor: ReturnType<typeof setup>['executor'], backend: ReturnType<typeof setup>['backend']) {
+  const first = await backend.submit(spec(1));
+  const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+  executor.finish(first.operationId);
+  return Promise.all(waiting);
+}
+
 describe('CoalescingScheduler', () => {
   it('runs a job at once and alone under its own operation id when nothing else runs', async () => {
     const { executor, journal, backend } = setup();
@@ -106,16 +119,19 @@ describe('CoalescingScheduler', () => {
     // journaled before it started, with every member's own operation id, key and ranges
     expect(journal.entries).toHaveLength(1);
     expect(journal.entries[0]!.operationId).toBe(shared.operationId);
-    expect(journal.entries[0]!.members.map((m) => m.operationId).sort()).toEqual([2, 3, 4].map((i) => sparkOperationId(`run-${i}`, 'count_gender')).sort());
-    expect(shared.source.kind === 'kafka-members' && shared.source.members.map((m) => m.recordKey).sort()).toEqual(['key-2', 'key-3', 'key-4']);
+    expect(journal.entries[0]!.members.map((m) => m.operationId).sort()).toEqual(
+      [2, 3, 4].map((i) => sparkOperationId(`run-${i}`, 'count_gender')).sort(),
+    );
+    expect(shared.source.kind === 'kafka-members' && shared.source.members.map((m) => m.recordKey).sort()).toEqual([
+      'key-2',
+      'key-3',
+      'key-4',
+    ]);
   });
 
   it('gives each shared execution an id of its own, even when the same runs share again (after a rerun)', async () => {
     const { executor, journal, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    executor.finish(first.operationId);
-    const [a, b] = await Promise.all(waiting);
+    const [a, b] = await sharedPair(executor, backend);
     executor.finish(a!.operationId);
     await backend.release('run-2', [a!]);
     await backend.release('run-3', [b!]); // say Spark lost it: both members run again, together
@@ -130,23 +146,20 @@ describe('CoalescingScheduler', () => {
 
   it('gives each run its own part of a shared result, its groups included, reading Spark once', async () => {
     const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    executor.finish(first.operationId);
-    const [a, b] = await Promise.all(waiting);
+    const [a, b] = await sharedPair(executor, backend);
     executor.finish(a!.operationId);
     const [ra, rb] = await Promise.all([backend.result(a!), backend.result(b!)]);
-    expect(ra).toEqual({ sections: { by_gender: [{ run: 'key-2' }] }, groups: { 'req-1': { by_gender: [{ run: 'key-2', group: 'req-1' }] } } });
+    expect(ra).toEqual({
+      sections: { by_gender: [{ run: 'key-2' }] },
+      groups: { 'req-1': { by_gender: [{ run: 'key-2', group: 'req-1' }] } },
+    });
     expect(rb.sections).toEqual({ by_gender: [{ run: 'key-3' }] });
     expect(executor.resultCalls).toBe(1);
   });
 
   it('releases a shared execution once every member has released it, and not twice for one member', async () => {
     const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    executor.finish(first.operationId);
-    const [a, b] = await Promise.all(waiting);
+    const [a, b] = await sharedPair(executor, backend);
     await backend.release('run-2', [a!]);
     await backend.release('run-2', [a!]);
     expect(executor.released).toEqual([]);
@@ -176,17 +189,14 @@ describe('CoalescingScheduler', () => {
 
   it('on a retried submit returns the shared execution the journal lists the run in, and starts nothing', async () => {
     const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    executor.finish(first.operationId);
-    const [a] = await Promise.all(waiting);
+    const [a] = await sharedPair(executor, backend);
     const started = executor.started.length;
     const again = await backend.submit(spec(2), { retryOfAttemptAt: Date.now() - 1_000 });
     expect(again).toEqual(a);
     expect(executor.started).toHaveLength(started);
   });
 
-  it('on a retried submit returns the run\'s own execution if Spark holds it, else starts it alone', async () => {
+  it("on a retried submit returns the run's own execution if Spark holds it, else starts it alone", async () => {
     const { executor, backend } = setup();
     const own = await backend.submit(spec(1));
     expect(await backend.submit(spec(1), { retryOfAttemptAt: 0 })).toEqual(own);
@@ -217,7 +227,12 @@ describe('CoalescingScheduler', () => {
   it('fails every waiting submit of a group whose start fails, and goes on with the next', async () => {
     const { executor, backend } = setup();
     const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)).then(() => 'ok', (e: Error) => e.message));
+    const waiting = [2, 3].map((i) =>
+      backend.submit(spec(i)).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+    );
     const start = executor.start.bind(executor);
     executor.start = async () => Promise.reject(new Error('spark down'));
     executor.finish(first.operationId);
@@ -242,10 +257,7 @@ describe('CoalescingScheduler: running a job again', () => {
 
   it('reruns a member of a shared execution alone, under its own operation id', async () => {
     const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    executor.finish(first.operationId);
-    const [a] = await Promise.all(waiting);
+    const [a] = await sharedPair(executor, backend);
     executor.finish(a!.operationId); // say it failed inside Spark
     const alone = await backend.rerun(spec(2), a!);
     expect(alone).toEqual({ runKey: 'run-2', job: 'count_gender', operationId: sparkOperationId('run-2', 'count_gender') });
@@ -282,18 +294,27 @@ describe('CoalescingScheduler: running a job again', () => {
 });
 
 describe('membersFromKafkaSql / splitMemberGroup', () => {
-  it('joins the source to a table of the members\' keys and ranges (no offsets in the predicate)', () => {
+  it("joins the source to a table of the members' keys and ranges (no offsets in the predicate)", () => {
     const sql = membersFromKafkaSql('source_x', [
-      { tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 5, to: 9 }, { partition: 1, from: 3, to: 3 }] },
+      {
+        tag: '0',
+        recordKey: 'k',
+        ranges: [
+          { partition: 0, from: 5, to: 9 },
+          { partition: 1, from: 3, to: 3 },
+        ],
+      },
       { tag: '1', recordKey: 'j', ranges: [{ partition: 1, from: 7, to: 8 }] },
     ]);
     expect(sql).toContain("VALUES (X'6b', 0, 5L, 9L, '0'), (X'6a', 1, 7L, 8L, '1')");
     expect(sql).toContain('s.offset >= m.from_offset AND s.offset < m.to_offset');
     expect(() => membersFromKafkaSql('source_x', [{ tag: "x'", recordKey: 'k', ranges: [] }])).toThrow(/member tag/);
-    expect(() => membersFromKafkaSql('bad name', [{ tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 0, to: 1 }] }])).toThrow(/plain identifier/);
+    expect(() => membersFromKafkaSql('bad name', [{ tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 0, to: 1 }] }])).toThrow(
+      /plain identifier/,
+    );
   });
 
-  it('splits a coalesced group name back into the run\'s tag and the record\'s own group', () => {
+  it("splits a coalesced group name back into the run's tag and the record's own group", () => {
     expect(splitMemberGroup('3')).toEqual({ tag: '3', group: null });
     expect(splitMemberGroup('3:req:7')).toEqual({ tag: '3', group: 'req:7' });
   });
