@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT_ROOT } from '../../../lib/config';
 
-export const OVERLAYS = ['dev'] as const;
+export const OVERLAYS = ['dev', 'prod'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
 /** kubectl renders the overlays; without it the k8s tests are skipped, and say so. */
