@@ -8,7 +8,7 @@ COPY scripts/stack/requirements.txt scripts/stack/gen-spark-connect-descriptors.
 RUN pip install --no-cache-dir -r requirements.txt \
  && python gen-spark-connect-descriptors.py /build/spark-connect.desc
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -21,7 +21,7 @@ COPY activities activities
 COPY apps apps
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-slim
+FROM node:24-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     SPARK_CONNECT_DESCRIPTORS=/app/spark-connect.desc \
@@ -32,6 +32,7 @@ COPY --from=build /app/dist dist
 COPY --from=build /app/package.json package.json
 COPY data data
 COPY --from=spark-protocol /build/spark-connect.desc /app/spark-connect.desc
-USER node
+# The image's `node` user by number, so Kubernetes' runAsNonRoot can verify it (k8s/base sets the same uid).
+USER 1000:1000
 # Default: the worker. The REST trigger: node dist/apps/rest/main.js
 CMD ["node", "dist/apps/worker/main.js"]

@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('streamforge'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   TEMPORAL_WORKER_IDENTITY: z.string().min(1).optional(),
+  WORKER_METRICS_PORT: port.default(9464),
+  TEMPORAL_METRICS_PORT: port.default(9465),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
@@ -81,6 +83,11 @@ export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape);
 
 export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
+  /**
+   * Where the worker serves Prometheus metrics: `metricsPort` its own (/metrics, and /readyz for probes),
+   * `sdkMetricsPort` the Temporal SDK's exporter (lib/metric-names.ts lists the names of both).
+   */
+  worker: { metricsPort: number; sdkMetricsPort: number };
   /** `executionsTopic`: the journal of shared Spark executions (spark/execution-journal.ts). */
   kafka: {
     brokers: string[];
@@ -161,6 +168,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.WORKER_METRICS_PORT === e.TEMPORAL_METRICS_PORT) {
+    throw new ConfigError(
+      `Invalid configuration: WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT are both ${e.WORKER_METRICS_PORT}; the worker serves its own metrics and the Temporal SDK's on two ports`,
+    );
+  }
   const stackDir = path.resolve(PROJECT_ROOT, e.STACK_DIR ?? '.stack');
   return {
     temporal: {
@@ -170,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL,
       workerIdentity: e.TEMPORAL_WORKER_IDENTITY,
     },
+    worker: { metricsPort: e.WORKER_METRICS_PORT, sdkMetricsPort: e.TEMPORAL_METRICS_PORT },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,

@@ -54,3 +54,25 @@ describe('topicInputRefusal', () => {
     expect(topicInputRefusal(loadConfig({}), 'anything.else')).toBeUndefined(); // default: any topic of one's own
   });
 });
+
+describe('worker metrics ports', () => {
+  it('default to 9464 (the worker`s own metrics and /readyz) and 9465 (the Temporal SDK`s exporter)', () => {
+    expect(loadConfig({}).worker).toEqual({ metricsPort: 9464, sdkMetricsPort: 9465 });
+  });
+
+  it('are read from WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT', () => {
+    expect(loadConfig({ WORKER_METRICS_PORT: '9100', TEMPORAL_METRICS_PORT: '9101' }).worker).toEqual({
+      metricsPort: 9100,
+      sdkMetricsPort: 9101,
+    });
+  });
+
+  it.each([
+    [{ WORKER_METRICS_PORT: 'metrics' }, /WORKER_METRICS_PORT="metrics"/],
+    [{ TEMPORAL_METRICS_PORT: '0' }, /TEMPORAL_METRICS_PORT="0"/],
+    [{ WORKER_METRICS_PORT: '9500', TEMPORAL_METRICS_PORT: '9500' }, /WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT are both 9500/],
+  ])('refuses %o with an error naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
