@@ -11,6 +11,11 @@ export interface SparkSql {
   sql(query: string): Promise<Record<string, unknown>[]>;
 }
 
+/** What activities count for the worker's /metrics. */
+export interface ActivityMetrics {
+  recordsWritten(count: number): void;
+}
+
 export interface ActivityDeps {
   config: Config;
   logger: Logger;
@@ -19,6 +24,7 @@ export interface ActivityDeps {
   spark: SparkJobRunner;
   /** Plain queries, for the stack check only. */
   sparkSql: SparkSql;
+  metrics: ActivityMetrics;
   /** Aborted when the worker begins to shut down: activities that only wait hand their step over at once. */
   draining: AbortSignal;
 }

@@ -98,7 +98,7 @@ async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeR
   }
 }
 
-export function createIngestActivities({ kafka, config, logger }: ActivityDeps) {
+export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
     async planIngest(): Promise<IngestPlan> {
@@ -155,6 +155,7 @@ export function createIngestActivities({ kafka, config, logger }: ActivityDeps) 
     progress.of = missing.length;
     const written = await kafka.produce(topic, missing, { onProgress: (n) => (progress.written = n), signal: ctx.cancellationSignal });
     const ranges = coveringRanges([...found, ...written]);
+    metrics.recordsWritten(missing.length);
     log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
     return { topic, recordKey: key, ranges, recordCount: records.length, written: missing.length, attempt: ctx.info.attempt };
   }

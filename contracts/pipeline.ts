@@ -1,6 +1,7 @@
 // What one pipeline run passes across its boundaries: between the workflow and its activities (a job's source,
 // spec and handle, what ingest wrote, a collected result), and from the workflow to its callers (progress and the
-// result). Types only.
+// result, and what it reports to the worker's metrics). Types only.
+import type { Sinks } from '@temporalio/workflow';
 import type { JobName, JobParams, JobResult } from './jobs';
 import type { PartitionRange } from './partition-ranges';
 
@@ -88,4 +89,15 @@ export interface PipelineResult {
   /** The Spark execution that computed each job: the run's own, or one it shared with other runs (`shared`). */
   spark: Partial<Record<JobName, SparkJobHandle>>;
   timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };
+}
+
+/**
+ * What a pipeline run reports to its worker's metrics, from inside the sandbox: a sink, called once per run (not on
+ * replay), so a run resumed by another worker is counted once.
+ */
+export interface PipelineMetricsSinks extends Sinks {
+  pipelineMetrics: {
+    runStarted(jobs: JobName[]): void;
+    runEnded(jobs: JobName[], outcome: 'completed' | 'failed' | 'cancelled', timings: PipelineResult['timings'] | undefined): void;
+  };
 }

@@ -8,6 +8,8 @@ import { uuidV5 } from './idempotency';
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A port to serve on, or 0: not served. */
+const optionalPort = z.coerce.number().int().min(0).max(65535);
 
 const EnvSchema = z.object({
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
@@ -15,8 +17,8 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('streamforge'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   TEMPORAL_WORKER_IDENTITY: z.string().min(1).optional(),
-  WORKER_METRICS_PORT: port.default(9464),
-  TEMPORAL_METRICS_PORT: port.default(9465),
+  WORKER_METRICS_PORT: optionalPort.default(9464),
+  TEMPORAL_METRICS_PORT: optionalPort.default(9465),
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
@@ -85,10 +87,11 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string; workerIdentity: string | undefined };
   /**
    * Where the worker serves Prometheus metrics: `metricsPort` its own (/metrics, and /readyz for probes),
-   * `sdkMetricsPort` the Temporal SDK's exporter (lib/metric-names.ts lists the names of both).
+   * `sdkMetricsPort` the Temporal SDK's exporter (lib/metric-names.ts lists the names of both); 0: not served
+   * (several workers on one machine).
    */
   worker: { metricsPort: number; sdkMetricsPort: number };
-  /** `executionsTopic`: the journal of shared Spark executions (spark/execution-journal.ts). */
+  /** `executionsTopic`: the journal of shared Spark executions (spark/runtime/execution-journal.ts). */
   kafka: {
     brokers: string[];
     clientId: string;
@@ -168,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  if (e.WORKER_METRICS_PORT === e.TEMPORAL_METRICS_PORT) {
+  if (e.WORKER_METRICS_PORT !== 0 && e.WORKER_METRICS_PORT === e.TEMPORAL_METRICS_PORT) {
     throw new ConfigError(
       `Invalid configuration: WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT are both ${e.WORKER_METRICS_PORT}; the worker serves its own metrics and the Temporal SDK's on two ports`,
     );

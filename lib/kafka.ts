@@ -284,6 +284,11 @@ export class KafkaClient implements KafkaTopics {
     }
   }
 
+  /** Asks the cluster for its brokers: whether Kafka answers now (a readiness check). */
+  async ping(): Promise<void> {
+    await this.withAdmin((admin) => admin.describeCluster());
+  }
+
   /** Creates the topic if it does not exist; returns its partition count. */
   async ensureTopic(topic: string, partitions: number): Promise<number> {
     return this.withAdmin(async (admin) => {

@@ -11,6 +11,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -22,6 +23,7 @@ import {
   PIPELINE_PROGRESS_QUERY,
   type CollectedResult,
   type JobTimings,
+  type PipelineMetricsSinks,
   type PipelineProgress,
   type PipelineResult,
   type PipelineStatus,
@@ -81,6 +83,9 @@ const { pollSparkJob } = proxyActivities<SparkJobActivities>({
 
 export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
 
+/** Run counts and step timings for the worker's /metrics (not called on replay). */
+const { pipelineMetrics } = proxySinks<PipelineMetricsSinks>();
+
 /** Validation errors become non-retryable failures that fail the run at once with the message. */
 function parseOrFail(input: PipelineInput): ParsedPipelineInput {
   try {
@@ -109,6 +114,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   const parsed = parseOrFail(input);
   const { jobs } = parsed;
   for (const job of jobs) progress.jobs[job] = 'pending';
+  pipelineMetrics.runStarted(jobs);
   const params = { referenceDate: parsed.referenceDate ?? workflowInfo().startTime.toISOString().slice(0, 10) };
   setStatus('ingesting', [{ key: PIPELINE_JOBS, value: jobs }]);
   /** Each job's Spark execution, once submitted: the run's own, or one it shares with other runs. */
@@ -165,14 +171,9 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       log.warn('could not release the run on Spark', { error: String(e) }),
     );
     setStatus('completed');
-    return {
-      runKey,
-      recordCount: progress.recordCount,
-      source,
-      results,
-      spark: handles,
-      timings: { ingestMs, jobs: timings, totalMs: Date.now() - started },
-    };
+    const runTimings = { ingestMs, jobs: timings, totalMs: Date.now() - started };
+    pipelineMetrics.runEnded(jobs, 'completed', runTimings);
+    return { runKey, recordCount: progress.recordCount, source, results, spark: handles, timings: runTimings };
   } catch (err) {
     await CancellationScope.nonCancellable(async () => {
       if (isCancellation(err)) {
@@ -183,6 +184,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         log.warn('could not release the run on Spark', { error: String(e) }),
       );
       setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+      pipelineMetrics.runEnded(jobs, isCancellation(err) ? 'cancelled' : 'failed', undefined);
     });
     throw isCancellation(err) ? err : withRootCause(err);
   }

@@ -1,5 +1,5 @@
-// The worker's wiring: the concrete clients (Kafka, Spark Connect) and the Spark job runner on top of them,
-// created once per worker process and shared by every activity execution.
+// The worker's wiring: the concrete clients (Kafka, Spark Connect), the Spark job runner on top of them and the
+// worker's metrics, created once per worker process and shared by every activity execution.
 import type { ActivityDeps } from '../../activities/deps';
 import type { Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
@@ -8,9 +8,13 @@ import { SparkConnectClient } from '../../lib/spark-connect/client';
 import { CoalescingScheduler, DEFAULT_COALESCING } from '../../spark/runtime/coalescing-scheduler';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
 import { KafkaExecutionJournal } from '../../spark/runtime/execution-journal';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
 export interface WorkerDeps extends ActivityDeps {
   kafka: KafkaClient;
+  metrics: WorkerMetrics;
+  /** Whether Kafka and Spark answer now (they throw when not): the worker's readiness. */
+  ping: { kafka(): Promise<void>; spark(): Promise<void> };
   /** Begins the drain: activities that only wait hand their step over. */
   drain(): void;
   /** Releases the clients. */
@@ -19,6 +23,7 @@ export interface WorkerDeps extends ActivityDeps {
 
 export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
   const draining = new AbortController();
+  const metrics = createWorkerMetrics();
   const kafka = new KafkaClient(config.kafka, logger);
   const sparkClient = new SparkConnectClient({
     url: config.spark.connectUrl,
@@ -30,13 +35,17 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
     new KafkaExecutionJournal(kafka, config.kafka.executionsTopic),
     { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight },
+    metrics,
   );
+  metrics.queueDepthFrom(() => spark.queued);
   return {
     config,
     logger,
     kafka,
     spark,
     sparkSql: sparkClient,
+    metrics,
+    ping: { kafka: () => kafka.ping(), spark: () => sparkClient.ping() },
     draining: draining.signal,
     drain: () => draining.abort(),
     async close() {

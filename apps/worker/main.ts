@@ -1,12 +1,14 @@
 // The Temporal worker process: serves every workflow and activity on the configured task queue, with clients
 // for Kafka and Spark Connect shared by all activities. SIGINT / SIGTERM drain it (a rolling deploy, a scale-down):
 // it stops taking tasks, steps that only wait (poll, a queued submit) hand over to another worker at once, the
-// others finish within the grace period, and no Spark job is interrupted.
+// others finish within the grace period, and no Spark job is interrupted. It serves its metrics and readiness on
+// WORKER_METRICS_PORT (apps/worker/metrics.ts) and the Temporal SDK's metrics on TEMPORAL_METRICS_PORT.
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
-import { createWorkerDeps } from './deps';
+import { createWorkerDeps, type WorkerDeps } from './deps';
+import { serveWorkerMetrics, type Dependency, type Readiness } from './metrics';
 import { PinoTemporalLogger } from './temporal-logger';
 
 export interface RunningWorker {
@@ -31,7 +33,7 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   if (!runtimeInstalled) {
     // Signals are ours to handle (below): the runtime's own handler would shut workers down without draining.
-    Runtime.install({ logger: new PinoTemporalLogger(logger), shutdownSignals: [] });
+    installRuntime(config, logger);
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: Error) => {
@@ -47,13 +49,23 @@ export async function startWorker(
     ...(config.temporal.workerIdentity ? { identity: config.temporal.workerIdentity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
     activities: createActivities(deps),
+    sinks: deps.metrics.sinks,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     // A run's next workflow task goes to the queue of the worker that ran its last one; if that worker died, the
     // server moves the task to the shared queue after this long (default 10 s: a run that lost its worker waited
     // that much longer for every other worker).
     stickyQueueScheduleToStartTimeout: '2s',
   });
+  let draining = false;
+  const readiness = () => checkReadiness(worker, draining, connection, deps);
+  const metricsServer = config.worker.metricsPort
+    ? await serveWorkerMetrics(config.http.host, config.worker.metricsPort, deps.metrics.registry, readiness, logger)
+    : undefined;
+  // The dependency gauges move without probes too.
+  const checking = setInterval(() => void readiness(), DEPENDENCY_CHECK_MS).unref();
   const done = worker.run().finally(async () => {
+    clearInterval(checking);
+    await metricsServer?.close();
     await deps.close();
     await connection.close();
   });
@@ -62,7 +74,6 @@ export async function startWorker(
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await done;
   };
-  let draining = false;
   for (const signal of options.shutdownSignals ?? ['SIGINT', 'SIGTERM']) {
     // `on`, not `once`: a second signal (a supervisor repeating it, tsx relaying it) must not kill a draining worker.
     process.on(signal, () => {
@@ -74,6 +85,62 @@ export async function startWorker(
   }
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   return { worker, done, shutdown };
+}
+
+/**
+ * The SDK's runtime, once per process, with its Prometheus exporter on TEMPORAL_METRICS_PORT unless that is 0; a
+ * port already taken (another worker on this machine) is logged, and the runtime runs without the exporter.
+ */
+function installRuntime(config: Config, logger: Logger): void {
+  const base = { logger: new PinoTemporalLogger(logger), shutdownSignals: [] };
+  const bindAddress = `${config.http.host}:${config.worker.sdkMetricsPort}`;
+  if (!config.worker.sdkMetricsPort) {
+    Runtime.install(base);
+    return;
+  }
+  try {
+    Runtime.install({ ...base, telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+  } catch (err) {
+    if (!/already in use/i.test((err as Error).message)) throw err;
+    logger.warn({ bindAddress }, 'Temporal SDK metrics not served: the port is taken (set TEMPORAL_METRICS_PORT to a free port, or 0)');
+    Runtime.install(base);
+  }
+}
+
+/** How often the worker checks Temporal, Kafka and Spark for its dependency gauges. */
+const DEPENDENCY_CHECK_MS = 15_000;
+/** How long one dependency check may take. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+/** Ready: running (not starting, not draining), and Temporal, Kafka and Spark all answer; each answer sets its gauge. */
+async function checkReadiness(worker: Worker, draining: boolean, connection: NativeConnection, deps: WorkerDeps): Promise<Readiness> {
+  const within = <T>(check: Promise<T>) =>
+    Promise.race([
+      check,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
+      ),
+    ]);
+  const checks: Record<Dependency, () => Promise<unknown>> = {
+    temporal: () => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.healthService.check({})),
+    kafka: deps.ping.kafka,
+    spark: deps.ping.spark,
+  };
+  const detail: Record<string, string> = {};
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      const up = await within(check()).then(
+        () => true,
+        (err: Error) => ((detail[name] = err.message), false),
+      );
+      deps.metrics.dependencyUp(name as Dependency, up);
+      if (up) detail[name] = 'ok';
+      return up;
+    }),
+  );
+  const state = draining ? 'DRAINING' : worker.getState();
+  detail.worker = state;
+  return { ready: state === 'RUNNING' && results.every(Boolean), detail };
 }
 
 if (require.main === module) {

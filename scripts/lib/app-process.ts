@@ -40,7 +40,8 @@ export async function startAppProcess(
     [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(PROJECT_ROOT, ENTRY_POINTS[entry])],
     {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      // Metrics endpoints off unless asked for: several of these processes share one machine.
+      env: { ...process.env, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', ...env },
       detached: true, // its own process group: a signal reaches tsx and the node process it runs
       stdio: ['ignore', out, out],
     },

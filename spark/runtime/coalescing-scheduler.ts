@@ -30,6 +30,12 @@ export interface CoalescingOptions {
   statusIntervalMs: number;
 }
 
+/** What the scheduler tells the worker's metrics. */
+export interface SchedulerObserver {
+  /** One execution launched from the queue, serving `runs` runs. */
+  executionLaunched(job: JobName, runs: number): void;
+}
+
 export const DEFAULT_COALESCING: CoalescingOptions = {
   maxInFlight: 1,
   maxMembers: 100,
@@ -81,7 +87,13 @@ export class CoalescingScheduler implements SparkJobRunner {
     private readonly executor: SparkExecutor,
     private readonly journal: ExecutionJournal,
     private readonly options: CoalescingOptions = DEFAULT_COALESCING,
+    private readonly observer: SchedulerObserver = { executionLaunched: () => undefined },
   ) {}
+
+  /** Runs waiting for a slot (to join the next execution). */
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   handle(runKey: string, job: JobName): SparkJobHandle {
     return { runKey, job, operationId: sparkOperationId(runKey, job) };
@@ -237,6 +249,7 @@ export class CoalescingScheduler implements SparkJobRunner {
       for (const waiting of group) waiting.reject(err);
       return;
     }
+    this.observer.executionLaunched(group[0]!.spec.job, group.length);
     await this.watch(operationId, Infinity);
   }
 

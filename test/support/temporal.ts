@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
+import { createWorkerMetrics } from '../../apps/worker/metrics';
 import { loadConfig } from '../../lib/config';
 import { stackPaths } from '../../scripts/stack/paths';
 
@@ -34,7 +35,15 @@ export interface TestWorker {
 
 /** A worker of the real workflows with the given activities on `taskQueue`, running until `stop`. */
 export async function startTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: object): Promise<TestWorker> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  // The workers' metrics sink, as the worker process registers it (the pipeline workflow reports its runs to it).
+  const { sinks } = createWorkerMetrics();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    sinks,
+  });
   const running = worker.run();
   return {
     async stop() {

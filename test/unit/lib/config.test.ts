@@ -67,9 +67,13 @@ describe('worker metrics ports', () => {
     });
   });
 
+  it('are off at 0, both at once too (several workers on one machine)', () => {
+    expect(loadConfig({ WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).worker).toEqual({ metricsPort: 0, sdkMetricsPort: 0 });
+  });
+
   it.each([
     [{ WORKER_METRICS_PORT: 'metrics' }, /WORKER_METRICS_PORT="metrics"/],
-    [{ TEMPORAL_METRICS_PORT: '0' }, /TEMPORAL_METRICS_PORT="0"/],
+    [{ TEMPORAL_METRICS_PORT: '-1' }, /TEMPORAL_METRICS_PORT="-1"/],
     [{ WORKER_METRICS_PORT: '9500', TEMPORAL_METRICS_PORT: '9500' }, /WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT are both 9500/],
   ])('refuses %o with an error naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
