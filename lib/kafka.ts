@@ -222,6 +222,8 @@ export interface ProduceOptions {
 
 /** What the rest of the code does with Kafka: topics, a run's messages in, offset ranges back. */
 export interface KafkaTopics {
+  /** Asks the cluster for its brokers: whether Kafka answers now (a readiness check). */
+  ping(): Promise<void>;
   /** Creates the topic if it does not exist; returns its partition count. */
   ensureTopic(topic: string, partitions: number): Promise<number>;
   endOffsets(topic: string): Promise<Map<number, number>>;

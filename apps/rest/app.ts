@@ -29,6 +29,8 @@ export interface RestDeps {
   temporalConnection: Connection;
   /** For results too large to come back inline, which /process reads from the results topic. */
   kafka: KafkaTopics;
+  /** Whether Spark Connect answers now, for /readyz; absent: not checked. */
+  spark?: { ping(): Promise<void> };
   /** Bytes a request body may have (413 above); REQUEST_BODY_MAX_BYTES unless a test says otherwise. */
   bodyLimit?: number;
 }
@@ -60,7 +62,7 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await app.register(opsRoutes, { config, temporalConnection, metrics });
+  await app.register(opsRoutes, { config, temporalConnection, kafka, spark: deps.spark, metrics });
   await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics });
   await app.register(pipelineRoutes, { config, temporal, temporalConnection });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger, type Logger } from '../../lib/logger';
+import { SparkConnectClient } from '../../lib/spark-connect/client';
 import { buildApp } from './app';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -22,13 +23,16 @@ export async function startRestServer(
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const kafka = new KafkaClient(config.kafka, logger);
-  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka });
+  // For /readyz only: a session of its own that it never opens (GetStatus of an unknown session creates none).
+  const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
+  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka, spark });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   return {
     app,
     url,
     async close() {
       await app.close();
+      spark.close();
       await Promise.allSettled([connection.close(), kafka.close()]);
     },
   };

@@ -30,6 +30,7 @@ async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number
     temporal: overrides.client ?? env.client,
     temporalConnection: overrides.connection ?? env.connection,
     kafka: deps.kafka,
+    spark: { ping: deps.ping.spark },
     bodyLimit: overrides.bodyLimit,
   });
 }
@@ -191,7 +192,13 @@ describe('POST /process', () => {
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json().message).toMatch(/Temporal is unreachable/);
-    expect((await down.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+    const notReady = await down.inject({ method: 'GET', url: '/readyz' });
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toMatchObject({
+      message: expect.stringMatching(/^Temporal \(.+\) unreachable$/),
+      temporal: expect.stringMatching(/^unreachable: /),
+      kafka: 'ok',
+    });
     expect((await down.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     await down.close();
   });
@@ -291,7 +298,9 @@ describe('benchmarks', () => {
 describe('operations', () => {
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', temporal: 'ok', kafka: 'ok', spark: 'ok' });
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200"\} \d+/);
     expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
