@@ -46,7 +46,7 @@ export function partitionForRun(runKey: string, partitions: number): number {
 
 /**
  * One message per record, numbered by its place in the batch; with `groups` (parallel to `records`), each value
- * also names the record's group (`_group`, see spark/jobs.ts).
+ * also names the record's group (`_group`, see spark/jobs/sql.ts).
  */
 export function toMessages(runKey: string, records: EmployeeRecord[], partitions: number, groups?: string[]): OutgoingMessage[] {
   const single = records.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
@@ -138,7 +138,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     const messages = toMessages(input.runKey, records, partitions, groupOf);
 
     // A later attempt: find what earlier attempts of this run already wrote. (An earlier attempt still writing
-    // in another process could add a record twice; readers de-duplicate by key and seq, see spark/jobs.ts.)
+    // in another process could add a record twice; readers de-duplicate by key and seq, see spark/jobs/sql.ts.)
     const found: PartitionRange[] = [];
     const done = new Set<string>();
     if (ctx.info.attempt > 1) {

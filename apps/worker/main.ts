@@ -22,7 +22,7 @@ let runtimeInstalled = false;
 
 /**
  * How long a draining worker lets running activities finish (an ingest of a large file, a collect) before the SDK
- * cancels them; Kubernetes' terminationGracePeriodSeconds must cover it (k8s/worker.yaml).
+ * cancels them; Kubernetes' terminationGracePeriodSeconds must cover it (k8s/base/worker.yaml).
  */
 export const SHUTDOWN_GRACE_MS = 30_000;
 

@@ -6,7 +6,7 @@ import { GROUP_COLUMN, MEMBER_TAG_PATTERN } from '../../contracts/groups';
 import type { JobName, JobParams } from '../../contracts/jobs';
 import type { PartitionRange } from '../../contracts/partition-ranges';
 
-/** The record columns as Spark sees them (matches lib/records.ts). */
+/** The record columns as Spark sees them (matches contracts/records.ts). */
 export const RECORD_SCHEMA_DDL = 'id BIGINT, name STRING, gender STRING, salary DOUBLE, birth_date DATE, department STRING';
 
 /** Age bands: [lower bound in whole years, label]; a record belongs to the last band whose bound is <= its age. */

@@ -102,7 +102,7 @@ describe('pipelineWorkflow', () => {
   });
 
   it('shares Spark executions between concurrent runs, each run getting exactly its own result', async () => {
-    // Runs that reach Spark while an execution is busy share the next one (spark/coalescing-backend.ts).
+    // Runs that reach Spark while an execution is busy share the next one (spark/runtime/coalescing-scheduler.ts).
     const batches = Array.from({ length: 12 }, (_, i) => allRecords.slice(i * 20, i * 20 + 5 + i));
     const withGroups = {
       groups: [

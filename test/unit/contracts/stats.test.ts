@@ -1,4 +1,4 @@
-// Specification of the benchmark's latency statistics (lib/stats.ts): percentiles interpolate linearly between the
+// Specification of the benchmark's latency statistics (contracts/stats.ts): percentiles interpolate linearly between the
 // closest ranks, as numpy's default does; every expected value below is computed by hand.
 import { describe, expect, it } from 'vitest';
 import { percentile, summarize, summarizeSteps, type LatencyStats } from '../../../contracts/stats';

@@ -1,4 +1,4 @@
-// The coalescing backend over a fake executor: which runs share an execution, how results split back, what a
+// The coalescing scheduler over a fake executor: which runs share an execution, how results split back, what a
 // retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
 import { describe, expect, it } from 'vitest';
 import { splitMemberGroup, type GroupedJobResult } from '../../../../contracts/groups';
@@ -78,24 +78,24 @@ const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10
 function setup(options: Partial<CoalescingOptions> = {}) {
   const executor = new FakeExecutor();
   const journal = new FakeJournal();
-  const backend = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
-  return { executor, journal, backend };
+  const scheduler = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
+  return { executor, journal, scheduler };
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /** Runs 2 and 3 submitted while run 1 holds the one slot: they share the next execution, whose handles come back. */
-async function sharedPair(executor: ReturnType<typeof setup>['executor'], backend: ReturnType<typeof setup>['backend']) {
-  const first = await backend.submit(spec(1));
-  const waiting = [2, 3].map((i) => backend.submit(spec(i)));
+async function sharedPair(executor: ReturnType<typeof setup>['executor'], scheduler: ReturnType<typeof setup>['scheduler']) {
+  const first = await scheduler.submit(spec(1));
+  const waiting = [2, 3].map((i) => scheduler.submit(spec(i)));
   executor.finish(first.operationId);
   return Promise.all(waiting);
 }
 
 describe('CoalescingScheduler', () => {
   it('runs a job at once and alone under its own operation id when nothing else runs', async () => {
-    const { executor, journal, backend } = setup();
-    const handle = await backend.submit(spec(1));
+    const { executor, journal, scheduler } = setup();
+    const handle = await scheduler.submit(spec(1));
     expect(handle).toEqual({ runKey: 'run-1', job: 'count_gender', operationId: sparkOperationId('run-1', 'count_gender') });
     expect(handle.shared).toBeUndefined();
     expect(executor.started).toHaveLength(1);
@@ -103,9 +103,9 @@ describe('CoalescingScheduler', () => {
   });
 
   it('puts the runs submitted while an execution runs into ONE shared execution once it ends', async () => {
-    const { executor, journal, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3, 4].map((i) => backend.submit(spec(i)));
+    const { executor, journal, scheduler } = setup();
+    const first = await scheduler.submit(spec(1));
+    const waiting = [2, 3, 4].map((i) => scheduler.submit(spec(i)));
     await tick();
     expect(executor.started).toHaveLength(1); // the slot is taken: the others wait
     executor.finish(first.operationId);
@@ -130,13 +130,13 @@ describe('CoalescingScheduler', () => {
   });
 
   it('gives each shared execution an id of its own, even when the same runs share again (after a rerun)', async () => {
-    const { executor, journal, backend } = setup();
-    const [a, b] = await sharedPair(executor, backend);
+    const { executor, journal, scheduler } = setup();
+    const [a, b] = await sharedPair(executor, scheduler);
     executor.finish(a!.operationId);
-    await backend.release('run-2', [a!]);
-    await backend.release('run-3', [b!]); // say Spark lost it: both members run again, together
-    const blocker = await backend.submit(spec(9));
-    const again = [backend.rerun(spec(2), a!), backend.rerun(spec(3), b!)];
+    await scheduler.release('run-2', [a!]);
+    await scheduler.release('run-3', [b!]); // say Spark lost it: both members run again, together
+    const blocker = await scheduler.submit(spec(9));
+    const again = [scheduler.rerun(spec(2), a!), scheduler.rerun(spec(3), b!)];
     executor.finish(blocker.operationId);
     const [a2, b2] = await Promise.all(again);
     expect(a2!.operationId).toBe(b2!.operationId);
@@ -145,10 +145,10 @@ describe('CoalescingScheduler', () => {
   });
 
   it('gives each run its own part of a shared result, its groups included, reading Spark once', async () => {
-    const { executor, backend } = setup();
-    const [a, b] = await sharedPair(executor, backend);
+    const { executor, scheduler } = setup();
+    const [a, b] = await sharedPair(executor, scheduler);
     executor.finish(a!.operationId);
-    const [ra, rb] = await Promise.all([backend.result(a!), backend.result(b!)]);
+    const [ra, rb] = await Promise.all([scheduler.result(a!), scheduler.result(b!)]);
     expect(ra).toEqual({
       sections: { by_gender: [{ run: 'key-2' }] },
       groups: { 'req-1': { by_gender: [{ run: 'key-2', group: 'req-1' }] } },
@@ -158,23 +158,23 @@ describe('CoalescingScheduler', () => {
   });
 
   it('releases a shared execution once every member has released it, and not twice for one member', async () => {
-    const { executor, backend } = setup();
-    const [a, b] = await sharedPair(executor, backend);
-    await backend.release('run-2', [a!]);
-    await backend.release('run-2', [a!]);
+    const { executor, scheduler } = setup();
+    const [a, b] = await sharedPair(executor, scheduler);
+    await scheduler.release('run-2', [a!]);
+    await scheduler.release('run-2', [a!]);
     expect(executor.released).toEqual([]);
-    await backend.release('run-3', [b!]);
+    await scheduler.release('run-3', [b!]);
     expect(executor.released).toEqual([a!.operationId]);
   });
 
   it('does not coalesce large runs, other jobs, or reads that would scan too far', async () => {
-    const { executor, backend } = setup({ maxMemberMessages: 100, maxScanMessages: 1_000 });
-    const first = await backend.submit(spec(1));
+    const { executor, scheduler } = setup({ maxMemberMessages: 100, maxScanMessages: 1_000 });
+    const first = await scheduler.submit(spec(1));
     const waiting = [
-      backend.submit(spec(2)),
-      backend.submit({ ...spec(3), job: 'count_month' }),
-      backend.submit(spec(4, [{ partition: 0, from: 0, to: 500 }])), // too large to share
-      backend.submit(spec(5, [{ partition: 0, from: 5_000, to: 5_010 }])), // too far from run 2's offsets
+      scheduler.submit(spec(2)),
+      scheduler.submit({ ...spec(3), job: 'count_month' }),
+      scheduler.submit(spec(4, [{ partition: 0, from: 0, to: 500 }])), // too large to share
+      scheduler.submit(spec(5, [{ partition: 0, from: 5_000, to: 5_010 }])), // too far from run 2's offsets
     ];
     await tick();
     for (let round = 0; round < 4; round++) {
@@ -188,47 +188,47 @@ describe('CoalescingScheduler', () => {
   });
 
   it('on a retried submit returns the shared execution the journal lists the run in, and starts nothing', async () => {
-    const { executor, backend } = setup();
-    const [a] = await sharedPair(executor, backend);
+    const { executor, scheduler } = setup();
+    const [a] = await sharedPair(executor, scheduler);
     const started = executor.started.length;
-    const again = await backend.submit(spec(2), { retryOfAttemptAt: Date.now() - 1_000 });
+    const again = await scheduler.submit(spec(2), { retryOfAttemptAt: Date.now() - 1_000 });
     expect(again).toEqual(a);
     expect(executor.started).toHaveLength(started);
   });
 
   it("on a retried submit returns the run's own execution if Spark holds it, else starts it alone", async () => {
-    const { executor, backend } = setup();
-    const own = await backend.submit(spec(1));
-    expect(await backend.submit(spec(1), { retryOfAttemptAt: 0 })).toEqual(own);
+    const { executor, scheduler } = setup();
+    const own = await scheduler.submit(spec(1));
+    expect(await scheduler.submit(spec(1), { retryOfAttemptAt: 0 })).toEqual(own);
     expect(executor.started).toHaveLength(1);
-    const fresh = await backend.submit(spec(9), { retryOfAttemptAt: 0 });
+    const fresh = await scheduler.submit(spec(9), { retryOfAttemptAt: 0 });
     expect(fresh.operationId).toBe(sparkOperationId('run-9', 'count_gender'));
     expect(executor.started).toHaveLength(2);
   });
 
   it('reports an execution settled as soon as it ends, or running after the wait', async () => {
-    const { executor, backend } = setup();
-    const handle = await backend.submit(spec(1));
-    expect(await backend.settled(handle, 20)).toBe('running');
+    const { executor, scheduler } = setup();
+    const handle = await scheduler.submit(spec(1));
+    expect(await scheduler.settled(handle, 20)).toBe('running');
     setTimeout(() => executor.finish(handle.operationId), 10);
-    expect(await backend.settled(handle, 5_000)).toBe('finished');
+    expect(await scheduler.settled(handle, 5_000)).toBe('finished');
   });
 
   it('does not interrupt an execution other runs share, but does one of its own', async () => {
-    const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
-    const waiting = [2, 3].map((i) => backend.submit(spec(i)));
-    await backend.cancel(first);
+    const { executor, scheduler } = setup();
+    const first = await scheduler.submit(spec(1));
+    const waiting = [2, 3].map((i) => scheduler.submit(spec(i)));
+    await scheduler.cancel(first);
     const [a] = await Promise.all(waiting);
-    await backend.cancel(a!);
+    await scheduler.cancel(a!);
     expect(executor.interrupted).toEqual([first.operationId]);
   });
 
   it('fails every waiting submit of a group whose start fails, and goes on with the next', async () => {
-    const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
+    const { executor, scheduler } = setup();
+    const first = await scheduler.submit(spec(1));
     const waiting = [2, 3].map((i) =>
-      backend.submit(spec(i)).then(
+      scheduler.submit(spec(i)).then(
         () => 'ok',
         (e: Error) => e.message,
       ),
@@ -238,53 +238,53 @@ describe('CoalescingScheduler', () => {
     executor.finish(first.operationId);
     expect(await Promise.all(waiting)).toEqual(['spark down', 'spark down']);
     executor.start = start;
-    expect((await backend.submit(spec(4))).shared).toBeUndefined();
+    expect((await scheduler.submit(spec(4))).shared).toBeUndefined();
   });
 });
 
 describe('CoalescingScheduler: running a job again', () => {
   it('reruns a run alone under its next operation id once Spark let the first one go, and finds it again on a retry', async () => {
-    const { executor, backend } = setup();
-    const own = await backend.submit(spec(1));
+    const { executor, scheduler } = setup();
+    const own = await scheduler.submit(spec(1));
     executor.finish(own.operationId);
-    await backend.release('run-1', [own]); // e.g. abandoned by Spark
-    const again = await backend.rerun(spec(1), own);
+    await scheduler.release('run-1', [own]); // e.g. abandoned by Spark
+    const again = await scheduler.rerun(spec(1), own);
     expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 1));
     // Another attempt of the same step (its worker died after the rerun started): no third execution.
-    expect(await backend.rerun(spec(1), own, { retryOfAttemptAt: 0 })).toEqual(again);
+    expect(await scheduler.rerun(spec(1), own, { retryOfAttemptAt: 0 })).toEqual(again);
     expect(executor.started.map((s) => s.operationId)).toEqual([own.operationId, again.operationId]);
   });
 
   it('reruns a member of a shared execution alone, under its own operation id', async () => {
-    const { executor, backend } = setup();
-    const [a] = await sharedPair(executor, backend);
+    const { executor, scheduler } = setup();
+    const [a] = await sharedPair(executor, scheduler);
     executor.finish(a!.operationId); // say it failed inside Spark
-    const alone = await backend.rerun(spec(2), a!);
+    const alone = await scheduler.rerun(spec(2), a!);
     expect(alone).toEqual({ runKey: 'run-2', job: 'count_gender', operationId: sparkOperationId('run-2', 'count_gender') });
     expect(executor.released).not.toContain(a!.operationId); // the other member still needs it
   });
 
   it('releases a failed execution of its own before running the next, and skips ids Spark refuses', async () => {
-    const { executor, backend } = setup();
-    const own = await backend.submit(spec(1));
+    const { executor, scheduler } = setup();
+    const own = await scheduler.submit(spec(1));
     executor.finish(own.operationId); // ended with an error, say
     executor.refused.add(sparkOperationId('run-1', 'count_gender', 1));
-    const again = await backend.rerun(spec(1), own);
+    const again = await scheduler.rerun(spec(1), own);
     expect(executor.released).toEqual([own.operationId]);
     expect(again.operationId).toBe(sparkOperationId('run-1', 'count_gender', 2));
   });
 
   it('gives up with SparkJobLostError when every generation is used up', async () => {
-    const { executor, backend } = setup();
+    const { executor, scheduler } = setup();
     for (let g = 0; g < JOB_GENERATIONS; g++) executor.refused.add(sparkOperationId('run-1', 'count_gender', g));
-    await expect(backend.submit(spec(1))).rejects.toBeInstanceOf(SparkJobLostError);
+    await expect(scheduler.submit(spec(1))).rejects.toBeInstanceOf(SparkJobLostError);
   });
 
   it('takes a waiting submit out of the queue when it is aborted, without starting it', async () => {
-    const { executor, backend } = setup();
-    const first = await backend.submit(spec(1));
+    const { executor, scheduler } = setup();
+    const first = await scheduler.submit(spec(1));
     const abort = new AbortController();
-    const waiting = backend.submit(spec(2), { signal: abort.signal });
+    const waiting = scheduler.submit(spec(2), { signal: abort.signal });
     abort.abort(new Error('worker shutting down'));
     await expect(waiting).rejects.toThrow('worker shutting down');
     executor.finish(first.operationId);
