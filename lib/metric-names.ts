@@ -9,15 +9,15 @@ export const WORKER_DEPENDENCIES = ['temporal', 'kafka', 'spark'] as const;
 
 /** The worker's own metrics, served on WORKER_METRICS_PORT (config.worker.metricsPort) at /metrics. */
 export const WORKER_METRIC_NAMES = {
-  /** Counter, label `job`. */
+  /** Counter, label `spark_job` (not `job`: Prometheus' own label). */
   pipelineRunsStarted: 'streamforge_pipeline_runs_started_total',
-  /** Counter, label `job`. */
+  /** Counter, label `spark_job` (not `job`: Prometheus' own label). */
   pipelineRunsCompleted: 'streamforge_pipeline_runs_completed_total',
-  /** Counter, label `job`. */
+  /** Counter, label `spark_job` (not `job`: Prometheus' own label). */
   pipelineRunsFailed: 'streamforge_pipeline_runs_failed_total',
   /** Histogram in seconds, label `step` (PIPELINE_STEPS). */
   pipelineStepDuration: 'streamforge_pipeline_step_duration_seconds',
-  /** Counter, label `job`: Spark executions started (one may serve several coalesced runs). */
+  /** Counter, label `spark_job`: Spark executions started (one may serve several coalesced runs). */
   sparkExecutions: 'streamforge_spark_executions_total',
   /** Histogram: runs served by one Spark execution. */
   sparkExecutionRuns: 'streamforge_spark_execution_runs',

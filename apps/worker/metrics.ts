@@ -26,7 +26,8 @@ export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'streamforge_worker_' });
   const registers = [registry];
-  const runs = (name: string, what: string) => new Counter({ name, help: `Pipeline runs ${what}, by job`, labelNames: ['job'], registers });
+  const runs = (name: string, what: string) =>
+    new Counter({ name, help: `Pipeline runs ${what}, by Spark job`, labelNames: ['spark_job'], registers });
   const started = runs(NAMES.pipelineRunsStarted, 'started');
   const completed = runs(NAMES.pipelineRunsCompleted, 'completed');
   const failed = runs(NAMES.pipelineRunsFailed, 'failed (cancelled ones included)');
@@ -39,8 +40,8 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const executions = new Counter({
     name: NAMES.sparkExecutions,
-    help: 'Spark executions this worker launched, by job (one may serve several coalesced runs)',
-    labelNames: ['job'],
+    help: 'Spark executions this worker launched, by Spark job (one may serve several coalesced runs)',
+    labelNames: ['spark_job'],
     registers,
   });
   const executionRuns = new Histogram({
@@ -79,10 +80,10 @@ export function createWorkerMetrics(): WorkerMetrics {
     registry,
     sinks: {
       pipelineMetrics: {
-        runStarted: { fn: (_info, jobs) => jobs.forEach((job) => started.inc({ job })) },
+        runStarted: { fn: (_info, jobs) => jobs.forEach((job) => started.inc({ spark_job: job })) },
         runEnded: {
           fn: (_info, jobs, outcome, timings) => {
-            for (const job of jobs) (outcome === 'completed' ? completed : failed).inc({ job });
+            for (const job of jobs) (outcome === 'completed' ? completed : failed).inc({ spark_job: job });
             if (timings) observeSteps(timings);
           },
         },
@@ -90,7 +91,7 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     recordsWritten: (count) => recordsWritten.inc(count),
     executionLaunched: (job, count) => {
-      executions.inc({ job });
+      executions.inc({ spark_job: job });
       executionRuns.observe(count);
     },
     dependencyUp: (dependency, up) => dependencyUp.set({ dependency }, up ? 1 : 0),

@@ -51,13 +51,13 @@ describe('the worker process', () => {
     await Promise.all(runs);
 
     const text = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
-    expect(series(text, NAMES.pipelineRunsStarted, 'job="final_analysis"')).toBe(2);
-    expect(series(text, NAMES.pipelineRunsCompleted, 'job="count_gender"')).toBe(2);
-    expect(series(text, NAMES.pipelineRunsFailed, 'job="final_analysis"')).toBe(0);
+    expect(series(text, NAMES.pipelineRunsStarted, 'spark_job="final_analysis"')).toBe(2);
+    expect(series(text, NAMES.pipelineRunsCompleted, 'spark_job="count_gender"')).toBe(2);
+    expect(series(text, NAMES.pipelineRunsFailed, 'spark_job="final_analysis"')).toBe(0);
     expect(series(text, `${NAMES.pipelineStepDuration}_count`, 'step="ingest"')).toBe(2);
     expect(series(text, `${NAMES.pipelineStepDuration}_count`, 'step="poll"')).toBe(4); // two jobs per run
     expect(series(text, `${NAMES.pipelineStepDuration}_sum`, 'step="poll"')).toBeGreaterThan(0);
-    expect(series(text, NAMES.sparkExecutions, 'job="final_analysis"')).toBeGreaterThanOrEqual(1);
+    expect(series(text, NAMES.sparkExecutions, 'spark_job="final_analysis"')).toBeGreaterThanOrEqual(1);
     expect(series(text, `${NAMES.sparkExecutionRuns}_sum`)).toBe(4); // every run's every job, in some execution
     expect(series(text, NAMES.kafkaRecordsWritten)).toBe(30);
 

@@ -27,15 +27,15 @@ describe('worker metrics', () => {
     metrics.queueDepthFrom(() => 3);
     metrics.dependencyUp('spark', false);
 
-    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsStarted, { job: 'final_analysis' })).toBe(2);
-    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsStarted, { job: 'count_gender' })).toBe(1);
-    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsCompleted, { job: 'final_analysis' })).toBe(1);
-    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsFailed, { job: 'count_gender' })).toBe(1);
+    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsStarted, { spark_job: 'final_analysis' })).toBe(2);
+    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsStarted, { spark_job: 'count_gender' })).toBe(1);
+    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsCompleted, { spark_job: 'final_analysis' })).toBe(1);
+    expect(await value(metrics, WORKER_METRIC_NAMES.pipelineRunsFailed, { spark_job: 'count_gender' })).toBe(1);
     const text = await metrics.registry.metrics();
     expect(text).toContain(`${WORKER_METRIC_NAMES.pipelineStepDuration}_sum{step="poll"} 0.15`);
     expect(text).toContain(`${WORKER_METRIC_NAMES.pipelineStepDuration}_count{step="ingest"} 1`);
     expect(text).toContain(`${WORKER_METRIC_NAMES.sparkExecutionRuns}_sum 7`);
-    expect(await value(metrics, WORKER_METRIC_NAMES.sparkExecutions, { job: 'final_analysis' })).toBe(1);
+    expect(await value(metrics, WORKER_METRIC_NAMES.sparkExecutions, { spark_job: 'final_analysis' })).toBe(1);
     expect(await value(metrics, WORKER_METRIC_NAMES.kafkaRecordsWritten)).toBe(12);
     expect(await value(metrics, WORKER_METRIC_NAMES.coalescingQueueDepth)).toBe(3);
     expect(await value(metrics, WORKER_METRIC_NAMES.dependencyUp, { dependency: 'spark' })).toBe(0);
