@@ -35,6 +35,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')
     .default('streamforge.records'),
   KAFKA_RECORDS_PARTITIONS: z.coerce.number().int().min(1).max(64).default(2),
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).default(1),
   KAFKA_RESULTS_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')
@@ -99,6 +100,8 @@ export interface Config {
     recordsPartitions: number;
     resultsTopic: string;
     executionsTopic: string;
+    /** Copies of each topic the code creates itself (where an operator has not created it first). */
+    replicationFactor: number;
   };
   /** `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one. */
   /**
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       recordsPartitions: e.KAFKA_RECORDS_PARTITIONS,
       resultsTopic: e.KAFKA_RESULTS_TOPIC,
       executionsTopic: e.KAFKA_EXECUTIONS_TOPIC,
+      replicationFactor: e.KAFKA_TOPIC_REPLICATION_FACTOR,
     },
     spark: {
       connectUrl: e.SPARK_CONNECT_URL,

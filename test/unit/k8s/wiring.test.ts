@@ -242,5 +242,10 @@ describe.skipIf(!HAS_KUBECTL).each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       }
       expect(conf['auto.create.topics.enable']).toBe(false);
     });
+
+    it('creates the topics the code makes itself with as many copies as the KafkaTopics have', () => {
+      const replicas = new Set(m.all('KafkaTopic').map((t) => t.spec.replicas));
+      expect([...replicas]).toEqual([config().kafka.replicationFactor]);
+    });
   });
 });
