@@ -297,7 +297,10 @@ export class KafkaClient implements KafkaTopics {
       if (!(await admin.listTopics()).includes(topic)) {
         // Another process may create it between our look and our create; kafkajs then reports "already exists".
         await admin
-          .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor }], waitForLeaders: true })
+          .createTopics({
+            topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor }],
+            waitForLeaders: true,
+          })
           .catch((err: { type?: string; errors?: { type?: string }[] }) => {
             const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
             if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;

@@ -23,9 +23,9 @@ export async function startRestServer(
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const kafka = new KafkaClient(config.kafka, logger);
-  // For /readyz only: a session of its own that it never opens (GetStatus of an unknown session creates none).
+  // For /readyz only (reachable(): a GetStatus of a session nobody works in, which creates none).
   const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
-  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka, spark });
+  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka, spark: { ping: () => spark.reachable() } });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   return {
     app,

@@ -45,7 +45,7 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     spark,
     sparkSql: sparkClient,
     metrics,
-    ping: { kafka: () => kafka.ping(), spark: () => sparkClient.ping() },
+    ping: { kafka: () => kafka.ping(), spark: () => sparkClient.reachable() },
     draining: draining.signal,
     drain: () => draining.abort(),
     async close() {

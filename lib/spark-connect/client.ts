@@ -83,6 +83,8 @@ export class SparkConnectClient {
   private readonly retry: { attempts: number; initialBackoffMs: number };
   private readonly stub: SparkConnectServiceClient;
   private readonly session: SessionState;
+  /** A session id no one works in, for reachable(). */
+  private readonly probeSessionId = randomUUID();
   private readonly keepAlive: NodeJS.Timeout | undefined;
 
   constructor(options: SparkConnectClientOptions) {
@@ -273,6 +275,15 @@ export class SparkConnectClient {
   }
 
   /** What Spark says of a session id (exists, closed for good, never created), without creating the session. */
+  /**
+   * Whether the server answers, without touching the working session: a GetStatus of a session id nobody works in
+   * (it creates none). A readiness check must not double as a keep-alive: the session's idle timeout is
+   * SPARK_SESSION_KEEPALIVE_MS's to manage.
+   */
+  async reachable(): Promise<void> {
+    await this.probeSession(this.probeSessionId);
+  }
+
   async probeSession(sessionId: string): Promise<SessionProbe> {
     try {
       await this.unary('GetStatus', { session_id: sessionId, user_context: { user_id: this.userId }, client_type: 'streamforge' });

@@ -197,6 +197,23 @@ describe('SparkConnectClient against a real Spark Connect server', () => {
     expect((await client.status([result.operationId])).get(result.operationId)).toBe('OPERATION_STATE_SUCCEEDED');
   }, 30_000);
 
+  it('tells whether the server answers without touching the working session (a readiness check is no keep-alive)', async () => {
+    const fresh = new SparkConnectClient({
+      url: config.spark.connectUrl,
+      descriptorSetPath: config.spark.descriptorSetPath,
+      keepAliveMs: 0,
+    });
+    try {
+      await fresh.reachable();
+      expect(await fresh.probeSession(fresh.sessionId)).toBe('not-found');
+    } finally {
+      fresh.close();
+    }
+    const nowhere = new SparkConnectClient({ url: '127.0.0.1:1', descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
+    await expect(nowhere.reachable()).rejects.toThrow();
+    nowhere.close();
+  }, 30_000);
+
   it('interrupts a running operation by id: its execution ends with OPERATION_CANCELED', async () => {
     const operationId = randomUUID();
     const tasks = tasksRunning();
