@@ -224,9 +224,11 @@ export interface ProduceOptions {
 export interface KafkaTopics {
   /** Asks the cluster for its brokers: whether Kafka answers now (a readiness check). */
   ping(): Promise<void>;
-  /** Creates the topic if it does not exist; returns its partition count. */
-  ensureTopic(topic: string, partitions: number): Promise<number>;
+  /** Creates the topic if it does not exist (with these topic configs); returns its partition count. */
+  ensureTopic(topic: string, partitions: number, configs?: Record<string, string>): Promise<number>;
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /** Every message in the topic now, from each partition's first offset to its end, in offset order. */
+  readAll(topic: string, opts?: { timeoutMs?: number }): Promise<ConsumedMessage[]>;
   offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>>;
   /** Writes the messages; returns the offset range written in each partition. */
   produce(topic: string, messages: OutgoingMessage[], options?: ProduceOptions): Promise<PartitionRange[]>;
@@ -291,13 +293,17 @@ export class KafkaClient implements KafkaTopics {
     await this.withAdmin((admin) => admin.describeCluster());
   }
 
-  /** Creates the topic if it does not exist; returns its partition count. */
-  async ensureTopic(topic: string, partitions: number): Promise<number> {
+  /** Creates the topic if it does not exist (with these topic configs); returns its partition count. */
+  async ensureTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<number> {
     return this.withAdmin(async (admin) => {
       if (!(await admin.listTopics()).includes(topic)) {
+        const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
         // Another process may create it between our look and our create; kafkajs then reports "already exists".
         await admin
-          .createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor }], waitForLeaders: true })
+          .createTopics({
+            topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor, configEntries }],
+            waitForLeaders: true,
+          })
           .catch((err: { type?: string; errors?: { type?: string }[] }) => {
             const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
             if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;
@@ -312,6 +318,16 @@ export class KafkaClient implements KafkaTopics {
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  /** Every message in the topic now, from each partition's first offset to its end, in offset order. */
+  async readAll(topic: string, opts: { timeoutMs?: number } = {}): Promise<ConsumedMessage[]> {
+    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    return this.readRanges(
+      topic,
+      offsets.map((o) => ({ partition: o.partition, from: Number(o.low), to: Number(o.high) })),
+      opts,
+    );
   }
 
   /** Per partition, the offset of the first message written at or after `timestampMs` (else the end offset). */
