@@ -35,19 +35,25 @@ const MAX_SAFE_INTEGER = 9007199254740991;
  * Stage 1, over the Kafka source: each message's record key for de-duplication (its Kafka key, when it has one;
  * else its own offset, which never repeats), its event time and its text.
  */
-export const KEYED_SQL = `SELECT
+const KEYED_SQL = `SELECT
   coalesce(concat('k:', CAST(key AS STRING)), concat('o:', partition, ':', offset)) AS record_key,
   timestamp AS event_time,
   CAST(value AS STRING) AS json
-FROM source`;
+FROM {source}`;
 
-/** Stage 2, over the de-duplicated records: validation as contracts/records.ts has it, then the aggregates. */
-export function aggregateSql(windowSeconds: number): string {
+/**
+ * Stage 2, over the de-duplicated records ({records}): validation as contracts/records.ts has it (ANSI-safe: no
+ * expression here may throw on any input, or one bad record would fail the query), then the aggregates.
+ */
+export function aggregateSql(windowSeconds: number, records = 'records'): string {
   const window = `window(event_time, '${windowSeconds} seconds')`;
-  return `WITH parsed AS (
+  return AGGREGATE_SQL.replace('{records}', records).replaceAll('{window}', window);
+}
+
+const AGGREGATE_SQL = `WITH parsed AS (
   SELECT event_time, json_object_keys(json) AS fields,
     from_json(json, '${PARSE_SCHEMA}', map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS r
-  FROM records
+  FROM {records}
 ),
 checked AS (
   SELECT event_time, r.gender AS gender, r.salary AS salary, r.department AS department,
@@ -56,7 +62,7 @@ checked AS (
     r.birth_date AS birth_date_text,
     fields IS NOT NULL AND r IS NOT NULL AND r._corrupt IS NULL
       AND size(array_except(fields, array(${RECORD_FIELDS.map((f) => `'${f}'`).join(', ')}))) = 0
-      AND r.id IS NOT NULL AND abs(r.id) <= ${MAX_SAFE_INTEGER}
+      AND r.id BETWEEN -${MAX_SAFE_INTEGER} AND ${MAX_SAFE_INTEGER}
       AND r.gender IS NOT NULL AND r.gender <> ''
       AND r.salary IS NOT NULL AND r.salary BETWEEN 0 AND 1.7976931348623157E308 AS valid
   FROM parsed
@@ -77,19 +83,18 @@ exploded AS (
   WHERE target.grp IS NOT NULL
 ),
 counted AS (
-  SELECT kind, grp, ${window} AS w, count(*) AS count,
+  SELECT kind, grp, {window} AS w, count(*) AS count,
     sum(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_sum,
     min(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_min,
     max(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_max,
     sum(CASE WHEN kind = 'rejected' THEN NULL ELSE salary * salary END) AS salary_sumsq
   FROM exploded
-  GROUP BY kind, grp, ${window}
+  GROUP BY kind, grp, {window}
 )
 SELECT concat_ws('|', kind, grp, CAST(unix_millis(w.start) AS STRING)) AS key,
   to_json(named_struct('kind', kind, 'group', grp, 'window_start', unix_millis(w.start), 'window_end', unix_millis(w.end),
     'count', count, 'salary_sum', salary_sum, 'salary_min', salary_min, 'salary_max', salary_max, 'salary_sumsq', salary_sumsq)) AS value
 FROM counted`;
-}
 
 export interface StreamingJobOptions {
   /** Kafka as Spark's executors reach it. */
@@ -106,10 +111,12 @@ export function streamingAggregateRelation(spec: StreamSpec, bootstrapServers: s
     startingOffsets: spec.startingOffsets,
     maxOffsetsPerTrigger: spec.maxRecordsPerBatch,
   });
-  const keyed = sqlOverRelations(KEYED_SQL, { source }, 1);
+  // Table names unique per stream: Spark registers them as temp views of the session while it analyses the plan.
+  const id = streamQueryName(spec.name);
+  const keyed = sqlOverRelations(KEYED_SQL.replace('{source}', `source_${id}`), { [`source_${id}`]: source }, 1);
   const watermarked = withWatermark(keyed, 'event_time', `${spec.watermarkSeconds} seconds`);
   const deduplicated = dropDuplicatesWithinWatermark(watermarked, ['record_key']);
-  return sqlOverRelations(aggregateSql(spec.windowSeconds), { records: deduplicated }, 2);
+  return sqlOverRelations(aggregateSql(spec.windowSeconds, `records_${id}`), { [`records_${id}`]: deduplicated }, 2);
 }
 
 /** The whole query: the relation above written to the stream's results topic in update mode. */

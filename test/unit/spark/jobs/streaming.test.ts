@@ -20,10 +20,10 @@ describe('the streaming job', () => {
   it('reads the stream’s topic as a stream, watermarks it by event time and drops duplicate record keys within the watermark', () => {
     const [aggregate, dedup, watermark, keyed, source] = layers(job.input);
     expect(aggregate![0]).toBe('with_relations');
-    expect(aggregate![1].references[0].subquery_alias.alias).toBe('records');
+    expect(aggregate![1].references[0].subquery_alias.alias).toBe('records_streamforge_stream_emp');
     expect(dedup).toEqual(['deduplicate', expect.objectContaining({ column_names: ['record_key'], within_watermark: true })]);
     expect(watermark).toEqual(['with_watermark', expect.objectContaining({ event_time: 'event_time', delay_threshold: '45 seconds' })]);
-    expect(keyed![1].references[0].subquery_alias.alias).toBe('source');
+    expect(keyed![1].references[0].subquery_alias.alias).toBe('source_streamforge_stream_emp');
     expect(source![0]).toBe('read');
     expect(source![1].is_streaming).toBe(true);
     expect(source![1].data_source.options).toEqual(
