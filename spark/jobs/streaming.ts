@@ -36,7 +36,7 @@ const MAX_SAFE_INTEGER = 9007199254740991;
  * else its own offset, which never repeats), its event time and its text.
  */
 const KEYED_SQL = `SELECT
-  coalesce(concat('k:', CAST(key AS STRING)), concat('o:', partition, ':', offset)) AS record_key,
+  coalesce(concat('k:', CAST(key AS STRING)), concat('o:', CAST(partition AS STRING), ':', CAST(offset AS STRING))) AS record_key,
   timestamp AS event_time,
   CAST(value AS STRING) AS json
 FROM {source}`;
@@ -83,7 +83,7 @@ exploded AS (
   WHERE target.grp IS NOT NULL
 ),
 counted AS (
-  SELECT kind, grp, {window} AS w, count(*) AS count,
+  SELECT kind, grp, {window} AS w, count(*) AS records,
     sum(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_sum,
     min(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_min,
     max(CASE WHEN kind = 'rejected' THEN NULL ELSE salary END) AS salary_max,
@@ -93,7 +93,7 @@ counted AS (
 )
 SELECT concat_ws('|', kind, grp, CAST(unix_millis(w.start) AS STRING)) AS key,
   to_json(named_struct('kind', kind, 'group', grp, 'window_start', unix_millis(w.start), 'window_end', unix_millis(w.end),
-    'count', count, 'salary_sum', salary_sum, 'salary_min', salary_min, 'salary_max', salary_max, 'salary_sumsq', salary_sumsq)) AS value
+    'count', records, 'salary_sum', salary_sum, 'salary_min', salary_min, 'salary_max', salary_max, 'salary_sumsq', salary_sumsq)) AS value
 FROM counted`;
 
 export interface StreamingJobOptions {
