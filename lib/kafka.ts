@@ -433,6 +433,36 @@ export class KafkaClient implements KafkaTopics {
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
+  /**
+   * Reads the topic from its beginning and then as messages arrive, calling `onMessages` with each batch, until
+   * the returned `stop` is called. For readers that keep a view up to date (the stream CLI's aggregates).
+   */
+  async follow(topic: string, onMessages: (messages: ConsumedMessage[]) => void): Promise<{ stop(): Promise<void> }> {
+    const consumer = this.kafka.consumer({ groupId: `streamforge-follower-${crypto.randomUUID()}`, maxWaitTimeInMs: 50 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          onMessages(
+            batch.messages.map((m) => ({
+              partition: batch.partition,
+              offset: Number(m.offset),
+              key: m.key?.toString() ?? null,
+              value: m.value?.toString() ?? '',
+              headers: headersToStrings(m.headers),
+            })),
+          );
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw classifyKafkaError(err, this.config.brokers);
+    }
+    return { stop: () => consumer.disconnect() };
+  }
+
   async close(): Promise<void> {
     const admin = this.admin;
     this.admin = undefined;
