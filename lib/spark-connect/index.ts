@@ -17,6 +17,7 @@ export {
 } from './relations';
 export {
   kafkaOffsets,
+  progressRates,
   StreamingQueries,
   type StreamingQueryException,
   type StreamingQueryProgress,

@@ -55,9 +55,10 @@ export interface StreamingQueryProgress {
   timestamp: string;
   batchId: number;
   batchDuration: number;
-  numInputRows: number;
-  inputRowsPerSecond: number;
-  processedRowsPerSecond: number;
+  /** Absent from what Spark Connect 4.2 sends: `progressRates` sums them over the sources. */
+  numInputRows?: number;
+  inputRowsPerSecond?: number;
+  processedRowsPerSecond?: number;
   durationMs?: Record<string, number>;
   eventTime?: Record<string, string>;
   stateOperators?: {
@@ -69,6 +70,20 @@ export interface StreamingQueryProgress {
   }[];
   sources: SourceProgress[];
   sink?: { description: string; numOutputRows: number };
+}
+
+/** Rows and rates of a micro-batch over all its sources (what Scala's progress reports at its top level). */
+export function progressRates(progress: StreamingQueryProgress): {
+  numInputRows: number;
+  inputRowsPerSecond: number;
+  processedRowsPerSecond: number;
+} {
+  const sum = (pick: (s: SourceProgress) => number | undefined) => progress.sources.reduce((n, s) => n + (Number(pick(s)) || 0), 0);
+  return {
+    numInputRows: progress.numInputRows ?? sum((s) => s.numInputRows),
+    inputRowsPerSecond: progress.inputRowsPerSecond ?? sum((s) => s.inputRowsPerSecond),
+    processedRowsPerSecond: progress.processedRowsPerSecond ?? sum((s) => s.processedRowsPerSecond),
+  };
 }
 
 export interface StreamingQueryException {

@@ -8,6 +8,7 @@ import type { KafkaTopics } from '../../lib/kafka';
 import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS } from '../../lib/streams';
 import {
   kafkaOffsets,
+  progressRates,
   SparkConnectError,
   StreamingQueries,
   type StreamingQueryProgress,
@@ -95,12 +96,13 @@ export class SparkStreamRunner implements StreamRunner {
       for (const [partition, end] of ends) lag += Math.max(0, end - (processed.get(partition) ?? 0));
     }
     const state = progress.stateOperators ?? [];
+    const rates = progressRates(progress);
     return {
       batchId: progress.batchId,
       timestamp: progress.timestamp,
-      numInputRows: progress.numInputRows,
-      inputRowsPerSecond: finite(progress.inputRowsPerSecond),
-      processedRowsPerSecond: finite(progress.processedRowsPerSecond),
+      numInputRows: rates.numInputRows,
+      inputRowsPerSecond: finite(rates.inputRowsPerSecond),
+      processedRowsPerSecond: finite(rates.processedRowsPerSecond),
       batchDurationMs: progress.batchDuration,
       lag,
       endOffsets: Object.fromEntries([...processed].map(([p, o]) => [String(p), o])),

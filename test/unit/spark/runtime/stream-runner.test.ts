@@ -31,15 +31,20 @@ function fakeQueries(state: {
     },
     async lastProgress() {
       return {
+        // As Spark Connect 4.2 sends it: rows and rates only per source.
         batchId: 4,
         timestamp: 't',
-        numInputRows: 10,
-        inputRowsPerSecond: Number.NaN,
-        processedRowsPerSecond: 123.456,
         batchDuration: 80,
         eventTime: { watermark: '2026-12-01T00:00:00.000Z' },
         stateOperators: [{ numRowsTotal: 7, numRowsUpdated: 1, numRowsDroppedByWatermark: 2 }],
-        sources: [{ endOffset: { [spec.topic]: { '0': 40, '1': 45 } } }],
+        sources: [
+          {
+            endOffset: JSON.stringify({ [spec.topic]: { '0': 40, '1': 45 } }),
+            numInputRows: 10,
+            inputRowsPerSecond: 'NaN',
+            processedRowsPerSecond: 123.456,
+          },
+        ],
       };
     },
     async exception() {
