@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       mismatches,
       inputRate: Math.round(sent / feedS),
       processedRate: seen.length ? Math.round(seen.reduce((n, p) => n + p.processedRowsPerSecond, 0) / seen.length) : null,
-      endToEndLagMs: { p50: lagStats.median, p95: lagStats.p95, max: lagStats.max, samples: lags.length },
+      endToEndLagMs: { p50: ms(lagStats.median), p95: ms(lagStats.p95), max: ms(lagStats.max), samples: lags.length },
       maxOffsetLag: seen.length ? Math.max(...seen.map((p) => p.lag ?? 0)) : null,
       batches: final?.progress?.batchId ?? null,
       sparkRssMb: sparkRssMb.length
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     );
     say(
       `sent ${formatNumber(sent)} in ${feedS.toFixed(1)} s (${formatNumber(figures.inputRate)}/s); Spark processed ${formatNumber(figures.processedRate ?? 0)}/s on average; ` +
-        `end-to-end lag p50 ${lagStats.median ?? '-'} ms, p95 ${lagStats.p95 ?? '-'} ms, max ${lagStats.max ?? '-'} ms; ${figures.batches} batches; ` +
+        `end-to-end lag p50 ${figures.endToEndLagMs.p50 ?? '-'} ms, p95 ${figures.endToEndLagMs.p95 ?? '-'} ms, max ${figures.endToEndLagMs.max ?? '-'} ms; ${figures.batches} batches; ` +
         `Spark RSS ${figures.sparkRssMb ? `${figures.sparkRssMb.first} → ${figures.sparkRssMb.last} MB (max ${figures.sparkRssMb.max})` : 'unknown'}`,
     );
     const out = path.join(PROJECT_ROOT, 'results', 'stream-latest.json');
@@ -238,6 +238,7 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string):
   }
 }
 
+const ms = (x: number | null) => (x === null ? null : Math.round(x));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const line = (text: string) => (process.stdout.isTTY ? process.stdout.write(`\r${text}\x1b[K`) : say(text));
 
