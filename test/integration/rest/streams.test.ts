@@ -20,6 +20,7 @@ import { SparkConnectClient, StreamingQueries } from '../../../lib/spark-connect
 import { stackKill, stackUp } from '../../../scripts/stack/stack';
 import { expectedStreamCounts, streamMismatches } from '../../support/stream-oracle';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
+import { until } from '../../support/until';
 
 const config = loadConfig();
 const logger = createLogger('silent');
@@ -67,17 +68,6 @@ async function get(): Promise<{ status: StreamStatus; aggregates: StreamAggregat
   const res = await app.inject({ method: 'GET', url: `/streams/${name}` });
   expect(res.statusCode).toBe(200);
   return res.json();
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined as T);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new Error(`${what} never happened; last: ${JSON.stringify(last)?.slice(0, 2000)}`);
 }
 
 const running = () => until(get, (s) => s.status.state === 'running' && s.status.query !== null, 'the stream running');
