@@ -5,6 +5,7 @@ import type { Config } from '../lib/config';
 import type { KafkaTopics } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { SparkJobRunner } from '../spark/runtime/job-runner';
+import type { StreamRunner } from '../spark/runtime/stream-runner';
 
 /** One SQL query on Spark, its rows back: all the stack check asks of Spark. */
 export interface SparkSql {
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   kafka: KafkaTopics;
   /** The Spark side as the pipeline sees it. */
   spark: SparkJobRunner;
+  /** The streams' Structured Streaming queries. */
+  streams: StreamRunner;
   /** Plain queries, for the stack check only. */
   sparkSql: SparkSql;
   metrics: ActivityMetrics;

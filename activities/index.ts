@@ -4,12 +4,14 @@ import type { ActivityDeps } from './deps';
 import { createIngestActivities } from './ingest';
 import { createSparkJobActivities } from './spark-job';
 import { createStackCheckActivities } from './stack-check';
+import { createStreamingActivities } from './streaming';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createStackCheckActivities(deps),
     ...createIngestActivities(deps),
     ...createSparkJobActivities(deps),
+    ...createStreamingActivities(deps),
     ...createBenchmarkActivities(),
   };
 }

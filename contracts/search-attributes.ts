@@ -6,7 +6,28 @@ export const PIPELINE_STATUS = defineSearchAttributeKey('PipelineStatus', Search
 export const PIPELINE_JOBS = defineSearchAttributeKey('PipelineJobs', SearchAttributeType.KEYWORD_LIST);
 export const RECORD_COUNT = defineSearchAttributeKey('RecordCount', SearchAttributeType.INT);
 
-export const SEARCH_ATTRIBUTE_KEYS = [PIPELINE_STATUS, PIPELINE_JOBS, RECORD_COUNT];
+// A stream's workflow (workflows/streaming.ts) sets these when its progress changes. The dev server's SQLite
+// visibility store takes at most 3 attributes each of Int and Double: the batch duration is a Double for that
+// reason, and the restart count is in the workflow's status query only.
+export const STREAM_STATE = defineSearchAttributeKey('StreamState', SearchAttributeType.KEYWORD);
+export const STREAM_INPUT_RATE = defineSearchAttributeKey('StreamInputRate', SearchAttributeType.DOUBLE);
+export const STREAM_PROCESSED_RATE = defineSearchAttributeKey('StreamProcessedRate', SearchAttributeType.DOUBLE);
+export const STREAM_BATCH_DURATION_MS = defineSearchAttributeKey('StreamBatchDurationMs', SearchAttributeType.DOUBLE);
+export const STREAM_LAST_BATCH_ID = defineSearchAttributeKey('StreamLastBatchId', SearchAttributeType.INT);
+/** Records in the topic the query has not processed yet. */
+export const STREAM_LAG = defineSearchAttributeKey('StreamLag', SearchAttributeType.INT);
+
+export const SEARCH_ATTRIBUTE_KEYS = [
+  PIPELINE_STATUS,
+  PIPELINE_JOBS,
+  RECORD_COUNT,
+  STREAM_STATE,
+  STREAM_INPUT_RATE,
+  STREAM_PROCESSED_RATE,
+  STREAM_BATCH_DURATION_MS,
+  STREAM_LAST_BATCH_ID,
+  STREAM_LAG,
+];
 
 /** The `temporal server start-dev --search-attribute` type names. */
 const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {

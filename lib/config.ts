@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   SPARK_SESSION_KEEPALIVE_MS: z.coerce.number().int().min(0).default(60_000),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
+  STREAM_CHECKPOINT_DIR: z.string().min(1).optional(),
   RESULT_INLINE_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -119,6 +120,11 @@ export interface Config {
   };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
+  /**
+   * Where each stream's Spark query keeps its checkpoint (`<checkpointDir>/<stream name>`), as the Spark server
+   * sees it: under the stack's state locally, a shared path (HDFS, S3, a volume) on a cluster.
+   */
+  streams: { checkpointDir: string };
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
   resultInlineLimitBytes: number;
   /** `allowUnauthenticated`: serve a non-loopback address without API_TOKEN (behind an authenticating proxy). */
@@ -209,6 +215,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlight: e.SPARK_MAX_IN_FLIGHT,
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
+    streams: {
+      // A URI (s3a://, hdfs://) is Spark's to resolve; a plain path is taken from the project root.
+      checkpointDir: /^[a-z][a-z0-9+.-]*:\/\//.test(e.STREAM_CHECKPOINT_DIR ?? '')
+        ? e.STREAM_CHECKPOINT_DIR!
+        : path.resolve(PROJECT_ROOT, e.STREAM_CHECKPOINT_DIR ?? path.join(e.STACK_STATE_DIR ?? stackDir, 'spark', 'checkpoints')),
+    },
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN, allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true' },
     inputTopics: e.PIPELINE_INPUT_TOPICS.split(',')

@@ -224,9 +224,11 @@ export interface ProduceOptions {
 export interface KafkaTopics {
   /** Asks the cluster for its brokers: whether Kafka answers now (a readiness check). */
   ping(): Promise<void>;
-  /** Creates the topic if it does not exist; returns its partition count. */
-  ensureTopic(topic: string, partitions: number): Promise<number>;
+  /** Creates the topic if it does not exist (with these topic configs); returns its partition count. */
+  ensureTopic(topic: string, partitions: number, configs?: Record<string, string>): Promise<number>;
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /** Every message in the topic now, from each partition's first offset to its end, in offset order. */
+  readAll(topic: string, opts?: { timeoutMs?: number }): Promise<ConsumedMessage[]>;
   offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>>;
   /** Writes the messages; returns the offset range written in each partition. */
   produce(topic: string, messages: OutgoingMessage[], options?: ProduceOptions): Promise<PartitionRange[]>;
@@ -291,14 +293,15 @@ export class KafkaClient implements KafkaTopics {
     await this.withAdmin((admin) => admin.describeCluster());
   }
 
-  /** Creates the topic if it does not exist; returns its partition count. */
-  async ensureTopic(topic: string, partitions: number): Promise<number> {
+  /** Creates the topic if it does not exist (with these topic configs); returns its partition count. */
+  async ensureTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<number> {
     return this.withAdmin(async (admin) => {
       if (!(await admin.listTopics()).includes(topic)) {
+        const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
         // Another process may create it between our look and our create; kafkajs then reports "already exists".
         await admin
           .createTopics({
-            topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor }],
+            topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor, configEntries }],
             waitForLeaders: true,
           })
           .catch((err: { type?: string; errors?: { type?: string }[] }) => {
@@ -315,6 +318,16 @@ export class KafkaClient implements KafkaTopics {
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  /** Every message in the topic now, from each partition's first offset to its end, in offset order. */
+  async readAll(topic: string, opts: { timeoutMs?: number } = {}): Promise<ConsumedMessage[]> {
+    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    return this.readRanges(
+      topic,
+      offsets.map((o) => ({ partition: o.partition, from: Number(o.low), to: Number(o.high) })),
+      opts,
+    );
   }
 
   /** Per partition, the offset of the first message written at or after `timestampMs` (else the end offset). */
@@ -418,6 +431,36 @@ export class KafkaClient implements KafkaTopics {
       await consumer.disconnect().catch(() => undefined);
     }
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  }
+
+  /**
+   * Reads the topic from its beginning and then as messages arrive, calling `onMessages` with each batch, until
+   * the returned `stop` is called. For readers that keep a view up to date (the stream CLI's aggregates).
+   */
+  async follow(topic: string, onMessages: (messages: ConsumedMessage[]) => void): Promise<{ stop(): Promise<void> }> {
+    const consumer = this.kafka.consumer({ groupId: `streamforge-follower-${crypto.randomUUID()}`, maxWaitTimeInMs: 50 });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          onMessages(
+            batch.messages.map((m) => ({
+              partition: batch.partition,
+              offset: Number(m.offset),
+              key: m.key?.toString() ?? null,
+              value: m.value?.toString() ?? '',
+              headers: headersToStrings(m.headers),
+            })),
+          );
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw classifyKafkaError(err, this.config.brokers);
+    }
+    return { stop: () => consumer.disconnect() };
   }
 
   async close(): Promise<void> {

@@ -2,3 +2,4 @@
 export { pipelineWorkflow, progressQuery } from './pipeline';
 export { stackCheckWorkflow } from './stack-check';
 export { benchmarkProgressQuery, benchmarkWorkflow } from './benchmark';
+export { stopSignal, streamingWorkflow, streamStatusQuery } from './streaming';

@@ -20,6 +20,7 @@ import { benchmarkRoutes } from './routes/benchmarks';
 import { opsRoutes } from './routes/ops';
 import { pipelineRoutes } from './routes/pipelines';
 import { processRoutes } from './routes/process';
+import { streamRoutes } from './routes/streams';
 
 export interface RestDeps {
   config: Config;
@@ -27,7 +28,7 @@ export interface RestDeps {
   temporal: Client;
   /** The client's connection, for the readiness check and start deadlines. */
   temporalConnection: Connection;
-  /** For results too large to come back inline, which /process reads from the results topic. */
+  /** For results too large to come back inline (read from the results topic), and streams' records and aggregates. */
   kafka: KafkaTopics;
   /** Whether Spark Connect answers now, for /readyz; absent: not checked. */
   spark?: { ping(): Promise<void> };
@@ -66,6 +67,7 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics });
   await app.register(pipelineRoutes, { config, temporal, temporalConnection });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection });
+  await app.register(streamRoutes, { config, temporal, temporalConnection, kafka });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -5,9 +5,11 @@ import type { Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
+import { StreamingQueries } from '../../lib/spark-connect/streaming';
 import { CoalescingScheduler, DEFAULT_COALESCING } from '../../spark/runtime/coalescing-scheduler';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
 import { KafkaExecutionJournal } from '../../spark/runtime/execution-journal';
+import { SparkStreamRunner } from '../../spark/runtime/stream-runner';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
 export interface WorkerDeps extends ActivityDeps {
@@ -38,11 +40,17 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     metrics,
   );
   metrics.queueDepthFrom(() => spark.queued);
+  // Streams share the worker's Spark session: any worker finds a query another one started.
+  const streams = new SparkStreamRunner(new StreamingQueries(sparkClient), kafka, {
+    kafkaBootstrapServers: config.spark.kafkaBootstrapServers,
+    checkpointDir: config.streams.checkpointDir,
+  });
   return {
     config,
     logger,
     kafka,
     spark,
+    streams,
     sparkSql: sparkClient,
     metrics,
     ping: { kafka: () => kafka.ping(), spark: () => sparkClient.reachable() },

@@ -6,6 +6,7 @@ import { arrowBatchToRows, type Row } from './arrow';
 import { isSessionLost, SparkConnectError, toSparkConnectError } from './errors';
 import {
   loadSparkConnectService,
+  type Command,
   type ExecutePlanResponse,
   type GetStatusResponse,
   type OperationState,
@@ -155,6 +156,22 @@ export class SparkConnectClient {
     }
     if (release) await this.release(operationId);
     return result;
+  }
+
+  /**
+   * Runs a command that answers at once (a streaming query's start, status, progress or stop) and returns its
+   * responses. Not reattachable: a command is cheap to send again, and the streaming commands are idempotent or
+   * read-only, so a lost stream is simply an error for the caller to retry.
+   */
+  async command(command: Command): Promise<ExecutePlanResponse[]> {
+    return this.inSession(async () => {
+      const operationId = randomUUID();
+      const stream = this.stub.ExecutePlan({ ...this.base(), operation_id: operationId, plan: { command } }, new grpc.Metadata());
+      const responses: ExecutePlanResponse[] = [];
+      const outcome = await this.readStream(stream, operationId, undefined, (response) => void responses.push(response));
+      if (outcome instanceof SparkConnectError) throw await this.withDetails(outcome);
+      return responses;
+    });
   }
 
   /**

@@ -3,4 +3,25 @@ export { SparkConnectClient } from './client';
 export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row } from './client';
 export type { DataSource, OperationState, Plan, Relation } from './client';
 export { isOperationGone, isSessionLost, SparkConnectError, type SparkConnectErrorKind } from './errors';
-export { dataSourceRelation, jsonFilesRelation, kafkaBatchRelation, sqlRelation, type KafkaBatchRead } from './relations';
+export {
+  dataSourceRelation,
+  dropDuplicatesWithinWatermark,
+  jsonFilesRelation,
+  kafkaBatchRelation,
+  kafkaStreamRelation,
+  sqlOverRelations,
+  sqlRelation,
+  withWatermark,
+  type KafkaBatchRead,
+  type KafkaStreamRead,
+} from './relations';
+export {
+  kafkaOffsets,
+  progressRates,
+  StreamingQueries,
+  type StreamingQueryException,
+  type StreamingQueryProgress,
+  type StreamingQueryRef,
+  type StreamingQueryStatus,
+  type WriteStreamSpec,
+} from './streaming';

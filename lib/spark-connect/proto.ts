@@ -30,17 +30,75 @@ export interface DataSource {
   schema?: string;
 }
 
+/** Identifies one run of a streaming query: `id` survives restarts from its checkpoint, `run_id` is per start. */
+export interface StreamingQueryInstanceId {
+  id: string;
+  run_id: string;
+}
+
 export type Relation = { common?: { plan_id: number } } & (
   | { sql: { query: string } }
   | { read: { data_source: DataSource; is_streaming?: boolean } }
   /** SQL whose table names resolve to the references' aliases (each reference a `subquery_alias`). */
   | { with_relations: { root: Relation; references: Relation[] } }
   | { subquery_alias: { input: Relation; alias: string } }
+  /** `withWatermark(event_time, delay)`: the event-time column and how late a row may arrive. */
+  | { with_watermark: { input: Relation; event_time: string; delay_threshold: string } }
+  /** `dropDuplicates(columns)`, or `dropDuplicatesWithinWatermark(columns)` with `within_watermark`. */
+  | { deduplicate: { input: Relation; column_names: string[]; within_watermark?: boolean } }
 );
 
-export type Command = {
-  create_dataframe_view: { input: Relation; name: string; is_global: boolean; replace: boolean };
-};
+/** `DataStreamWriter.start()`: the streaming relation, its sink and how it is triggered. */
+export interface WriteStreamOperationStart {
+  input: Relation;
+  format: string;
+  /** Sink options, `checkpointLocation` among them. */
+  options: KeyValue[];
+  /** e.g. `'1 second'` */
+  processing_time_interval?: string;
+  available_now?: boolean;
+  output_mode: 'append' | 'update' | 'complete';
+  query_name: string;
+  path?: string;
+}
+
+export interface StreamingQueryCommand {
+  query_id: StreamingQueryInstanceId;
+  status?: boolean;
+  last_progress?: boolean;
+  recent_progress?: boolean;
+  stop?: boolean;
+  process_all_available?: boolean;
+  exception?: boolean;
+  await_termination?: { timeout_ms?: string };
+}
+
+export interface StreamingQueryManagerCommand {
+  active?: boolean;
+  get_query?: string;
+}
+
+export type Command =
+  | { create_dataframe_view: { input: Relation; name: string; is_global: boolean; replace: boolean } }
+  | { write_stream_operation_start: WriteStreamOperationStart }
+  | { streaming_query_command: StreamingQueryCommand }
+  | { streaming_query_manager_command: StreamingQueryManagerCommand };
+
+export interface StreamingQueryCommandResult {
+  query_id?: StreamingQueryInstanceId;
+  result_type?: 'status' | 'recent_progress' | 'explain' | 'exception' | 'await_termination';
+  status?: { status_message?: string; is_data_available?: boolean; is_trigger_active?: boolean; is_active?: boolean };
+  /** Progress reports as JSON, oldest first (`last_progress` answers with the newest only). */
+  recent_progress?: { recent_progress_json?: string[] };
+  exception?: { exception_message?: string; error_class?: string; stack_trace?: string };
+  await_termination?: { terminated?: boolean };
+}
+
+export interface StreamingQueryManagerCommandResult {
+  result_type?: string;
+  active?: { active_queries?: { id: StreamingQueryInstanceId; name?: string }[] };
+  query?: { id: StreamingQueryInstanceId; name?: string };
+}
 
 export type Plan = { root: Relation } | { command: Command };
 
@@ -64,6 +122,9 @@ export interface ExecutePlanResponse {
     stages?: { stage_id?: string; num_tasks?: string; num_completed_tasks?: string; done?: boolean }[];
   };
   sql_command_result?: unknown;
+  write_stream_operation_start_result?: { query_id: StreamingQueryInstanceId; name?: string };
+  streaming_query_command_result?: StreamingQueryCommandResult;
+  streaming_query_manager_command_result?: StreamingQueryManagerCommandResult;
   schema?: unknown;
 }
 

@@ -8,12 +8,13 @@ export function sqlRelation(query: string): Relation {
 
 /**
  * SQL over other relations, each under a table name: one plan, no temp views to create beforehand or drop after
- * (what PySpark sends for `spark.sql("... {df} ...", df=df)`). Names must be plain identifiers.
+ * (what PySpark sends for `spark.sql("... {df} ...", df=df)`). Names must be plain identifiers. The references
+ * get plan ids from `firstPlanId` on: one plan that nests such SQL gives each level its own ids.
  */
-export function sqlOverRelations(query: string, tables: Record<string, Relation>): Relation {
+export function sqlOverRelations(query: string, tables: Record<string, Relation>, firstPlanId = 1): Relation {
   const references = Object.entries(tables).map(([alias, input], i): Relation => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(alias)) throw new Error(`table name must be a plain identifier, got "${alias}"`);
-    return { common: { plan_id: i + 1 }, subquery_alias: { input, alias } };
+    return { common: { plan_id: firstPlanId + i }, subquery_alias: { input, alias } };
   });
   return { with_relations: { root: sqlRelation(query), references } };
 }
@@ -72,4 +73,40 @@ export function dataSourceRelation(
       },
     },
   };
+}
+
+export interface KafkaStreamRead {
+  /** `host:port[,host:port]` */
+  bootstrapServers: string;
+  topic: string;
+  /** Where a query without a checkpoint starts; a query with one resumes from it whatever this says. */
+  startingOffsets: 'earliest' | 'latest';
+  /** At most this many offsets per micro-batch (a backlog after a restart is worked off in steps). */
+  maxOffsetsPerTrigger?: number;
+  /** Extra `kafka.*` or source options */
+  options?: Record<string, string>;
+}
+
+/** A streaming read of a topic (`readStream.format("kafka")`): the topic's key, value, partition, offset, timestamp. */
+export function kafkaStreamRelation(read: KafkaStreamRead): Relation {
+  const options: Record<string, string> = {
+    'kafka.bootstrap.servers': read.bootstrapServers,
+    subscribe: read.topic,
+    startingOffsets: read.startingOffsets,
+    ...(read.maxOffsetsPerTrigger ? { maxOffsetsPerTrigger: String(read.maxOffsetsPerTrigger) } : {}),
+    ...read.options,
+  };
+  const relation = dataSourceRelation('kafka', { options });
+  if ('read' in relation) relation.read.is_streaming = true;
+  return relation;
+}
+
+/** `withWatermark(eventTime, delay)`: rows later than `delay` behind the latest event time seen may be dropped. */
+export function withWatermark(input: Relation, eventTime: string, delay: string): Relation {
+  return { with_watermark: { input, event_time: eventTime, delay_threshold: delay } };
+}
+
+/** `dropDuplicatesWithinWatermark(columns)`: a row whose columns were seen within the watermark's delay is dropped. */
+export function dropDuplicatesWithinWatermark(input: Relation, columns: string[]): Relation {
+  return { deduplicate: { input, column_names: columns, within_watermark: true } };
 }

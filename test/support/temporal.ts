@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
 import { createWorkerMetrics } from '../../apps/worker/metrics';
 import { loadConfig } from '../../lib/config';
@@ -49,6 +50,34 @@ export async function startTestWorker(env: TestWorkflowEnvironment, taskQueue: s
     async stop() {
       worker.shutdown();
       await running;
+    },
+  };
+}
+
+/**
+ * For a file of workflow-logic tests: one Temporal environment for the file, and a worker per test (`start`
+ * replaces it; it is stopped after each test, so a test's fakes never serve the next test's tasks).
+ */
+export function workerPerTest(): { readonly env: TestWorkflowEnvironment; start(taskQueue: string, activities: object): Promise<void> } {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: TestWorker | undefined;
+  beforeAll(async () => {
+    env = await createTestEnv();
+  });
+  afterEach(async () => {
+    await worker?.stop();
+    worker = undefined;
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the Temporal test environment is not up yet (use it inside a test)');
+      return env;
+    },
+    async start(taskQueue, activities) {
+      worker = await startTestWorker(this.env, taskQueue, activities);
     },
   };
 }

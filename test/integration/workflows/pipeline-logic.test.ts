@@ -5,14 +5,13 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Activities } from '../../../activities';
 import type { IngestInput, IngestPlan } from '../../../activities/ingest';
 import type { CollectResult, PollResult } from '../../../activities/spark-job';
 import type { IngestResult, SparkJobHandle, SparkJobSpec, PipelineProgress } from '../../../contracts/pipeline';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
+import { workerPerTest } from '../../support/temporal';
 
 type Fakes = Pick<
   Activities,
@@ -70,20 +69,8 @@ function fakes(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
   };
 }
 
-let env: TestWorkflowEnvironment;
-let worker: TestWorker | undefined;
+const temporal = workerPerTest();
 let seq = 0;
-
-beforeAll(async () => {
-  env = await createTestEnv();
-});
-afterEach(async () => {
-  await worker?.stop();
-  worker = undefined;
-});
-afterAll(async () => {
-  await env?.teardown();
-});
 
 /** An override of one activity that records `label` in `calls` and throws `error`, every attempt. */
 function failing(calls: string[], activity: keyof Fakes, label: string, error: Error): Partial<Fakes> {
@@ -97,7 +84,7 @@ function failing(calls: string[], activity: keyof Fakes, label: string, error: E
 
 async function withWorker(activities: Fakes): Promise<string> {
   const taskQueue = `pipeline-logic-${seq++}`;
-  worker = await startTestWorker(env, taskQueue, activities);
+  await temporal.start(taskQueue, activities);
   return taskQueue;
 }
 
@@ -106,7 +93,7 @@ const start = (
   taskQueue: string,
   jobs: ('count_gender' | 'final_analysis')[] = ['count_gender'],
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> =>
-  env.client.workflow.start(pipelineWorkflow, {
+  temporal.env.client.workflow.start(pipelineWorkflow, {
     taskQueue,
     workflowId: `logic-${Date.now()}-${seq++}`,
     args: [{ records, jobs, referenceDate: '2026-01-15' }],

@@ -1,0 +1,52 @@
+// Activities of a stream's workflow, one Spark effect each: start the stream's query (idempotent: the running one
+// is found by its name first, and a new one resumes from the stream's checkpoint), look at it, stop it.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { StreamObservation, StreamQueryHandle, StreamSpec } from '../contracts/streams';
+import { SparkConnectError } from '../lib/spark-connect';
+import { activityLogger, type ActivityDeps } from './deps';
+
+/** A query Spark refuses to plan (bad SQL, a missing connector) fails the same way every time. */
+function toFailure(err: unknown): unknown {
+  if (err instanceof SparkConnectError && err.isUserError) {
+    return ApplicationFailure.nonRetryable(err.message, `StreamQueryError${err.errorClass ? `:${err.errorClass}` : ''}`);
+  }
+  return err;
+}
+
+export function createStreamingActivities({ streams, logger }: Pick<ActivityDeps, 'streams' | 'logger'>) {
+  return {
+    async startStream(spec: StreamSpec): Promise<StreamQueryHandle> {
+      const log = activityLogger(logger);
+      try {
+        const { query, started } = await streams.start(spec);
+        log.info(
+          { stream: spec.name, queryId: query.id, queryRunId: query.runId, started },
+          started ? 'stream query started' : 'stream query already running',
+        );
+        return query;
+      } catch (err) {
+        log.warn({ stream: spec.name, err }, 'could not start the stream query');
+        throw toFailure(err);
+      }
+    },
+
+    async observeStream(spec: StreamSpec, last: StreamQueryHandle | null): Promise<StreamObservation> {
+      const observation = await streams.observe(spec, last).catch((err: unknown) => {
+        throw toFailure(err);
+      });
+      if (observation.state !== 'active') activityLogger(logger).warn({ stream: spec.name, observation }, 'stream query not active');
+      return observation;
+    },
+
+    async stopStream(spec: StreamSpec): Promise<StreamQueryHandle | null> {
+      const stopped = await streams.stop(spec);
+      activityLogger(logger).info(
+        { stream: spec.name, queryId: stopped?.id ?? null },
+        stopped ? 'stream query stopped' : 'no stream query was running',
+      );
+      return stopped;
+    },
+  };
+}
+
+export type StreamingActivities = ReturnType<typeof createStreamingActivities>;

@@ -1,0 +1,55 @@
+// The Kafka side of a stream: how its topics are configured, how records become messages of its topic (each
+// with a record key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
+// results topic (the latest message of each aggregate key, folded: contracts/streams.ts).
+import type { EmployeeRecord } from '../contracts/records';
+import { foldAggregates, latestByKey, type StreamAggregates } from '../contracts/streams';
+import { uuidV5 } from './idempotency';
+import type { KafkaTopics, OutgoingMessage } from './kafka';
+
+/** A stream's own input topic: event time is when the broker took the record, so producers' clocks do not matter. */
+export const STREAM_TOPIC_CONFIGS: Record<string, string> = { 'message.timestamp.type': 'LogAppendTime' };
+/**
+ * A results topic: compacted, so it keeps at least the latest message of each aggregate (what readers use) and
+ * stays about as small as the number of aggregates.
+ */
+export const RESULTS_TOPIC_CONFIGS: Record<string, string> = {
+  'cleanup.policy': 'compact',
+  'segment.ms': '600000',
+  'min.cleanable.dirty.ratio': '0.1',
+};
+
+/**
+ * One message per record, spread over the partitions. The key names the record: `batchKey` and its place in the
+ * batch; a producer that sends the same batch again under the same batch key (a retried request with the same
+ * Idempotency-Key) sends the same keys, and the stream counts each record once (within its watermark).
+ */
+export function streamRecordMessages(records: readonly EmployeeRecord[], batchKey: string, partitions: number): OutgoingMessage[] {
+  const first = Number.parseInt(uuidV5(`stream-batch:${batchKey}`).slice(0, 8), 16) % partitions;
+  return records.map((record, i) => ({
+    key: uuidV5(`stream-record:${batchKey}:${i}`),
+    value: JSON.stringify(record),
+    partition: (first + i) % partitions,
+  }));
+}
+
+/** The stream's aggregates as they stand in its results topic now; null before the topic exists (never started). */
+export async function readStreamAggregates(kafka: KafkaTopics, resultsTopic: string, timeoutMs = 30_000): Promise<StreamAggregates | null> {
+  try {
+    return foldAggregates(latestByKey(await kafka.readAll(resultsTopic, { timeoutMs })).values());
+  } catch (err) {
+    if (isUnknownTopic(err)) return null;
+    throw err;
+  }
+}
+
+function isUnknownTopic(err: unknown): boolean {
+  for (
+    let e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0;
+    e && depth < 10;
+    depth++
+  ) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition/.test(e.message ?? '')) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
+}

@@ -1,0 +1,253 @@
+// `npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --keep]`: brings the
+// stack up, runs a worker in this process, starts a stream (streamingWorkflow), feeds its topic generated employee
+// records at the given rate for the given time while a line shows rate in, rate processed, lag and batches, then
+// waits until every record is counted, prints the final aggregates checked against an independent count of what
+// was sent, and the throughput and end-to-end lag (record acknowledged by Kafka → reflected in the aggregates read
+// from the results topic), saved to results/stream-latest.json. The stream is stopped at the end unless --keep.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { startWorker } from '../../apps/worker/main';
+import { summarize } from '../../contracts/stats';
+import { latestByKey, parseStreamInput, streamWorkflowId, type StreamStatus, type WindowAggregate } from '../../contracts/streams';
+import { loadConfig, PROJECT_ROOT } from '../../lib/config';
+import { generateEmployees } from '../../lib/employee-generator';
+import { KafkaClient } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from '../../lib/streams';
+import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
+import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
+import { formatNumber, formatTable } from '../lib/text-table';
+import { runningPid } from '../stack/processes';
+import { stackPaths } from '../stack/paths';
+import { groupRssMb, stackUp } from '../stack/stack';
+import { endToEndLags } from './lag';
+
+const USAGE = 'usage: npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --keep]';
+const say = (line = '') => process.stdout.write(`${line}\n`);
+/** How often the feeder sends what is due. */
+const TICK_MS = 100;
+/** How long to wait, after the last record was sent, for the aggregates to count it. */
+const DRAIN_TIMEOUT_MS = 180_000;
+
+class StreamCliError extends Error {
+  override name = 'StreamCliError';
+}
+
+/** Numeric options and their defaults. */
+const NUMBERS = { rate: 5000, duration: 60, window: 10, watermark: 30, 'trigger-ms': 1000 } as const;
+
+function parseOptions(argv: string[]) {
+  const text = { type: 'string' } as const;
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rate: text,
+      duration: text,
+      window: text,
+      watermark: text,
+      'trigger-ms': text,
+      name: text,
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const int = (name: keyof typeof NUMBERS, min: number) => {
+    const given = values[name] ?? String(NUMBERS[name]);
+    if (!/^\d+$/.test(given) || Number(given) < min)
+      throw new StreamCliError(`--${name} must be a whole number ≥ ${min}, got ${given}\n${USAGE}`);
+    return Number(given);
+  };
+  return {
+    rate: int('rate', 1),
+    durationS: int('duration', 1),
+    keep: values.keep,
+    input: {
+      name: values.name ?? `run-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-').toLowerCase()}`,
+      windowSeconds: int('window', 1),
+      watermarkSeconds: int('watermark', 1),
+      triggerMs: int('trigger-ms', 100),
+      pollSeconds: 2,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const spec = parseStreamInput(options.input);
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'streamforge-stream');
+  say(`stack: ${(await stackUp(config)).services.map((s) => `${s.name} ${s.started ? 'started' : 'up'}`).join(', ')}`);
+  // A worker in this process (its metrics ports off: `npm start`'s worker may hold them).
+  const worker = await startWorker({ ...config, worker: { metricsPort: 0, sdkMetricsPort: 0 } }, logger, { shutdownSignals: [] });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const kafka = new KafkaClient(config.kafka, logger);
+  try {
+    const workflowId = streamWorkflowId(spec.name);
+    const handle = await client.workflow.start(streamingWorkflow, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [options.input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    say(`stream ${spec.name}: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
+    const status = () => handle.query(streamStatusQuery).catch(() => undefined);
+    await waitFor(async () => (await status())?.state === 'running', 180_000, 'the stream query to run');
+    const partitions = await kafka.ensureTopic(spec.topic, spec.partitions, STREAM_TOPIC_CONFIGS);
+
+    const before = await readStreamAggregates(kafka, spec.resultsTopic);
+    if (before && before.total > 0) throw new StreamCliError(`stream ${spec.name} has counted records already; use a new --name`);
+
+    // What the results topic says, kept up to date as its messages arrive: the latest value of each key.
+    const latest = new Map<string, WindowAggregate>();
+    let counted = 0;
+    const countedAt: { t: number; counted: number }[] = [];
+    const follower = await kafka.follow(spec.resultsTopic, (messages) => {
+      for (const [key, aggregate] of latestByKey(messages)) {
+        if (aggregate.kind === 'total') counted += aggregate.count - (latest.get(key)?.count ?? 0);
+        latest.set(key, aggregate);
+      }
+      countedAt.push({ t: Date.now(), counted });
+    });
+
+    // Feed: every tick, what is due at the rate; a sample of (time acknowledged, records sent so far) per tick.
+    const expected: ExpectedStreamCounts = { total: 0, byGender: {}, byMonth: {}, departments: {} };
+    const records = generateEmployees(options.rate * options.durationS, Date.now() % 2 ** 31);
+    const sentAt: { t: number; sent: number }[] = [];
+    const progress: StreamStatus['progress'][] = [];
+    let sent = 0;
+    const t0 = Date.now();
+    // Spark's memory over the run (its state must stay bounded by the watermark).
+    const sparkPid = runningPid(stackPaths(config).runDir, 'spark');
+    const sparkRssMb: number[] = [];
+    const live = setInterval(() => {
+      const rss = sparkPid === undefined ? undefined : groupRssMb(sparkPid);
+      if (rss !== undefined) sparkRssMb.push(rss);
+      void status().then((s) => {
+        if (s?.progress) progress.push(s.progress);
+        const p = s?.progress;
+        const elapsed = (Date.now() - t0) / 1000;
+        line(
+          `${elapsed.toFixed(0)}s  in ${formatNumber(sent / Math.max(elapsed, 0.001))}/s  processed ${formatNumber(p?.processedRowsPerSecond ?? 0)}/s` +
+            `  lag ${p?.lag ?? '?'}  batch #${p?.batchId ?? '-'}  counted ${formatNumber(counted)}/${formatNumber(sent)}  restarts ${s?.restarts ?? 0}`,
+        );
+      });
+    }, 1000);
+    let batchNo = 0;
+    while (Date.now() - t0 < options.durationS * 1000) {
+      const due = Math.min(options.rate * options.durationS, Math.floor((options.rate * (Date.now() - t0)) / 1000)) - sent;
+      if (due > 0) {
+        const batch = take(records, due);
+        await kafka.produce(spec.topic, streamRecordMessages(batch, `${spec.name}:${batchNo++}`, partitions));
+        countInto(expected, batch);
+        sent += batch.length;
+        sentAt.push({ t: Date.now(), sent });
+      }
+      await sleep(Math.max(0, TICK_MS - ((Date.now() - t0) % TICK_MS)));
+    }
+    const feedS = (Date.now() - t0) / 1000;
+    await waitFor(async () => counted >= sent, DRAIN_TIMEOUT_MS, `all ${sent} records to be counted`).catch((err: Error) =>
+      say(`\n${err.message}`),
+    );
+    clearInterval(live);
+    await follower.stop();
+    say();
+
+    const aggregates = await readStreamAggregates(kafka, spec.resultsTopic);
+    if (!aggregates) throw new StreamCliError(`the results topic ${spec.resultsTopic} does not exist`);
+    const mismatches = streamMismatches(aggregates, expected);
+    const lags = endToEndLags(sentAt, countedAt);
+    const lagStats = summarize(lags, { wallMs: feedS * 1000, errors: 0 });
+    const seen = progress.filter((p): p is NonNullable<typeof p> => p !== null && p.numInputRows > 0);
+    const final = await status();
+    const figures = {
+      at: new Date().toISOString(),
+      stream: spec.name,
+      target: {
+        rate: options.rate,
+        durationS: options.durationS,
+        windowSeconds: spec.windowSeconds,
+        watermarkSeconds: spec.watermarkSeconds,
+        triggerMs: spec.triggerMs,
+      },
+      sent,
+      counted: aggregates.total,
+      exact: mismatches.length === 0,
+      mismatches,
+      inputRate: Math.round(sent / feedS),
+      processedRate: seen.length ? Math.round(seen.reduce((n, p) => n + p.processedRowsPerSecond, 0) / seen.length) : null,
+      endToEndLagMs: { p50: ms(lagStats.median), p95: ms(lagStats.p95), max: ms(lagStats.max), samples: lags.length },
+      maxOffsetLag: seen.length ? Math.max(...seen.map((p) => p.lag ?? 0)) : null,
+      batches: final?.progress?.batchId ?? null,
+      sparkRssMb: sparkRssMb.length
+        ? { first: sparkRssMb[0], last: sparkRssMb.at(-1), max: Math.max(...sparkRssMb), samples: sparkRssMb.length }
+        : null,
+      restarts: final?.restarts ?? null,
+    };
+
+    say('By gender');
+    say(formatTable(Object.entries(aggregates.byGender).map(([gender, count]) => ({ gender, count }))));
+    say('By birth month');
+    say(formatTable(Object.entries(aggregates.byMonth).map(([month, count]) => ({ month: Number(month), count }))));
+    say('Salary by department');
+    say(formatTable(Object.entries(aggregates.salaryByDepartment).map(([department, s]) => ({ department, ...s }))));
+    say(`windows: ${aggregates.windows.length} of ${spec.windowSeconds} s · rejected: ${aggregates.rejected}`);
+    say(
+      mismatches.length === 0
+        ? `exact: ${formatNumber(aggregates.total)} records counted, ${formatNumber(sent)} sent; every group matches the independent count`
+        : `NOT exact:\n  ${mismatches.slice(0, 20).join('\n  ')}`,
+    );
+    say(
+      `sent ${formatNumber(sent)} in ${feedS.toFixed(1)} s (${formatNumber(figures.inputRate)}/s); Spark processed ${formatNumber(figures.processedRate ?? 0)}/s on average; ` +
+        `end-to-end lag p50 ${figures.endToEndLagMs.p50 ?? '-'} ms, p95 ${figures.endToEndLagMs.p95 ?? '-'} ms, max ${figures.endToEndLagMs.max ?? '-'} ms; ${figures.batches} batches; ` +
+        `Spark RSS ${figures.sparkRssMb ? `${figures.sparkRssMb.first} → ${figures.sparkRssMb.last} MB (max ${figures.sparkRssMb.max})` : 'unknown'}`,
+    );
+    const out = path.join(PROJECT_ROOT, 'results', 'stream-latest.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+    say(`figures: ${path.relative(process.cwd(), out)}`);
+    if (!options.keep) {
+      await handle.signal(stopSignal);
+      await handle.result();
+      say(`stream ${spec.name} stopped`);
+    }
+    if (mismatches.length > 0) process.exitCode = 1;
+  } finally {
+    await kafka.close();
+    await connection.close();
+    await worker.shutdown();
+  }
+}
+
+function take<T>(items: Iterator<T>, n: number): T[] {
+  const out: T[] = [];
+  while (out.length < n) {
+    const next = items.next();
+    if (next.done) break;
+    out.push(next.value);
+  }
+  return out;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new StreamCliError(`gave up waiting for ${what} after ${ms / 1000} s`);
+    await sleep(250);
+  }
+}
+
+const ms = (x: number | null) => (x === null ? null : Math.round(x));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const line = (text: string) => (process.stdout.isTTY ? process.stdout.write(`\r${text}\x1b[K`) : say(text));
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(),
+    (err: Error) => {
+      say(`\n${err instanceof StreamCliError ? err.message : (err.stack ?? err.message)}`);
+      process.exit(1);
+    },
+  );
+}

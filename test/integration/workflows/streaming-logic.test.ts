@@ -1,0 +1,170 @@
+// streamingWorkflow's supervision, with fake activities (a real Temporal dev server, no Kafka or Spark): it starts
+// the query and reports each poll's progress (query and search attributes), starts a query that failed or
+// vanished again with a visible restart count, stops the query on the `stop` signal and on cancellation, continues
+// as new every `pollsPerRun` polls carrying its counts and query, and fails at once when Spark refuses the query.
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import type { StreamingActivities } from '../../../activities/streaming';
+import type { StreamObservation, StreamProgress, StreamQueryHandle, StreamStatus } from '../../../contracts/streams';
+import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../../workflows/streaming';
+import { workerPerTest } from '../../support/temporal';
+
+const progress = (batchId: number): StreamProgress => ({
+  batchId,
+  timestamp: '2026-12-01T00:00:00.000Z',
+  numInputRows: 10,
+  inputRowsPerSecond: 100,
+  processedRowsPerSecond: 200,
+  batchDurationMs: 50,
+  lag: 3,
+  endOffsets: { '0': 10 },
+  watermark: null,
+  stateRows: 5,
+  droppedLate: 0,
+});
+
+/** Fakes of the three activities; `observations` are answered in turn (the last one from then on). */
+function fakes(calls: string[], observations: StreamObservation[], overrides: Partial<StreamingActivities> = {}): StreamingActivities {
+  let started = 0;
+  let seen = 0;
+  return {
+    async startStream(): Promise<StreamQueryHandle> {
+      calls.push('start');
+      return { id: 'query', runId: `run-${++started}` };
+    },
+    async observeStream(): Promise<StreamObservation> {
+      calls.push('observe');
+      return observations[Math.min(seen++, observations.length - 1)]!;
+    },
+    async stopStream(): Promise<StreamQueryHandle | null> {
+      calls.push('stop');
+      return { id: 'query', runId: 'run' };
+    },
+    ...overrides,
+  };
+}
+
+const active = (batchId: number): StreamObservation => ({
+  state: 'active',
+  query: { id: 'query', runId: 'run-1' },
+  progress: progress(batchId),
+});
+
+const temporal = workerPerTest();
+let seq = 0;
+
+async function run(
+  activities: StreamingActivities,
+  input: Record<string, unknown> = {},
+): Promise<WorkflowHandle<typeof streamingWorkflow>> {
+  const taskQueue = `streaming-logic-${seq}`;
+  await temporal.start(taskQueue, activities);
+  const name = `logic-${Date.now()}-${seq++}`;
+  return temporal.env.client.workflow.start(streamingWorkflow, {
+    taskQueue,
+    workflowId: `stream-${name}`,
+    args: [{ name, pollSeconds: 1, ...input }],
+  });
+}
+
+/** Queries the status until `done` holds (or fails after `ms`). */
+async function statusWhen(handle: WorkflowHandle, done: (s: StreamStatus) => boolean, ms = 30_000): Promise<StreamStatus> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const status = await handle.query(streamStatusQuery).catch(() => undefined);
+    if (status && done(status)) return status;
+    if (Date.now() > until) throw new Error(`status never matched; last: ${JSON.stringify(status)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('streamingWorkflow with fake activities', () => {
+  it('starts the query, and shows each poll’s progress in its status query and search attributes', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1), active(2)]));
+    const status = await statusWhen(handle, (s) => s.progress?.batchId === 2);
+    expect(status).toMatchObject({ state: 'running', restarts: 0, query: { id: 'query', runId: 'run-1' }, workflowRuns: 1 });
+    expect(calls[0]).toBe('start');
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get({ name: 'StreamState', type: 'KEYWORD' })).toBe('running');
+    expect(attributes.get({ name: 'StreamLastBatchId', type: 'INT' })).toBe(2);
+    expect(attributes.get({ name: 'StreamLag', type: 'INT' })).toBe(3);
+    expect(attributes.get({ name: 'StreamProcessedRate', type: 'DOUBLE' })).toBe(200);
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+
+  it('starts a query that failed or disappeared again, counting restarts, and runs on', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1), { state: 'failed', error: 'boom' }, { state: 'gone' }, active(2)]));
+    const status = await statusWhen(handle, (s) => s.progress?.batchId === 2, 60_000);
+    expect(status.restarts).toBe(2);
+    expect(status.state).toBe('running');
+    expect(status.lastError).toBe('the query disappeared (Spark restarted or lost the session)');
+    expect(calls.filter((c) => c === 'start')).toHaveLength(3);
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+
+  it('waits out a Spark that does not answer without restarting anything', async () => {
+    const calls: string[] = [];
+    const handle = await run(
+      fakes(calls, [{ state: 'unreachable', error: 'UNAVAILABLE' }, { state: 'unreachable', error: 'UNAVAILABLE' }, active(4)]),
+    );
+    const status = await statusWhen(handle, (s) => s.progress?.batchId === 4);
+    expect(status.restarts).toBe(0);
+    expect(calls.filter((c) => c === 'start')).toHaveLength(1);
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+
+  it('stops the query on the stop signal and ends with the stream stopped', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1)]));
+    await statusWhen(handle, (s) => s.progress?.batchId === 1);
+    await handle.signal(stopSignal);
+    const result = await handle.result();
+    expect(result.state).toBe('stopped');
+    expect(calls.at(-1)).toBe('stop');
+    expect((await handle.describe()).typedSearchAttributes.get({ name: 'StreamState', type: 'KEYWORD' })).toBe('stopped');
+  });
+
+  it('stops the query when cancelled', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1)]));
+    await statusWhen(handle, (s) => s.progress?.batchId === 1);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow(WorkflowFailedError);
+    expect(calls.at(-1)).toBe('stop');
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+  });
+
+  it('continues as new every pollsPerRun polls, carrying its query, counts and progress, without starting the query again', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1), { state: 'gone' }, active(2), active(3), active(4), active(5)]), { pollsPerRun: 2 });
+    const status = await statusWhen(handle, (s) => s.workflowRuns >= 3, 60_000);
+    expect(status.restarts).toBe(1);
+    expect(status.polls).toBeGreaterThanOrEqual(4);
+    expect(status.query).toEqual({ id: 'query', runId: 'run-1' });
+    // one start, one restart after "gone"; the new runs take the query over
+    expect(calls.filter((c) => c === 'start')).toHaveLength(2);
+    await handle.signal(stopSignal);
+    expect((await handle.result()).state).toBe('stopped');
+  });
+
+  it('fails at once when Spark refuses the query itself', async () => {
+    const calls: string[] = [];
+    const handle = await run(
+      fakes(calls, [active(1)], {
+        async startStream() {
+          calls.push('start');
+          throw ApplicationFailure.nonRetryable('[UNRESOLVED_COLUMN] no such column', 'StreamQueryError');
+        },
+      }),
+    );
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(calls).toEqual(['start']);
+  });
+});
