@@ -8,7 +8,8 @@ const ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** `:id` of a run's URL: 400 unless letters, digits and ._:- */
 export const IdParamsSchema = z.object({ id: z.string().regex(ID_PATTERN) });
-parsedBy(IdParamsSchema, (data) => ({ id: runId(z.object({ id: z.string() }).parse(data).id) }));
+const RouteParamsSchema = z.object({ id: z.string() });
+parsedBy(IdParamsSchema, (data) => ({ id: runId(RouteParamsSchema.parse(data).id) }));
 
 /** A run id from a URL or header; 400 unless letters, digits and ._:- */
 export function runId(raw: string): string {

@@ -6,6 +6,7 @@
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
+import { checkDependency, DEPENDENCY_CHECK_TIMEOUT_MS } from '../../lib/dependency-check';
 import { createLogger, type Logger } from '../../lib/logger';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 import { serveWorkerMetrics, type Dependency, type Readiness } from './metrics';
@@ -109,32 +110,19 @@ function installRuntime(config: Config, logger: Logger): void {
 
 /** How often the worker checks Temporal, Kafka and Spark for its dependency gauges. */
 const DEPENDENCY_CHECK_MS = 15_000;
-/** How long one dependency check may take. */
-const CHECK_TIMEOUT_MS = 2_000;
-
 /** Ready: running (not starting, not draining), and Temporal, Kafka and Spark all answer; each answer sets its gauge. */
 async function checkReadiness(worker: Worker, draining: boolean, connection: NativeConnection, deps: WorkerDeps): Promise<Readiness> {
-  const within = <T>(check: Promise<T>) =>
-    Promise.race([
-      check,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
-      ),
-    ]);
-  const checks: Record<Dependency, () => Promise<unknown>> = {
-    temporal: () => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => connection.healthService.check({})),
+  const probes: Record<Dependency, () => Promise<unknown>> = {
+    temporal: () => connection.withDeadline(Date.now() + DEPENDENCY_CHECK_TIMEOUT_MS, () => connection.healthService.check({})),
     kafka: deps.ping.kafka,
     spark: deps.ping.spark,
   };
   const detail: Record<string, string> = {};
   const results = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      const up = await within(check()).then(
-        () => true,
-        (err: Error) => ((detail[name] = err.message), false),
-      );
+    Object.entries(probes).map(async ([name, probe]) => {
+      detail[name] = await checkDependency(probe);
+      const up = detail[name] === 'ok';
       deps.metrics.dependencyUp(name as Dependency, up);
-      if (up) detail[name] = 'ok';
       return up;
     }),
   );

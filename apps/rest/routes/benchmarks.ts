@@ -19,10 +19,7 @@ export interface BenchmarkRoutesOptions {
 }
 
 /** A benchmark input, validated by the contract's parse (sizes a workflow history can hold); no body: the defaults. */
-const BenchmarkBodySchema = parsedBy(BenchmarkInputSchema.optional(), (data) => {
-  parseBenchmarkInput(data);
-  return BenchmarkInputSchema.parse(data ?? {});
-});
+const BenchmarkBodySchema = parsedBy(BenchmarkInputSchema.optional(), parseBenchmarkInput);
 
 export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = async (app, { config, temporal, temporalConnection }) => {
   app.post(

@@ -5,6 +5,7 @@
 import type { Connection } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../../lib/config';
+import { checkDependency, DEPENDENCY_CHECK_TIMEOUT_MS } from '../../../lib/dependency-check';
 import type { KafkaTopics } from '../../../lib/kafka';
 import type { RestMetrics } from '../plugins/metrics';
 
@@ -16,29 +17,17 @@ export interface OpsRoutesOptions {
   metrics: RestMetrics;
 }
 
-/** How long one dependency check may take. */
-const CHECK_TIMEOUT_MS = 2_000;
-
-/** `ok`, or why the check failed (its own error, or no answer in time). */
-async function check(probe: () => Promise<unknown>): Promise<string> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
-  );
-  return Promise.race([probe(), timeout]).then(
-    () => 'ok',
-    (err: Error) => `unreachable: ${err.message}`,
-  );
-}
-
 export const opsRoutes: FastifyPluginAsyncZod<OpsRoutesOptions> = async (app, deps) => {
   const { config, temporalConnection, kafka, metrics } = deps;
   app.get('/healthz', { schema: { summary: 'The process is up' } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { summary: 'Temporal and Kafka reachable (Spark reported)' } }, async (_request, reply) => {
     const [temporal, kafkaState, spark] = await Promise.all([
-      check(() => temporalConnection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => temporalConnection.healthService.check({}))),
-      check(() => kafka.ping()),
-      deps.spark ? check(() => deps.spark!.ping()) : Promise.resolve('not checked'),
+      checkDependency(() =>
+        temporalConnection.withDeadline(Date.now() + DEPENDENCY_CHECK_TIMEOUT_MS, () => temporalConnection.healthService.check({})),
+      ),
+      checkDependency(() => kafka.ping()),
+      deps.spark ? checkDependency(() => deps.spark!.ping()) : Promise.resolve('not checked'),
     ]);
     const body = { temporal, kafka: kafkaState, spark };
     if (temporal === 'ok' && kafkaState === 'ok') return { status: 'ready', ...body };
