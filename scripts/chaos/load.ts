@@ -7,6 +7,7 @@ import type { PipelineResult } from '../../contracts/pipeline';
 import type { EmployeeRecord } from '../../contracts/records';
 import { generateEmployees } from '../../lib/employee-generator';
 import { benchmarkWorkflow } from '../../workflows';
+import { sleep } from '../stack/processes';
 import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
 
 export type Outcome = 'right' | 'wrong' | 'error' | 'hung' | 'refused';
@@ -28,8 +29,6 @@ export interface Answer {
 
 /** A request that gets no answer in this long is hung. */
 export const HUNG_AFTER_MS = 90_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ProcessClientOptions {
   baseUrl: string;

@@ -16,11 +16,11 @@ import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from '../../lib/streams';
-import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
 import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
+import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
 import { formatNumber, formatTable } from '../lib/text-table';
-import { runningPid } from '../stack/processes';
 import { stackPaths } from '../stack/paths';
+import { runningPid, sleep } from '../stack/processes';
 import { groupRssMb, stackUp } from '../stack/stack';
 import { endToEndLags } from './lag';
 
@@ -239,7 +239,6 @@ async function waitFor(check: () => Promise<boolean>, ms: number, what: string):
 }
 
 const ms = (x: number | null) => (x === null ? null : Math.round(x));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const line = (text: string) => (process.stdout.isTTY ? process.stdout.write(`\r${text}\x1b[K`) : say(text));
 
 if (require.main === module) {
