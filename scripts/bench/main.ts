@@ -2,7 +2,7 @@
 // brings the stack up, starts a worker in this process on its own task queue, then times the same pipeline runs
 // twice, from a plain script (bare path) and as benchmarkWorkflow, and once one large run of 1,000,000 records from
 // a file. Prints both next to each other and to the targets; writes results/bench-<time>.json and .svg
-// (and latest.json / latest.svg). Ctrl-C cancels what runs and stops cleanly.
+// (and latest.json / latest.svg), after a short machine calibration (calibration.ts). Ctrl-C cancels what runs and stops cleanly.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { benchmarkProgressQuery, benchmarkWorkflow, pipelineWorkflow } from '../
 import { writeEmployees } from '../data/generate';
 import { stackUp } from '../stack/stack';
 import { runBarePath, type BarePathResult } from './bare-path';
+import { calibrate, formatCalibration } from './calibration';
 import { formatReport, progressBar, renderSvg, type BenchSummary, type LargeRunSummary, type PathSummary } from './report';
 
 const USAGE =
@@ -113,6 +114,8 @@ async function ensureLargeFile(dataDir: string, records: number): Promise<string
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const loadAverageAtStart = os.loadavg(); // the CPU is shared: say how busy it was before we started
+  const calibration = await calibrate();
+  say(formatCalibration(calibration));
   const { benchmark } = options;
   const baseConfig = loadConfig();
   // Its own task queue: only this process's worker (this code, this data directory) serves the benchmark.
@@ -234,8 +237,7 @@ async function main(): Promise<void> {
     const resultsDir = path.join(PROJECT_ROOT, 'results');
     fs.mkdirSync(resultsDir, { recursive: true });
     const machine = {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model,
+      calibration,
       totalMemoryBytes: os.totalmem(),
       loadAverageAtStart,
       node: process.version,

@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   say('Starting the local stack (first run installs Temporal, Kafka and Spark into .stack/; later runs reuse them)…');
   const t0 = Date.now();
   const up = await stackUp(config);
-  for (const s of up.services) say(`  ${s.name.padEnd(9)} ${s.started ? 'started' : 'already running'}`);
+  for (const s of up.services) {
+    const warmed = s.warmSeconds === undefined ? '' : `, of which warming up ${s.warmSeconds.toFixed(1)}s`;
+    say(`  ${s.name.padEnd(9)} ${s.started ? `started in ${s.seconds.toFixed(1)}s${warmed}` : 'already running'}`);
+  }
   say(`Stack ready in ${((Date.now() - t0) / 1000).toFixed(1)}s.`);
 
   const worker = await startWorker(config, logger, { shutdownSignals: [] });
