@@ -58,6 +58,8 @@ def create_session() -> SparkSession:
         .config("spark.jars", JARS)
         .config("spark.driver.memory", "2g")
         .config("spark.ui.enabled", "false")
+        # A log that stays readable under load: no console progress bars, no per-query warnings.
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
@@ -122,7 +124,7 @@ if __name__ == "__main__":
     create_topic()
     producer = KafkaProducer(bootstrap_servers=BROKERS, client_id="old-service", linger_ms=0, acks="all")
     spark = create_session()
-    spark.sparkContext.setLogLevel("WARN")
+    spark.sparkContext.setLogLevel("ERROR")
     warm_up()
     print(f"old service ready on 127.0.0.1:{PORT} (topic {TOPIC}, Kafka {BROKERS})", flush=True)
     # Flask's own server, threaded (a thread per request), as the old service ran it.
