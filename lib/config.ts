@@ -66,6 +66,7 @@ const EnvSchema = z.object({
     .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(5000),
+  OLD_SERVICE_PORT: port.default(5050),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   REST_ALLOW_UNAUTHENTICATED: z.enum(['true', 'false']).default('false'),
   PIPELINE_INPUT_TOPICS: z.string().default('*'),
@@ -129,6 +130,8 @@ export interface Config {
   resultInlineLimitBytes: number;
   /** `allowUnauthenticated`: serve a non-loopback address without API_TOKEN (behind an authenticating proxy). */
   http: { host: string; port: number; apiToken: string | undefined; allowUnauthenticated: boolean };
+  /** The old Flask service's reconstruction (scripts/old-service), started on demand by `npm run load`: its port on loopback. */
+  oldServicePort: number;
   /**
    * Topics a `topic` pipeline input may read: names, or prefixes ending in `*` (`*`: any). The product's own
    * topics (records, results, executions) are never readable this way: they hold every client's data.
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
     http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN, allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true' },
+    oldServicePort: e.OLD_SERVICE_PORT,
     inputTopics: e.PIPELINE_INPUT_TOPICS.split(',')
       .map((t) => t.trim())
       .filter(Boolean),

@@ -1,12 +1,15 @@
 # Load test of POST /process, reproducing the old Flask service's Locust test (100 users, 1 minute): each task
 # sends a JSON array of 2-200 employee records shaped like data/emp_data.json and checks the analysis comes back.
-# Run it through `npm run load` (which starts, reads and compares it); alone:
+# The same profile runs against streamforge and against the old service's reconstruction (scripts/old-service), so
+# the check reads only what both answer. Run it through `npm run load` (which starts, reads and compares it); alone:
 #   LOAD_WAIT=none .stack/venv/bin/locust --headless -f scripts/load/locustfile.py -H http://127.0.0.1:5000 -u 100 -r 10 -t 1m
 # LOAD_WAIT: "none" = each user posts again as soon as it has its answer (the harshest case), "1s" = 1 s pause.
+# LOAD_REQUEST_LOG: a file to append one "end_epoch_s,latency_ms,ok" line per request to (the soak report's input).
 import csv
 import itertools
 import os
 import random
+import time
 from datetime import date, timedelta
 
 from locust import HttpUser, constant, events, task
@@ -46,9 +49,22 @@ class ProcessUser(HttpUser):
             except ValueError:
                 response.failure(f"not JSON: {response.text[:200]}")
                 return
-            missing = [k for k in ("workflow_id", "count_by_gender") if k not in answer]
+            missing = [k for k in ("record_count", "count_by_gender", "salary") if k not in answer]
             if missing:
                 response.failure(f"answer lacks {', '.join(missing)}")
+                return
+            counted = sum(answer["count_by_gender"].values())
+            if answer["record_count"] != len(body) or counted != len(body):
+                response.failure(f"sent {len(body)} records, answer counts {answer['record_count']} ({counted} by gender)")
+
+
+REQUEST_LOG = open(os.environ["LOAD_REQUEST_LOG"], "a", buffering=1) if os.environ.get("LOAD_REQUEST_LOG") else None
+
+
+@events.request.add_listener
+def log_request(response_time, exception, **_kwargs) -> None:
+    if REQUEST_LOG:
+        REQUEST_LOG.write(f"{time.time():.3f},{response_time:.1f},{0 if exception else 1}\n")
 
 
 @events.quit.add_listener

@@ -1,5 +1,5 @@
-// Reading Locust's `<prefix>_stats.csv` and laying its totals next to the old Flask service's published load-test
-// figures, for `npm run load`. Pure functions (text in, values or text out), so tests pin the parsing and layout.
+// Reading Locust's `<prefix>_stats.csv` and laying totals side by side (streamforge, the old service's reconstruction
+// measured in the same run, its published figures) with the ratios, for `npm run load`. Pure functions, tested.
 import { formatNumber } from '../lib/text-table';
 
 /** Totals of one load test; a latency is null when it is unknown (no request finished, or not published). */
@@ -122,27 +122,63 @@ const failures = (s: LoadStats) => {
 };
 
 /**
- * Two columns of figures, this run and the old service, one line per measure; numbers right-aligned, latencies
- * rounded to whole milliseconds, unknown ones shown as a dash.
+ * Columns of figures side by side, one line per measure; numbers right-aligned, latencies rounded to whole
+ * milliseconds, unknown ones shown as a dash.
  */
+export function formatColumns(columns: { heading: string; stats: LoadStats }[]): string {
+  const measures: [string, (s: LoadStats) => string][] = [
+    ['requests', (s) => formatNumber(s.requests)],
+    ['failures', failures],
+    ['min ms', (s) => ms(s.minMs)],
+    ['median ms', (s) => ms(s.medianMs)],
+    ['avg ms', (s) => ms(s.avgMs)],
+    ['p95 ms', (s) => ms(s.p95Ms)],
+    ['max ms', (s) => ms(s.maxMs)],
+    ['req/s', (s) => formatNumber(s.requestsPerSecond, 1)],
+  ];
+  const lines = [['', ...columns.map((c) => c.heading)], ...measures.map(([name, show]) => [name, ...columns.map((c) => show(c.stats))])];
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  return lines
+    .map(([name, ...cells]) => `  ${name!.padEnd(widths[0]!)}${cells.map((c, i) => `  ${c.padStart(widths[i + 1]!)}`).join('')}`.trimEnd())
+    .join('\n');
+}
+
+/** Two columns: this run and the old service (by default its published figures). */
 export function formatComparison(
   run: LoadStats,
   old: LoadStats = OLD_SERVICE,
   headings: [string, string] = ['this run', 'old Flask service'],
 ): string {
-  const lines: [string, string, string][] = [
-    ['', ...headings],
-    ['requests', formatNumber(run.requests), formatNumber(old.requests)],
-    ['failures', failures(run), failures(old)],
-    ['min ms', ms(run.minMs), ms(old.minMs)],
-    ['median ms', ms(run.medianMs), ms(old.medianMs)],
-    ['avg ms', ms(run.avgMs), ms(old.avgMs)],
-    ['p95 ms', ms(run.p95Ms), ms(old.p95Ms)],
-    ['max ms', ms(run.maxMs), ms(old.maxMs)],
-    ['req/s', formatNumber(run.requestsPerSecond, 1), formatNumber(old.requestsPerSecond, 1)],
-  ];
-  const w0 = Math.max(...lines.map((l) => l[0].length));
-  const w1 = Math.max(...lines.map((l) => l[1].length));
-  const w2 = Math.max(...lines.map((l) => l[2].length));
-  return lines.map(([name, a, b]) => `  ${name.padEnd(w0)}  ${a.padStart(w1)}  ${b.padStart(w2)}`.trimEnd()).join('\n');
+  return formatColumns([
+    { heading: headings[0], stats: run },
+    { heading: headings[1], stats: old },
+  ]);
+}
+
+/** The target of issue 14: at least this many times the old service's throughput, at most 1/this of its p95. */
+export const TARGET_FACTOR = 8;
+
+export interface Ratios {
+  /** Our requests per second over the old service's. */
+  throughput: number | null;
+  /** The old service's p95 over ours (how many times shorter ours is). */
+  p95: number | null;
+  /** Both ratios at least TARGET_FACTOR (null when one is unknown). */
+  meetsTarget: boolean | null;
+}
+
+export function ratios(ours: LoadStats, old: LoadStats): Ratios {
+  const throughput = old.requestsPerSecond > 0 ? ours.requestsPerSecond / old.requestsPerSecond : null;
+  const p95 = ours.p95Ms !== null && old.p95Ms !== null && ours.p95Ms > 0 ? old.p95Ms / ours.p95Ms : null;
+  return { throughput, p95, meetsTarget: throughput === null || p95 === null ? null : throughput >= TARGET_FACTOR && p95 >= TARGET_FACTOR };
+}
+
+/** The ratio lines under a side-by-side table. */
+export function formatRatios(r: Ratios): string {
+  const x = (n: number | null) => (n === null ? '—' : `${formatNumber(n, 1)}×`);
+  const verdict = r.meetsTarget === null ? 'unknown' : r.meetsTarget ? 'met' : 'NOT met';
+  return [
+    `  throughput: ${x(r.throughput)} the old service's; p95: 1/${r.p95 === null ? '—' : formatNumber(r.p95, 1)} of its p95`,
+    `  target (≥ ${TARGET_FACTOR}× throughput, ≤ 1/${TARGET_FACTOR} p95, same session): ${verdict}`,
+  ].join('\n');
 }

@@ -3,10 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   durationSeconds,
+  formatColumns,
   formatComparison,
+  formatRatios,
   OLD_SERVICE,
   parseAggregatedStats,
   perRunTime,
+  ratios,
   splitCsvLine,
   StatsCsvError,
 } from '../../../../scripts/load/report';
@@ -109,5 +112,41 @@ describe('formatComparison', () => {
     const lines = formatComparison(empty, OLD_SERVICE).split('\n');
     expect(lines[2]).toMatch(/^ {2}failures +0 \(0\.0 %\) +0 \(0\.0 %\)$/);
     expect(lines[4]).toMatch(/^ {2}median ms +— +6,400$/);
+  });
+});
+
+describe('ratios', () => {
+  const run = (requestsPerSecond: number, p95Ms: number | null) => ({ ...OLD_SERVICE, requestsPerSecond, p95Ms });
+
+  it('is our throughput over theirs and their p95 over ours; the target needs both at 8 or more', () => {
+    expect(ratios(run(100, 1000), run(10, 9000))).toEqual({ throughput: 10, p95: 9, meetsTarget: true });
+    expect(ratios(run(100, 1000), run(10, 7000)).meetsTarget).toBe(false);
+    expect(ratios(run(70, 100), run(10, 9000)).meetsTarget).toBe(false);
+  });
+
+  it('is unknown without a p95 or with an old service that answered nothing', () => {
+    expect(ratios(run(100, null), run(10, 9000))).toMatchObject({ p95: null, meetsTarget: null });
+    expect(ratios(run(100, 1000), run(0, null))).toMatchObject({ throughput: null, meetsTarget: null });
+  });
+
+  it('prints the ratios and the verdict', () => {
+    expect(formatRatios(ratios(run(100, 1000), run(10, 9000)))).toBe(
+      ["  throughput: 10.0× the old service's; p95: 1/9.0 of its p95", '  target (≥ 8× throughput, ≤ 1/8 p95, same session): met'].join(
+        '\n',
+      ),
+    );
+  });
+});
+
+describe('formatColumns', () => {
+  it('lays any number of columns side by side', () => {
+    const lines = formatColumns([
+      { heading: 'a', stats: OLD_SERVICE },
+      { heading: 'bb', stats: OLD_SERVICE },
+      { heading: 'c', stats: OLD_SERVICE },
+    ]).split('\n');
+    // Each column as wide as its widest cell (here the failures, "0 (0.0 %)").
+    expect(lines[0]).toBe('                     a         bb          c');
+    expect(lines[1]).toBe('  requests         727        727        727');
   });
 });

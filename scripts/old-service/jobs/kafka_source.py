@@ -1,0 +1,42 @@
+"""Reading one request's records back from Kafka with PySpark: a batch read of exactly the offsets the request wrote,
+parsed with the employee schema. Every job reads its own copy, as the old service's separate job scripts did."""
+import json
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, DoubleType, LongType, StringType, StructField, StructType
+
+RECORD_SCHEMA = StructType(
+    [
+        StructField("id", LongType()),
+        StructField("name", StringType()),
+        StructField("gender", StringType()),
+        StructField("salary", DoubleType()),
+        StructField("birth_date", DateType()),
+        StructField("department", StringType()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class KafkaBatch:
+    """Where one request's records are: a topic and, per partition, offsets from (inclusive) to (exclusive)."""
+
+    brokers: str
+    topic: str
+    ranges: dict  # partition -> (from, to)
+
+
+def read_records(spark: SparkSession, batch: KafkaBatch) -> DataFrame:
+    starting = {batch.topic: {str(p): start for p, (start, _end) in batch.ranges.items()}}
+    ending = {batch.topic: {str(p): end for p, (_start, end) in batch.ranges.items()}}
+    raw = (
+        spark.read.format("kafka")
+        .option("kafka.bootstrap.servers", batch.brokers)
+        .option("subscribe", batch.topic)
+        .option("startingOffsets", json.dumps(starting))
+        .option("endingOffsets", json.dumps(ending))
+        .load()
+    )
+    return raw.select(F.from_json(F.col("value").cast("string"), RECORD_SCHEMA).alias("r")).select("r.*")
