@@ -14,6 +14,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -64,6 +65,13 @@ export const stopSignal = defineSignal(STREAM_STOP_SIGNAL);
 
 /** Backoff between restarts of a query that keeps failing: 1 s doubling to 1 min; a healthy poll resets it. */
 const RESTART_BACKOFF_MS = { initial: 1_000, max: 60_000 };
+/**
+ * While Spark does not answer, it is most likely restarting: look every second rather than every `pollSeconds`, so
+ * its return is seen within a second, and start the query it lost at once (it did not fail: no backoff).
+ */
+const AWAY_POLL_MS = 1_000;
+/** Runs started before that change replay their restarts as they ran them (with the backoff timer). */
+const RESTART_AT_ONCE_AFTER_SPARK_AWAY = 'restart-at-once-after-spark-away';
 
 export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<StreamStatus> {
   const spec = parseOrFail(input);
@@ -123,11 +131,16 @@ export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<
     if (!status.query) await start();
     show();
     let failuresInARow = status.state === 'restarting' ? 1 : 0;
+    /** Whether the last look found Spark not answering. */
+    let sparkAway = false;
     for (let polls = 0; ;) {
-      if (await condition(() => stopRequested, `${spec.pollSeconds}s`)) break;
+      const pollMs = sparkAway ? Math.min(AWAY_POLL_MS, spec.pollSeconds * 1000) : spec.pollSeconds * 1000;
+      if (await condition(() => stopRequested, pollMs)) break;
       const seen = await observe(spec, status.query);
       status.polls++;
       polls++;
+      const wasAway = sparkAway;
+      sparkAway = seen.state === 'unreachable';
       if (seen.state === 'active') {
         status.state = 'running';
         status.query = seen.query;
@@ -145,9 +158,13 @@ export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<
           log.warn('stream query not running; restarting it from its checkpoint', { stream: spec.name, error: status.lastError });
           show();
         }
-        const backoff = Math.min(RESTART_BACKOFF_MS.initial * 2 ** failuresInARow, RESTART_BACKOFF_MS.max);
-        failuresInARow++;
-        if (await condition(() => stopRequested, backoff)) break;
+        // Spark came back without the query: it restarted and lost it, the query did not fail. Start it at once.
+        const lostInARestart = wasAway && seen.state === 'gone' && patched(RESTART_AT_ONCE_AFTER_SPARK_AWAY);
+        if (!lostInARestart) {
+          const backoff = Math.min(RESTART_BACKOFF_MS.initial * 2 ** failuresInARow, RESTART_BACKOFF_MS.max);
+          failuresInARow++;
+          if (await condition(() => stopRequested, backoff)) break;
+        }
         if (await start()) status.restarts++;
       }
       show();

@@ -13,6 +13,7 @@ import { createLogger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
 import type { ExecutionSource } from '../../spark/runtime/job-runner';
+import { sleep } from './processes';
 
 const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 
@@ -62,6 +63,8 @@ export async function warmSpark(config: Config): Promise<number> {
       await executor.result(operationId);
       await executor.release(operationId);
     };
+    // The stack calls Spark ready once its port is open; right after a restart it may refuse calls a moment longer.
+    await answering(client);
     await run(alone, 'count_gender');
     const shapes = [alone, shared].flatMap((source) => JOB_NAMES.map((job) => [source, job] as const)).slice(1);
     await Promise.all(
@@ -74,4 +77,17 @@ export async function warmSpark(config: Config): Promise<number> {
     await kafka.close();
   }
   return Date.now() - t0;
+}
+
+/** Waits until Spark answers a call (every 250 ms, for up to a minute); then throws what it last said. */
+async function answering(client: SparkConnectClient): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await client.reachable();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
 }

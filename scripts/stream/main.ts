@@ -1,9 +1,11 @@
-// `npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --keep]`: brings the
-// stack up, runs a worker in this process, starts a stream (streamingWorkflow), feeds its topic generated employee
-// records at the given rate for the given time while a line shows rate in, rate processed, lag and batches, then
-// waits until every record is counted, prints the final aggregates checked against an independent count of what
-// was sent, and the throughput and end-to-end lag (record acknowledged by Kafka → reflected in the aggregates read
-// from the results topic), saved to results/stream-latest.json. The stream is stopped at the end unless --keep.
+// `npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000
+// --kill-spark-at <s> --keep]`: brings the stack up, runs a worker in this process, starts a stream
+// (streamingWorkflow), feeds its topic generated employee records at the given rate for the given time while a line
+// shows rate in, rate processed, lag and batches, then waits until every record is counted, prints the final
+// aggregates checked against an independent count of what was sent, the throughput and end-to-end lag (record
+// acknowledged by Kafka → reflected in the aggregates read from the results topic), Spark's RSS every 10 s with a
+// verdict on whether it stays flat, and with --kill-spark-at the timed recovery from a Spark Connect SIGKILL
+// (spark-restart.ts); saved to results/stream-latest.json. The stream is stopped at the end unless --keep.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,11 +25,16 @@ import { stackPaths } from '../stack/paths';
 import { runningPid, sleep } from '../stack/processes';
 import { groupRssMb, stackUp } from '../stack/stack';
 import { endToEndLags } from './lag';
+import { memoryVerdict, type MemorySample } from './memory';
+import { killAndRestartSpark, type SparkRecovery } from './spark-restart';
 
-const USAGE = 'usage: npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --keep]';
+const USAGE =
+  'usage: npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --kill-spark-at <s> --keep]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 /** How often the feeder sends what is due. */
 const TICK_MS = 100;
+/** How often Spark's RSS is sampled. */
+const RSS_SAMPLE_MS = 10_000;
 /** How long to wait, after the last record was sent, for the aggregates to count it. */
 const DRAIN_TIMEOUT_MS = 180_000;
 
@@ -48,19 +55,30 @@ function parseOptions(argv: string[]) {
       window: text,
       watermark: text,
       'trigger-ms': text,
+      'kill-spark-at': text,
       name: text,
       keep: { type: 'boolean', default: false },
     },
   });
-  const int = (name: keyof typeof NUMBERS, min: number) => {
-    const given = values[name] ?? String(NUMBERS[name]);
+  const int = (
+    name: keyof typeof NUMBERS | 'kill-spark-at',
+    min: number,
+    given = values[name] ?? String(NUMBERS[name as keyof typeof NUMBERS]),
+  ) => {
     if (!/^\d+$/.test(given) || Number(given) < min)
       throw new StreamCliError(`--${name} must be a whole number ≥ ${min}, got ${given}\n${USAGE}`);
     return Number(given);
   };
+  const durationS = int('duration', 1);
+  const killSparkAtS = values['kill-spark-at'] === undefined ? null : int('kill-spark-at', 1);
+  if (killSparkAtS !== null && killSparkAtS >= durationS)
+    throw new StreamCliError(
+      `--kill-spark-at (${killSparkAtS}) must be within --duration (${durationS}), so records flow across the restart`,
+    );
   return {
     rate: int('rate', 1),
-    durationS: int('duration', 1),
+    durationS,
+    killSparkAtS,
     keep: values.keep,
     input: {
       name: values.name ?? `run-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-').toLowerCase()}`,
@@ -118,12 +136,26 @@ async function main(): Promise<void> {
     const progress: StreamStatus['progress'][] = [];
     let sent = 0;
     const t0 = Date.now();
-    // Spark's memory over the run (its state must stay bounded by the watermark).
-    const sparkPid = runningPid(stackPaths(config).runDir, 'spark');
-    const sparkRssMb: number[] = [];
+    // Spark's memory over the run (its state must stay bounded by the watermark); the pid is read each time, as a
+    // restarted server has a new one.
+    const rssSamples: MemorySample[] = [];
+    const sampleRss = () => {
+      const pid = runningPid(stackPaths(config).runDir, 'spark');
+      const rssMb = pid === undefined ? undefined : groupRssMb(pid);
+      if (rssMb !== undefined) rssSamples.push({ t: Math.round((Date.now() - t0) / 1000), rssMb });
+    };
+    sampleRss();
+    const sampler = setInterval(sampleRss, RSS_SAMPLE_MS);
+    let recovery: Promise<SparkRecovery | { error: string }> | undefined;
+    const killer =
+      options.killSparkAtS === null
+        ? undefined
+        : setTimeout(() => {
+            recovery = killAndRestartSpark(config, status, options.killSparkAtS!, (text) => say(`\n${text}`)).catch((err: Error) => ({
+              error: err.message,
+            }));
+          }, options.killSparkAtS * 1000);
     const live = setInterval(() => {
-      const rss = sparkPid === undefined ? undefined : groupRssMb(sparkPid);
-      if (rss !== undefined) sparkRssMb.push(rss);
       void status().then((s) => {
         if (s?.progress) progress.push(s.progress);
         const p = s?.progress;
@@ -147,10 +179,14 @@ async function main(): Promise<void> {
       await sleep(Math.max(0, TICK_MS - ((Date.now() - t0) % TICK_MS)));
     }
     const feedS = (Date.now() - t0) / 1000;
+    clearTimeout(killer);
+    const sparkRecovery = recovery ? await recovery : null;
     await waitFor(async () => counted >= sent, DRAIN_TIMEOUT_MS, `all ${sent} records to be counted`).catch((err: Error) =>
       say(`\n${err.message}`),
     );
     clearInterval(live);
+    clearInterval(sampler);
+    sampleRss();
     await follower.stop();
     say();
 
@@ -180,9 +216,18 @@ async function main(): Promise<void> {
       endToEndLagMs: { p50: ms(lagStats.median), p95: ms(lagStats.p95), max: ms(lagStats.max), samples: lags.length },
       maxOffsetLag: seen.length ? Math.max(...seen.map((p) => p.lag ?? 0)) : null,
       batches: final?.progress?.batchId ?? null,
-      sparkRssMb: sparkRssMb.length
-        ? { first: sparkRssMb[0], last: sparkRssMb.at(-1), max: Math.max(...sparkRssMb), samples: sparkRssMb.length }
+      sparkRssMb: rssSamples.length
+        ? {
+            first: rssSamples[0]!.rssMb,
+            last: rssSamples.at(-1)!.rssMb,
+            max: Math.max(...rssSamples.map((s) => s.rssMb)),
+            everyS: RSS_SAMPLE_MS / 1000,
+            // A restarted server starts small again: no verdict on memory over such a run.
+            ...(sparkRecovery ? { verdict: 'not judged: Spark was restarted mid-run' } : memoryVerdict(rssSamples)),
+            samples: rssSamples,
+          }
         : null,
+      sparkRecovery,
       restarts: final?.restarts ?? null,
     };
 
@@ -203,6 +248,20 @@ async function main(): Promise<void> {
         `end-to-end lag p50 ${figures.endToEndLagMs.p50 ?? '-'} ms, p95 ${figures.endToEndLagMs.p95 ?? '-'} ms, max ${figures.endToEndLagMs.max ?? '-'} ms; ${figures.batches} batches; ` +
         `Spark RSS ${figures.sparkRssMb ? `${figures.sparkRssMb.first} → ${figures.sparkRssMb.last} MB (max ${figures.sparkRssMb.max})` : 'unknown'}`,
     );
+    if (figures.sparkRssMb) {
+      const m = figures.sparkRssMb;
+      say(`Spark memory: ${m.verdict}${'detail' in m ? ` — ${m.detail}` : ''} (${m.samples.length} samples every ${m.everyS} s)`);
+    }
+    if (sparkRecovery && 'error' in sparkRecovery) say(`Spark restart: FAILED: ${sparkRecovery.error}`);
+    else if (sparkRecovery) {
+      const r = sparkRecovery;
+      const s = (x: number | null) => (x === null ? 'never' : `${(x / 1000).toFixed(1)} s`);
+      say(
+        `Spark restart at ${r.killedAtS} s: answering again ${s(r.sparkAnsweringMs)} after the kill (stack up incl. warm-up ${s(r.stackUpMs)}); ` +
+          `query running again ${s(r.queryRunningMs)} after Spark answered (first batch ${s(r.firstBatchMs)}); kill → running ${s(r.killToRunningMs)}; ` +
+          `same query ${r.sameQueryId ? 'yes' : 'no'} (run ${r.queryRunIdBefore} → ${r.queryRunIdAfter})`,
+      );
+    }
     const out = path.join(PROJECT_ROOT, 'results', 'stream-latest.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);

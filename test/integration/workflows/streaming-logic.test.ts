@@ -1,7 +1,8 @@
 // streamingWorkflow's supervision, with fake activities (a real Temporal dev server, no Kafka or Spark): it starts
 // the query and reports each poll's progress (query and search attributes), starts a query that failed or
-// vanished again with a visible restart count, stops the query on the `stop` signal and on cancellation, continues
-// as new every `pollsPerRun` polls carrying its counts and query, and fails at once when Spark refuses the query.
+// vanished again with a visible restart count (at once when Spark lost it in a restart, looking every second while
+// Spark is away), stops the query on the `stop` signal and on cancellation, continues as new every `pollsPerRun`
+// polls carrying its counts and query, and fails at once when Spark refuses the query.
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +116,40 @@ describe('streamingWorkflow with fake activities', () => {
     const status = await statusWhen(handle, (s) => s.progress?.batchId === 4);
     expect(status.restarts).toBe(0);
     expect(calls.filter((c) => c === 'start')).toHaveLength(1);
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+
+  it('looks every second while Spark does not answer, and starts the query Spark lost at once when it is back', async () => {
+    const calls: string[] = [];
+    const at: { away?: number; restarted?: number } = {};
+    const observations: StreamObservation[] = [
+      active(1),
+      { state: 'unreachable', error: 'UNAVAILABLE' },
+      { state: 'unreachable', error: 'UNAVAILABLE' },
+      { state: 'gone' },
+      active(2),
+    ];
+    let seen = 0;
+    let started = 0;
+    const handle = await run(
+      fakes(calls, observations, {
+        async observeStream() {
+          if (seen === 1) at.away = Date.now();
+          return observations[Math.min(seen++, observations.length - 1)]!;
+        },
+        async startStream() {
+          calls.push('start');
+          if (++started === 2) at.restarted = Date.now();
+          return { id: 'query', runId: `run-${started}` };
+        },
+      }),
+      { pollSeconds: 10 },
+    );
+    const status = await statusWhen(handle, (s) => s.restarts === 1 && s.state === 'running', 90_000);
+    expect(status.query).toEqual({ id: 'query', runId: 'run-2' });
+    // Two looks 1 s apart, then the start: ~2 s. Looking every pollSeconds and backing off first took 21 s.
+    expect(at.restarted! - at.away!).toBeLessThan(5_000);
     await handle.signal(stopSignal);
     await handle.result();
   });

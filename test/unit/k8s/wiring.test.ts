@@ -181,6 +181,23 @@ describe.skipIf(!HAS_KUBECTL).each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       for (const memory of [s.spec.server.memory, s.spec.executor.memory]) expect(memory).toMatch(/^\d+[kmgtp]?b?$/i);
     });
 
+    it('keeps streams` checkpoints on a volume the server and every executor mount, which outlives their pods', () => {
+      const dir = config().streams.checkpointDir;
+      expect(dir).toBe(m.configData.STREAM_CHECKPOINT_DIR);
+      const claims = new Set<string>();
+      for (const pod of m.pods.filter((p) => p.owner.startsWith('SparkConnect/'))) {
+        const mount = pod.spec.containers[0]!.volumeMounts?.find((v) => dir === v.mountPath || dir.startsWith(`${v.mountPath}/`));
+        expect(mount, `${pod.owner} mounts ${dir}`).toBeDefined();
+        const volume = pod.spec.volumes?.find((v) => v.name === mount!.name) as { persistentVolumeClaim?: { claimName: string } };
+        expect(volume?.persistentVolumeClaim, `${pod.owner} ${dir} is a PersistentVolumeClaim`).toBeDefined();
+        claims.add(volume.persistentVolumeClaim!.claimName);
+      }
+      expect(claims.size).toBe(1);
+      const claim = m.find('PersistentVolumeClaim', [...claims][0]!);
+      // Executors on other nodes write the state store beside the server: only a single node may do with ReadWriteOnce.
+      expect(claim.spec.accessModes).toEqual(overlay === 'prod' ? ['ReadWriteMany'] : ['ReadWriteOnce']);
+    });
+
     it('leaves the server and its executors room for the JVM heap Spark gives them', () => {
       const gib = (q: string) => Number(/^(\d+)(Gi|Mi)$/.exec(q)![1]) / (q.endsWith('Mi') ? 1024 : 1);
       const heap = (q: string) => Number(/^(\d+)g$/.exec(q)![1]);
