@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { searchAttributeCliArgs } from '../../contracts/search-attributes';
+import { INDEXED_VALUE_TYPES, SEARCH_ATTRIBUTE_KEYS, searchAttributeCliArgs } from '../../contracts/search-attributes';
 import { splitHostPort, type Config } from '../../lib/config';
 import { Kafka, logLevel } from '../../lib/kafkajs';
 import { javaCommand } from './install';
@@ -19,6 +19,8 @@ export interface Service {
   prepare(): Promise<void>;
   spec(): ProcessSpec;
   isReady(): Promise<boolean>;
+  /** Work on every `up` once the service answers, whether it was started now or ran already. */
+  ensure?(): Promise<void>;
   /** Work after a fresh start, once every service is ready, before the stack reports ready (warming Spark). */
   warm?(): Promise<void>;
   startTimeoutMs: number;
@@ -74,6 +76,24 @@ function temporal(config: Config, p: StackPaths): Service {
       try {
         const res = await connection.healthService.check({});
         return res.status === 1; // SERVING
+      } finally {
+        await connection.close();
+      }
+    },
+    // `--search-attribute` registers attributes only in a database the dev server creates: one made by an
+    // earlier version of the stack (before the stream attributes) would lack the new ones, and every workflow
+    // setting them would fail its tasks. So each `up` adds what is missing.
+    async ensure() {
+      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+      try {
+        const { namespace } = config.temporal;
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        const missing = SEARCH_ATTRIBUTE_KEYS.filter((k) => !(k.name in (customAttributes ?? {})));
+        if (missing.length === 0) return;
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPES[k.type]])),
+        });
       } finally {
         await connection.close();
       }

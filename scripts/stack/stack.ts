@@ -54,6 +54,7 @@ export async function stackUp(config: Config): Promise<UpReport> {
     name: s.name,
     ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value,
   }));
+  for (const service of services) await service.ensure?.();
   // Warming needs every service (Spark reads from Kafka), so it runs once all are ready.
   for (const [i, service] of services.entries()) {
     if (!report[i]!.started || !service.warm) continue;
