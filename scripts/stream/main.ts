@@ -4,7 +4,7 @@
 // shows rate in, rate processed, lag and batches, then waits until every record is counted, prints the final
 // aggregates checked against an independent count of what was sent, the throughput and end-to-end lag (record
 // acknowledged by Kafka → reflected in the aggregates read from the results topic), Spark's RSS every 10 s with a
-// verdict on whether it stays flat, and with --kill-spark-at the timed recovery from a Spark Connect SIGKILL
+// verdict on whether it stays flat (after a machine calibration, printed first and saved), and with --kill-spark-at the timed recovery from a Spark Connect SIGKILL
 // (spark-restart.ts); saved to results/stream-latest.json. The stream is stopped at the end unless --keep.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { createLogger } from '../../lib/logger';
 import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from '../../lib/streams';
 import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
+import { calibrate, formatCalibration } from '../bench/calibration';
 import { formatNumber, formatTable } from '../lib/text-table';
 import { stackPaths } from '../stack/paths';
 import { runningPid, sleep } from '../stack/processes';
@@ -95,6 +96,8 @@ async function main(): Promise<void> {
   const spec = parseStreamInput(options.input);
   const config = loadConfig();
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'streamforge-stream');
+  const calibration = await calibrate();
+  say(formatCalibration(calibration));
   say(`stack: ${(await stackUp(config)).services.map((s) => `${s.name} ${s.started ? 'started' : 'up'}`).join(', ')}`);
   // A worker in this process (its metrics ports off: `npm start`'s worker may hold them).
   const worker = await startWorker({ ...config, worker: { metricsPort: 0, sdkMetricsPort: 0 } }, logger, { shutdownSignals: [] });
@@ -264,7 +267,7 @@ async function main(): Promise<void> {
     }
     const out = path.join(PROJECT_ROOT, 'results', 'stream-latest.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+    fs.writeFileSync(out, `${JSON.stringify({ calibration, ...figures }, null, 2)}\n`);
     say(`figures: ${path.relative(process.cwd(), out)}`);
     if (!options.keep) {
       await handle.signal(stopSignal);
