@@ -67,11 +67,22 @@ def log_request(response_time, exception, **_kwargs) -> None:
         REQUEST_LOG.write(f"{time.time():.3f},{response_time:.1f},{0 if exception else 1}\n")
 
 
+ENVIRONMENT = None
+
+
+@events.init.add_listener
+def keep_environment(environment, **_kwargs) -> None:
+    global ENVIRONMENT
+    ENVIRONMENT = environment
+
+
 @events.quit.add_listener
-def write_final_stats(environment, **_kwargs) -> None:
+def write_final_stats(**_kwargs) -> None:
     # With --csv, Locust rewrites <prefix>_stats.csv once a second but not at exit, so the answers of the last second
-    # (in the printed summary) would be missing from it: write it once more from the final totals.
-    prefix = environment.parsed_options and environment.parsed_options.csv_prefix
+    # (in the printed summary) would be missing from it: write it once more from the final totals. The quit event
+    # carries only the exit code (Locust 2.47), hence the environment kept from init.
+    environment = ENVIRONMENT
+    prefix = environment and environment.parsed_options and environment.parsed_options.csv_prefix
     if not prefix:
         return
     with open(f"{prefix}_stats.csv.tmp", "w", newline="") as f:

@@ -240,7 +240,7 @@ async function main(): Promise<void> {
         published,
       ]),
     );
-    say(formatRatios(ratioSummary));
+    say(formatRatios(ratioSummary, runs.old.stats.requests));
   } else {
     const [name, run] = runs.streamforge ? ['streamforge', runs.streamforge] : ['old service (reconstruction)', runs.old!];
     say(formatComparison(run.stats, published.stats, [`${name} (${setting})`, published.heading]));

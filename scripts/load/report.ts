@@ -83,12 +83,15 @@ export function parseAggregatedStats(csv: string): LoadStats {
     if (!Number.isFinite(n)) throw new StatsCsvError(`"${column}" is not a number: ${JSON.stringify(cell(column))}`);
     return n;
   };
-  const latency = (column: string) => {
+  const latencyCell = (column: string) => {
     const text = cell(column);
     return text === '' || text === 'N/A' || !Number.isFinite(Number(text)) ? null : Number(text);
   };
+  const requests = count(COLUMNS.requests);
+  // Without a finished request Locust writes 0 for min, median, average and max: unknown, not zero.
+  const latency = (column: string) => (requests === 0 ? null : latencyCell(column));
   return {
-    requests: count(COLUMNS.requests),
+    requests,
     failures: count(COLUMNS.failures),
     minMs: latency(COLUMNS.minMs),
     medianMs: latency(COLUMNS.medianMs),
@@ -173,12 +176,15 @@ export function ratios(ours: LoadStats, old: LoadStats): Ratios {
   return { throughput, p95, meetsTarget: throughput === null || p95 === null ? null : throughput >= TARGET_FACTOR && p95 >= TARGET_FACTOR };
 }
 
-/** The ratio lines under a side-by-side table. */
-export function formatRatios(r: Ratios): string {
+/** The ratio lines under a side-by-side table; `oldRequests` 0 says why the ratios are unknown. */
+export function formatRatios(r: Ratios, oldRequests?: number): string {
   const x = (n: number | null) => (n === null ? '—' : `${formatNumber(n, 1)}×`);
   const verdict = r.meetsTarget === null ? 'unknown' : r.meetsTarget ? 'met' : 'NOT met';
   return [
     `  throughput: ${x(r.throughput)} the old service's; p95: 1/${r.p95 === null ? '—' : formatNumber(r.p95, 1)} of its p95`,
     `  target (≥ ${TARGET_FACTOR}× throughput, ≤ 1/${TARGET_FACTOR} p95, same session): ${verdict}`,
+    ...(oldRequests === 0
+      ? ['  the old service answered no request within the run time (each took longer): run longer, e.g. --run-time 3m']
+      : []),
   ].join('\n');
 }

@@ -34,7 +34,12 @@ def read_records(spark: SparkSession, batch: KafkaBatch) -> DataFrame:
     raw = (
         spark.read.format("kafka")
         .option("kafka.bootstrap.servers", batch.brokers)
-        .option("subscribe", batch.topic)
+        .option("assign", json.dumps({batch.topic: sorted(batch.ranges)}))
+        # Two settings in the old service's favour (docs/old-service.md), streamforge's own: a fixed group id lets
+        # Spark pool its Kafka consumers across queries, and a short fetch wait stops the consumer's prefetch past the
+        # request's last offset from waiting out fetch.max.wait.ms (500 ms) for records that never come.
+        .option("kafka.group.id", "old-service-fmw10")
+        .option("kafka.fetch.max.wait.ms", "10")
         .option("startingOffsets", json.dumps(starting))
         .option("endingOffsets", json.dumps(ending))
         .load()

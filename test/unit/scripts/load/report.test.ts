@@ -51,9 +51,9 @@ describe('parseAggregatedStats', () => {
     expect(stats.failures).toBe(3);
   });
 
-  it('gives null latencies when no request finished (Locust writes N/A)', () => {
+  it('gives null latencies when no request finished (Locust writes N/A, and 0 for min, median, average, max)', () => {
     const csv = `${HEADER}\n,Aggregated,0,0,0,0,0,0,0,0.0,0.0,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A,N/A\n`;
-    expect(parseAggregatedStats(csv)).toMatchObject({ requests: 0, p95Ms: null, medianMs: 0 });
+    expect(parseAggregatedStats(csv)).toMatchObject({ requests: 0, p95Ms: null, medianMs: null, minMs: null, avgMs: null, maxMs: null });
   });
 
   it('fails with a message when there is no Aggregated row or a column is missing', () => {
@@ -127,6 +127,10 @@ describe('ratios', () => {
   it('is unknown without a p95 or with an old service that answered nothing', () => {
     expect(ratios(run(100, null), run(10, 9000))).toMatchObject({ p95: null, meetsTarget: null });
     expect(ratios(run(100, 1000), run(0, null))).toMatchObject({ throughput: null, meetsTarget: null });
+  });
+
+  it('says why when the old service answered nothing in the run', () => {
+    expect(formatRatios(ratios(run(100, 1000), run(0, null)), 0)).toMatch(/answered no request within the run time/);
   });
 
   it('prints the ratios and the verdict', () => {
