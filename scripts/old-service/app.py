@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
@@ -66,14 +67,17 @@ def create_session() -> SparkSession:
 
 def produce(records: list) -> KafkaBatch:
     """Writes one message per record, waits for all, and returns the offsets they landed at."""
-    futures = [producer.send(TOPIC, json.dumps(r).encode()) for r in records]
+    # Concurrent requests share the producer and the partition, so their records interleave: each request's offset
+    # range holds others' records too. A key per request tells its own apart (the jobs read the range, keep the key).
+    key = uuid.uuid4().hex.encode()
+    futures = [producer.send(TOPIC, json.dumps(r).encode(), key=key) for r in records]
     producer.flush()
     ranges: dict = {}
     for future in futures:
         meta = future.get(timeout=30)
         start, end = ranges.get(meta.partition, (meta.offset, meta.offset + 1))
         ranges[meta.partition] = (min(start, meta.offset), max(end, meta.offset + 1))
-    return KafkaBatch(BROKERS, TOPIC, ranges)
+    return KafkaBatch(BROKERS, TOPIC, ranges, key.decode())
 
 
 def analyse(records: list) -> dict:

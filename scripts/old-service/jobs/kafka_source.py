@@ -21,11 +21,12 @@ RECORD_SCHEMA = StructType(
 
 @dataclass(frozen=True)
 class KafkaBatch:
-    """Where one request's records are: a topic and, per partition, offsets from (inclusive) to (exclusive)."""
+    """Where one request's records are: a topic, per partition offsets from (inclusive) to (exclusive), and its key."""
 
     brokers: str
     topic: str
     ranges: dict  # partition -> (from, to)
+    key: str  # the request's Kafka key: its records among others' in the range
 
 
 def read_records(spark: SparkSession, batch: KafkaBatch) -> DataFrame:
@@ -44,4 +45,5 @@ def read_records(spark: SparkSession, batch: KafkaBatch) -> DataFrame:
         .option("endingOffsets", json.dumps(ending))
         .load()
     )
-    return raw.select(F.from_json(F.col("value").cast("string"), RECORD_SCHEMA).alias("r")).select("r.*")
+    mine = raw.where(F.col("key").cast("string") == batch.key)
+    return mine.select(F.from_json(F.col("value").cast("string"), RECORD_SCHEMA).alias("r")).select("r.*")

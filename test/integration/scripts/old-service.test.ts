@@ -39,21 +39,36 @@ async function post(body: unknown): Promise<{ status: number; json: Record<strin
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
+/** What the old service must answer for `body`, computed by the oracle. */
+function expectedAnswer(body: EmployeeRecord[]) {
+  const referenceDate = new Date().toISOString().slice(0, 10); // the service's "today", in UTC
+  const expected: JobResult = referenceResult('final_analysis', body, { referenceDate });
+  const counts = (rows: JobResult[string] | undefined, key: string) => Object.fromEntries((rows ?? []).map((r) => [r[key], r.count]));
+  return {
+    record_count: body.length,
+    count_by_gender: counts(referenceResult('count_gender', body, { referenceDate }).by_gender, 'gender'),
+    count_by_month: counts(referenceResult('count_month', body, { referenceDate }).by_month, 'month_name'),
+    salary: expected.overview![0],
+    salary_by_gender: expected.by_gender,
+    salary_by_department: expected.by_department,
+    age_bands: expected.age_bands,
+  };
+}
+
 describe('the old service reconstruction', () => {
   it('answers POST /process with the analysis the oracle computes', async () => {
-    const referenceDate = new Date().toISOString().slice(0, 10); // the service's "today", in UTC
     const { status, json } = await post(records);
     expect(status).toBe(200);
-    const expected: JobResult = referenceResult('final_analysis', records, { referenceDate });
-    const counts = (rows: JobResult[string] | undefined, key: string) => Object.fromEntries((rows ?? []).map((r) => [r[key], r.count]));
-    expect(json).toMatchObject({
-      record_count: records.length,
-      count_by_gender: counts(referenceResult('count_gender', records, { referenceDate }).by_gender, 'gender'),
-      count_by_month: counts(referenceResult('count_month', records, { referenceDate }).by_month, 'month_name'),
-      salary: expected.overview![0],
-      salary_by_gender: expected.by_gender,
-      salary_by_department: expected.by_department,
-      age_bands: expected.age_bands,
+    expect(json).toMatchObject(expectedAnswer(records));
+  });
+
+  it('answers concurrent requests each over its own records (their writes interleave in its topic)', async () => {
+    const sample = JSON.parse(fs.readFileSync(path.join(config.dataDir, 'emp_data.json'), 'utf8')) as EmployeeRecord[];
+    const bodies = Array.from({ length: 10 }, (_, i) => sample.slice(i * 100, i * 100 + 60 + 4 * i));
+    const answers = await Promise.all(bodies.map((body) => post(body)));
+    answers.forEach(({ status, json }, i) => {
+      expect(status).toBe(200);
+      expect(json).toMatchObject(expectedAnswer(bodies[i]!));
     });
   });
 
