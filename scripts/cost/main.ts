@@ -25,14 +25,13 @@ import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { SparkConnectClient } from '../../lib/spark-connect';
-import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
 import type { ExecutionSource } from '../../spark/runtime/job-runner';
 import { pipelineWorkflow } from '../../workflows';
 import { calibrate, formatCalibration } from '../bench/calibration';
 import { startAppProcess, type AppProcess } from '../lib/app-process';
 import { postProcess, processBody, ProcessRequestError } from '../lib/process-client';
 import { cpuMeter } from '../lib/proc-usage';
+import { ownSparkExecutor } from '../lib/spark-executor';
 import { formatNumber, formatTable, type TableRow } from '../lib/text-table';
 import { stackPaths } from '../stack/paths';
 import { runningPid } from '../stack/processes';
@@ -100,12 +99,7 @@ async function measureSpark(
   repeats: number,
 ): Promise<{ points: SparkPoint[]; perRecord: LinearCost; perGroup: LinearCost }> {
   const kafka = new KafkaClient(config.kafka, createLogger('silent'));
-  const client = new SparkConnectClient({
-    url: config.spark.connectUrl,
-    descriptorSetPath: config.spark.descriptorSetPath,
-    keepAliveMs: config.spark.sessionKeepAliveMs,
-  });
-  const executor = new SparkConnectExecutor(client, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
+  const { client, executor } = ownSparkExecutor(config);
   const params = { referenceDate: new Date().toISOString().slice(0, 10) };
   const meter = cpuMeter({ spark: sparkPgid });
   const write = async (records: EmployeeRecord[], groups?: string[]) => {

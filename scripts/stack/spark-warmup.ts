@@ -10,9 +10,9 @@ import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { SparkConnectClient } from '../../lib/spark-connect';
-import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
+import type { SparkConnectClient } from '../../lib/spark-connect';
 import type { ExecutionSource } from '../../spark/runtime/job-runner';
+import { ownSparkExecutor } from '../lib/spark-executor';
 import { sleep } from './processes';
 
 const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
@@ -21,14 +21,7 @@ const WARMUP_TOPIC = 'streamforge.stack-check.warmup';
 export async function warmSpark(config: Config): Promise<number> {
   const t0 = Date.now();
   const kafka = new KafkaClient(config.kafka, createLogger('silent'));
-  // A session of its own (the workers' sessions are theirs to open), kept alive like theirs: the first execution on
-  // a cold server can take longer than a short session timeout, and Spark would close the session under it.
-  const client = new SparkConnectClient({
-    url: config.spark.connectUrl,
-    descriptorSetPath: config.spark.descriptorSetPath,
-    keepAliveMs: config.spark.sessionKeepAliveMs,
-  });
-  const executor = new SparkConnectExecutor(client, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
+  const { client, executor } = ownSparkExecutor(config);
   try {
     await kafka.ensureTopic(WARMUP_TOPIC, 1);
     const runs = ['a', 'b'].map((name) => {
