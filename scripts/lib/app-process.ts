@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../lib/config';
-import { groupRssMb } from '../stack/stack';
+import { groupRssMb } from './proc-usage';
 
 export interface AppProcess {
   name: string;

@@ -1,5 +1,5 @@
-// CPU time of a process group, read from /proc (Linux): what a cost measurement charges to each of the stack's
-// processes (Temporal, Kafka, Spark) and to ours (worker, REST trigger), in milliseconds.
+// What a process group uses, read from /proc (Linux): its resident memory (the stack's status, the soak and stream
+// reports) and its CPU time (what a cost measurement charges to each of the stack's processes and to ours).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
@@ -11,24 +11,54 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** CPU time (user + system) used so far by every live process of process group `pgid`, ms. */
-export function groupCpuMs(pgid: number): number {
-  let ticks = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/** The live processes of process group `pgid`: each pid with the fields of its /proc/<pid>/stat after the name. */
+function groupMembers(pgid: number): { pid: string; stat: string[] }[] {
+  const members: { pid: string; stat: string[] }[] = [];
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue; // stat field 5: process group id
-      ticks += Number(fields[11]) + Number(fields[12]); // fields 14, 15: utime, stime
+      if (Number(fields[2]) === pgid) members.push({ pid, stat: fields }); // stat field 5: process group id
     } catch {
       /* the process went away while we looked */
     }
   }
+  return members;
+}
+
+/** Resident memory of one process, kB; undefined once it is gone. */
+function processRssKb(pid: number | string): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident memory of one process, MB; undefined once it is gone. */
+export function processRssMb(pid: number): number | undefined {
+  const kb = processRssKb(pid);
+  return kb === undefined ? undefined : Math.round(kb / 1024);
+}
+
+/** Resident memory of a process and everything in its process group, in MB; undefined when none is alive. */
+export function groupRssMb(pgid: number): number | undefined {
+  const kbs = groupMembers(pgid).flatMap(({ pid }) => {
+    const kb = processRssKb(pid);
+    return kb === undefined ? [] : [kb];
+  });
+  return kbs.length === 0 ? undefined : Math.round(kbs.reduce((sum, kb) => sum + kb, 0) / 1024);
+}
+
+/** CPU time (user + system) used so far by every live process of process group `pgid`, ms. */
+export function groupCpuMs(pgid: number): number {
+  const ticks = groupMembers(pgid).reduce((sum, { stat }) => sum + Number(stat[11]) + Number(stat[12]), 0); // utime, stime
   return (ticks * 1000) / clockTicks();
 }
 
-/** CPU ms used by each named process group between `start()` and `stop()`. */
+/** CPU ms used by each named process group since it was made or last restarted. */
 export function cpuMeter(groups: Record<string, number>) {
   const read = () => Object.fromEntries(Object.entries(groups).map(([name, pgid]) => [name, groupCpuMs(pgid)]));
   let before = read();

@@ -2,17 +2,7 @@
 // services by their pid files (with their process groups: Spark's JVM under spark-submit), our REST trigger and
 // worker by the ports they listen on (`npm start` runs both in one process), the old service by its pid file.
 import fs from 'node:fs';
-import { groupRssMb } from '../stack/stack';
-
-/** Resident memory of one process, MB; undefined once it is gone. */
-export function processRssMb(pid: number): number | undefined {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
-  } catch {
-    return undefined;
-  }
-}
+import { groupRssMb, processRssMb } from '../lib/proc-usage';
 
 /** The socket inodes listening on `port` (any address), from /proc/net/tcp and tcp6. */
 function listeningInodes(port: number): Set<string> {

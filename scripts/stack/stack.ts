@@ -1,7 +1,7 @@
 // The local stack as a whole: `up` installs (cached) and starts every service that is not already running and
 // healthy, `down` stops exactly the processes it started, `status` reports each one's health and memory.
-import fs from 'node:fs';
 import type { Config } from '../../lib/config';
+import { groupRssMb } from '../lib/proc-usage';
 import { installStack, type InstallReport } from './install';
 import { stackPaths } from './paths';
 import { isPortOpen, killProcess, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
@@ -81,26 +81,6 @@ export async function stackDown(config: Config): Promise<string[]> {
 /** SIGKILLs one service, as a crash would; `stackUp` starts it again. False if it was not running. */
 export async function stackKill(config: Config, service: 'temporal' | 'kafka' | 'spark'): Promise<boolean> {
   return killProcess(stackPaths(config).runDir, service);
-}
-
-/** Resident memory of a process and everything in its process group, in MB. */
-export function groupRssMb(pid: number): number | undefined {
-  let kb = 0;
-  let found = false;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pid) continue; // field 5 of stat: process group id
-      const rss = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
-      kb += Number(rss ?? 0);
-      found = true;
-    } catch {
-      /* process went away while we looked */
-    }
-  }
-  return found ? Math.round(kb / 1024) : undefined;
 }
 
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {
