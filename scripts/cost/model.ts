@@ -1,11 +1,14 @@
-// The arithmetic of `npm run cost` (percentiles come from contracts/stats): medians, a least-squares line through (size, cost) points, and what the measured
-// CPU per request implies for throughput. Pure, so tests pin it.
+// The arithmetic of `npm run cost`: medians (contracts/stats' percentile), a least-squares line through (size, cost)
+// points, and what the measured CPU per request implies for throughput. Pure, so tests pin it.
+import { percentile } from '../../contracts/stats';
 
 export function median(values: number[]): number {
-  if (values.length === 0) throw new Error('median of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const middle = percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+  if (middle === null) throw new Error('median of no values');
+  return middle;
 }
 
 /** cost ≈ fixed + perUnit × size, fitted by least squares over the points. */

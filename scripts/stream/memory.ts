@@ -1,6 +1,7 @@
 // Whether a process's memory stays flat over a long stream run, from samples of its RSS. Pure, so a test pins it
 // down. The first third is left out: a JVM's heap fills up to its maximum early on, which is growth we expect; what
 // must not happen is growth after that, so the last third is held against the middle one.
+import { percentile } from '../../contracts/stats';
 
 export interface MemorySample {
   /** Seconds since the run started. */
@@ -48,8 +49,12 @@ export function memoryVerdict(samples: MemorySample[], bound = FLAT_BOUND): Memo
   };
 }
 
+/** The median, rounded to a whole MB (samples are whole MB; an even count averages the middle two). */
 function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+  return Math.round(
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    )!,
+  );
 }
