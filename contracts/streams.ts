@@ -127,8 +127,13 @@ export type StreamingWorkflowInput = StreamInput & { carry?: StreamCarry };
 
 // ---- Results: the Spark query writes one Kafka message per aggregate it updates ----
 
-/** What an aggregate counts: all valid records, by gender, by birth month (1-12), by department, rejected records. */
+/**
+ * What an aggregate counts: all valid records, by gender, by birth month (1-12, or NO_MONTH), by department, rejected
+ * records. Every valid record is in one group of each kind, so per window each kind adds up to the total.
+ */
 export type AggregateKind = 'total' | 'gender' | 'month' | 'department' | 'rejected';
+/** The month group of records without a birth date (counted by the query, not shown in `byMonth`). */
+export const NO_MONTH = 'none';
 
 /**
  * One aggregate of one event-time window, as the query writes it (message key: `<kind>|<group>|<window start ms>`).
@@ -170,6 +175,12 @@ export interface StreamAggregates {
   windows: { start: string; end: string; count: number }[];
   /** Distinct aggregate keys read (after keeping the latest of each). */
   keys: number;
+  /**
+   * Whether every window's counts by gender, by month and by department add up to its total. False when the topic
+   * was read while Spark was writing a micro-batch (its sink is not transactional; readStreamAggregates reads again
+   * first) or a query stopped in the middle of one (it is complete again once the stream runs).
+   */
+  consistent: boolean;
 }
 
 /** The latest aggregate of each key: later messages (in topic order) replace earlier ones. */
@@ -184,20 +195,29 @@ export function latestByKey(messages: Iterable<{ key: string | null; value: stri
 
 /** Folds the windows' aggregates into the stream's totals: counts add up, salary statistics merge. */
 export function foldAggregates(latest: Iterable<WindowAggregate>): StreamAggregates {
-  const out: StreamAggregates = { total: 0, rejected: 0, byGender: {}, byMonth: {}, salaryByDepartment: {}, windows: [], keys: 0 };
+  const out: StreamAggregates = {
+    total: 0,
+    rejected: 0,
+    byGender: {},
+    byMonth: {},
+    salaryByDepartment: {},
+    windows: [],
+    keys: 0,
+    consistent: true,
+  };
   const departments = new Map<string, { count: number; min: number; max: number; sum: number; sumsq: number }>();
-  const windows = new Map<number, { end: number; count: number }>();
+  /** Per window start: its end and each kind's count in all. */
+  const windows = new Map<number, { end: number; counts: Record<AggregateKind, number> }>();
   const add = (into: Record<string, number>, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);
   for (const a of latest) {
     out.keys++;
+    let w = windows.get(a.window_start);
+    if (!w) windows.set(a.window_start, (w = { end: a.window_end, counts: { total: 0, gender: 0, month: 0, department: 0, rejected: 0 } }));
+    w.counts[a.kind] += a.count;
     switch (a.kind) {
-      case 'total': {
+      case 'total':
         out.total += a.count;
-        const w = windows.get(a.window_start) ?? { end: a.window_end, count: 0 };
-        w.count += a.count;
-        windows.set(a.window_start, w);
         break;
-      }
       case 'rejected':
         out.rejected += a.count;
         break;
@@ -205,7 +225,7 @@ export function foldAggregates(latest: Iterable<WindowAggregate>): StreamAggrega
         add(out.byGender, a.group, a.count);
         break;
       case 'month':
-        add(out.byMonth, a.group, a.count);
+        if (a.group !== NO_MONTH) add(out.byMonth, a.group, a.count);
         break;
       case 'department': {
         const d = departments.get(a.group) ?? { count: 0, min: Infinity, max: -Infinity, sum: 0, sumsq: 0 };
@@ -231,9 +251,11 @@ export function foldAggregates(latest: Iterable<WindowAggregate>): StreamAggrega
       sum: round2(d.sum),
     };
   }
-  out.windows = [...windows]
-    .sort(([a], [b]) => a - b)
-    .map(([start, w]) => ({ start: new Date(start).toISOString(), end: new Date(w.end).toISOString(), count: w.count }));
+  const sorted = [...windows].sort(([a], [b]) => a - b);
+  out.consistent = sorted.every(([, { counts: c }]) => c.gender === c.total && c.month === c.total && c.department === c.total);
+  out.windows = sorted
+    .filter(([, w]) => w.counts.total > 0)
+    .map(([start, w]) => ({ start: new Date(start).toISOString(), end: new Date(w.end).toISOString(), count: w.counts.total }));
   return out;
 }
 

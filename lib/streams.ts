@@ -1,6 +1,7 @@
 // The Kafka side of a stream: how its topics are configured, how records become messages of its topic (each
 // with a record key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
-// results topic (the latest message of each aggregate key, folded: contracts/streams.ts).
+// results topic (the latest message of each aggregate key, folded: contracts/streams.ts), whole.
+import { setTimeout } from 'node:timers/promises';
 import type { EmployeeRecord } from '../contracts/records';
 import { foldAggregates, latestByKey, type StreamAggregates } from '../contracts/streams';
 import { uuidV5 } from './idempotency';
@@ -32,13 +33,32 @@ export function streamRecordMessages(records: readonly EmployeeRecord[], batchKe
   }));
 }
 
-/** The stream's aggregates as they stand in its results topic now; null before the topic exists (never started). */
-export async function readStreamAggregates(kafka: KafkaTopics, resultsTopic: string, timeoutMs = 30_000): Promise<StreamAggregates | null> {
-  try {
-    return foldAggregates(latestByKey(await kafka.readAll(resultsTopic, { timeoutMs })).values());
-  } catch (err) {
-    if (isUnknownTopic(err)) return null;
-    throw err;
+/** How long a reader waits for a micro-batch that Spark is writing to be whole, and how often it reads again. */
+const SETTLE_MS = 5_000;
+const REREAD_MS = 200;
+
+/**
+ * The stream's aggregates as they stand in its results topic now; null before the topic exists (never started).
+ * Spark's Kafka sink is not transactional, so a read can find a micro-batch half-written (some of a window's
+ * aggregates new, others not: `consistent` false); then it reads again, for up to `settleMs`, and answers with the
+ * last read, whole or not.
+ */
+export async function readStreamAggregates(
+  kafka: KafkaTopics,
+  resultsTopic: string,
+  { timeoutMs = 30_000, settleMs = SETTLE_MS }: { timeoutMs?: number; settleMs?: number } = {},
+): Promise<StreamAggregates | null> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    let aggregates: StreamAggregates;
+    try {
+      aggregates = foldAggregates(latestByKey(await kafka.readAll(resultsTopic, { timeoutMs })).values());
+    } catch (err) {
+      if (isUnknownTopic(err)) return null;
+      throw err;
+    }
+    if (aggregates.consistent || Date.now() + REREAD_MS > deadline) return aggregates;
+    await setTimeout(REREAD_MS);
   }
 }
 

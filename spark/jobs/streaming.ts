@@ -9,10 +9,13 @@
 // Exactness: Spark's state and offsets are checkpointed, so each record is counted once into the state; the Kafka
 // sink may write a micro-batch twice (at-least-once), but every message is a complete aggregate under its own key,
 // so a reader that keeps the latest value per key reads the same numbers either way (contracts/streams.ts).
+// Each valid record is in exactly one group of every kind (a record without a birth date in month NO_MONTH), so in
+// every window each kind's counts add up to its total: a reader that finds a window where they do not has read a
+// micro-batch that Spark was still writing (the sink is not transactional), and reads again.
 // Everything is per window, so state stays bounded: a window's aggregates leave the state once the watermark passes
 // its end, and their last values stay in the (compacted) results topic.
 import type { StreamSpec } from '../../contracts/streams';
-import { streamQueryName } from '../../contracts/streams';
+import { NO_MONTH, streamQueryName } from '../../contracts/streams';
 import {
   dropDuplicatesWithinWatermark,
   kafkaStreamRelation,
@@ -72,7 +75,7 @@ aggregates AS (
     CASE WHEN valid AND (birth_date_text IS NULL OR birth_date IS NOT NULL) THEN array(
       named_struct('kind', 'total', 'grp', ''),
       named_struct('kind', 'gender', 'grp', gender),
-      named_struct('kind', 'month', 'grp', CAST(month(birth_date) AS STRING)),
+      named_struct('kind', 'month', 'grp', coalesce(CAST(month(birth_date) AS STRING), '${NO_MONTH}')),
       named_struct('kind', 'department', 'grp', coalesce(department, 'Unknown'))
     ) ELSE array(named_struct('kind', 'rejected', 'grp', '')) END AS targets
   FROM checked
@@ -80,7 +83,6 @@ aggregates AS (
 exploded AS (
   SELECT event_time, salary, target.kind AS kind, target.grp AS grp
   FROM aggregates LATERAL VIEW explode(targets) t AS target
-  WHERE target.grp IS NOT NULL
 ),
 counted AS (
   SELECT kind, grp, {window} AS w, count(*) AS records,

@@ -37,6 +37,7 @@ export function countInto(out: ExpectedStreamCounts, records: Iterable<EmployeeR
 /** Where the stream's aggregates differ from the expected counts, one line each; empty when they are exact. */
 export function streamMismatches(aggregates: StreamAggregates, expected: ExpectedStreamCounts): string[] {
   const out: string[] = [];
+  if (!aggregates.consistent) out.push('a window half-written: its counts by kind do not add up to its total');
   const compare = (what: string, got: Record<string, number>, want: Record<string, number>) => {
     for (const key of new Set([...Object.keys(got), ...Object.keys(want)])) {
       if (got[key] !== want[key]) out.push(`${what} ${key}: counted ${got[key] ?? 0}, sent ${want[key] ?? 0}`);

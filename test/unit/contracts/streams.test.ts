@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   foldAggregates,
   latestByKey,
+  NO_MONTH,
   parseStreamInput,
   StreamInputError,
   streamQueryName,
@@ -89,6 +90,33 @@ describe('reading the results topic', () => {
     ]);
     // 100, 300, 200: mean 200, population stddev sqrt(20000/3)
     expect(folded.salaryByDepartment['R&D']).toEqual({ count: 3, min: 100, max: 300, mean: 200, stddev: 81.65, sum: 600 });
+  });
+
+  it('counts records without a birth date in no month, and finds every window whole when each kind adds up to its total', () => {
+    const whole = [
+      agg('total', '', 0, 3),
+      agg('gender', 'F', 0, 2),
+      agg('gender', 'M', 0, 1),
+      agg('month', '2', 0, 2),
+      agg('month', NO_MONTH, 0, 1),
+      agg('department', 'R&D', 0, 3, [1, 2, 3]),
+      agg('rejected', '', 10_000, 5), // a window of rejected records only
+    ];
+    const folded = foldAggregates(whole);
+    expect(folded.byMonth).toEqual({ '2': 2 });
+    expect(folded.consistent).toBe(true);
+    expect(folded.windows).toHaveLength(1);
+  });
+
+  it.each([
+    ['a department not yet written', (a: WindowAggregate) => a.kind !== 'department'],
+    ['the total not yet written', (a: WindowAggregate) => a.kind !== 'total'],
+    ['one month not yet written', (a: WindowAggregate) => !(a.kind === 'month' && a.group === NO_MONTH)],
+  ])('finds a window half-written by a micro-batch: %s', (_what, written) => {
+    const before = [agg('total', '', 0, 1), agg('gender', 'F', 0, 1), agg('month', '2', 0, 1), agg('department', 'R&D', 0, 1, [1])];
+    const batch = [agg('total', '', 0, 2), agg('gender', 'F', 0, 2), agg('month', NO_MONTH, 0, 1), agg('department', 'R&D', 0, 2, [1, 2])];
+    expect(foldAggregates(latestByKey([...before, ...batch].map(message)).values()).consistent).toBe(true);
+    expect(foldAggregates(latestByKey([...before, ...batch.filter(written)].map(message)).values()).consistent).toBe(false);
   });
 
   it('skips messages without a key', () => {
