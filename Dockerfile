@@ -11,8 +11,6 @@ RUN pip install --no-cache-dir -r requirements.txt \
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Fixes to dependencies until their releases carry them, applied by npm ci's postinstall (patch-package).
-COPY patches patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY contracts contracts

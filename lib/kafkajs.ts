@@ -1,5 +1,5 @@
-// kafkajs, loaded with two of its producer's per-message steps replaced by faster ones with the same output.
-// Import kafkajs from here, never directly.
+// kafkajs, loaded with two of its producer's per-message steps replaced by faster ones with the same output, and
+// one of its connections' timers fixed. Import kafkajs from here, never directly.
 //
 // kafkajs 2.2.4 is its last release. Profiles of a 1,000,000-record ingest put these two at the top:
 // - `producer/groupMessagesPerPartition.js` groups a send's messages by partition with `[...current, message]` per
@@ -8,6 +8,10 @@
 //   more per header, and a `Buffer.from([...])` per varint: most of the producer's allocation and GC time.
 // Both are modules that kafkajs requires once when it loads, so this module puts the replacements in Node's require
 // cache first, then loads kafkajs. The replacements' output is byte for byte kafkajs' own (see the unit test).
+// - `network/requestQueue` re-arms a 1 ms timer for as long as a broker connection lives once it has answered a
+//   request, pending requests or not (tulios/kafkajs#1704 and #1751, unreleased): ~37 ms of CPU a second in an idle
+//   worker, and Node 24's TimeoutNegativeWarning. Its method is replaced on the class, which kafkajs' connections
+//   use from then on.
 import type * as KafkaJs from 'kafkajs';
 
 type Grouping = (args: {
@@ -149,11 +153,44 @@ function replaceModules(): void {
   }
 }
 
+/** What scheduleCheckPendingRequests reads and sets on a kafkajs RequestQueue. */
+export interface RequestQueueTimer {
+  pending: unknown[];
+  /** Until when the broker throttles this connection (ms since the epoch; -1: never was). */
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  checkPendingRequests(): void;
+}
+/** kafkajs' interval for looking at pending requests again that cannot be sent yet (too many in flight). */
+const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
+
+/**
+ * kafkajs' own, except that with nothing pending and no throttle it arms no timer: there is nothing to check until
+ * a request is queued, and queueing one (`push`) or an answer (`fulfillRequest`) checks again anyway.
+ */
+export function scheduleCheckPendingRequests(this: RequestQueueTimer): void {
+  if (this.throttleCheckTimeoutId) return;
+  let delay = this.throttledUntil - Date.now();
+  if (this.pending.length > 0) delay = delay > 0 ? delay : CHECK_PENDING_REQUESTS_INTERVAL_MS;
+  else if (delay <= 0) return;
+  this.throttleCheckTimeoutId = setTimeout(() => {
+    this.throttleCheckTimeoutId = null;
+    this.checkPendingRequests();
+  }, delay);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the class kafkajs' connections instantiate
+const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as { prototype: { scheduleCheckPendingRequests: unknown } };
+RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own Encoder, for encodeRecord's output
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { prototype: object };
 replaceModules();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the replacements are in place
 const kafkajs: typeof KafkaJs = require('kafkajs');
+
+/** The RequestQueue method kafkajs' connections call now (for the unit test). */
+export const requestQueueScheduler = () => RequestQueue.prototype.scheduleCheckPendingRequests;
 
 /** kafkajs' own implementation of a replaced step, if kafkajs now uses the replacement (for the unit test). */
 export function kafkajsOriginal<N extends Replaced>(name: N): (typeof REPLACEMENTS)[N]['replacement'] | undefined {

@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import { encodeRecord, groupMessagesPerPartition, Kafka, kafkajsOriginal, type RecordFields } from '../../../lib/kafkajs';
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  encodeRecord,
+  groupMessagesPerPartition,
+  Kafka,
+  kafkajsOriginal,
+  requestQueueScheduler,
+  scheduleCheckPendingRequests,
+  type RecordFields,
+} from '../../../lib/kafkajs';
 
 const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
 const byKey = ({ message }: { message: { key?: unknown } }) => Number(String(message.key)) % 3;
@@ -69,5 +78,44 @@ describe('lib/kafkajs: record encoding', () => {
     const fields = { key: 'k', value: 'v', headers: { seq: '1' } };
     expect(inKafkajs).not.toBe(kafkajsOriginal('encodeRecord'));
     expect(inKafkajs(fields).buffer).toEqual(encodeRecord(fields).buffer);
+  });
+});
+
+describe('lib/kafkajs: a broker connection arms no timer while nothing waits', () => {
+  // kafkajs' own class, as its connections create it (lib/kafkajs.ts has replaced its method by then).
+  const RequestQueue = createRequire(__filename)('kafkajs/src/network/requestQueue/index.js') as new (options: object) => {
+    pending: unknown[];
+    throttledUntil: number;
+    throttleCheckTimeoutId: NodeJS.Timeout | null;
+    checkPendingRequests(): void;
+  };
+  const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const queue = () => new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, clientId: 'c', broker: 'b', logger });
+  afterEach(() => vi.useRealTimers());
+
+  it('is what kafkajs connections use', () => {
+    expect(requestQueueScheduler()).toBe(scheduleCheckPendingRequests);
+  });
+
+  it('after a check with nothing pending and no throttle: no timer (kafkajs re-armed one every millisecond)', () => {
+    const q = queue();
+    q.checkPendingRequests();
+    expect(q.throttleCheckTimeoutId).toBeNull();
+  });
+
+  it('with a request waiting, looks again in 10 ms; throttled, when the throttle ends', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const waiting = { pending: [{}], throttledUntil: -1, throttleCheckTimeoutId: null, checkPendingRequests: vi.fn() };
+    scheduleCheckPendingRequests.call(waiting);
+    vi.advanceTimersByTime(9);
+    expect(waiting.checkPendingRequests).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(waiting.checkPendingRequests).toHaveBeenCalledOnce();
+    expect(waiting.throttleCheckTimeoutId).toBeNull();
+
+    const throttled = { pending: [], throttledUntil: 1_000_000 + 50, throttleCheckTimeoutId: null, checkPendingRequests: vi.fn() };
+    scheduleCheckPendingRequests.call(throttled);
+    vi.advanceTimersByTime(50);
+    expect(throttled.checkPendingRequests).toHaveBeenCalledOnce();
   });
 });
