@@ -89,6 +89,63 @@ function writePrefixed(buf: Buffer, at: number, v: Buffer | string | null): numb
   return typeof v === 'string' ? at + buf.write(v, at, 'utf8') : at + v.copy(buf, at);
 }
 
+/** A record's header list: an array value is one header per element, as in kafkajs. */
+function headerList(headers: Record<string, HeaderValue> | undefined): [string, Buffer | string | null][] {
+  const list: [string, Buffer | string | null][] = [];
+  if (!headers) return list;
+  for (const name of Object.keys(headers)) {
+    const h = headers[name];
+    if (Array.isArray(h)) for (const each of h) list.push([name, asBytes(each)]);
+    else list.push([name, asBytes(h)]);
+  }
+  return list;
+}
+type Header = [string, Buffer | string | null];
+
+/** One record's body (everything after its length prefix): attributes (0), deltas, key, value, headers. */
+function recordBodySize(
+  timestampDelta: number,
+  offsetDelta: number,
+  k: Buffer | string | null,
+  v: Buffer | string | null,
+  headers: Header[],
+): number {
+  let body = 1 + varLongSize(timestampDelta) + varUIntSize(zigZag32(offsetDelta)) + prefixedSize(k) + prefixedSize(v);
+  body += varUIntSize(zigZag32(headers.length));
+  for (const [name, h] of headers) body += prefixedSize(name) + prefixedSize(h);
+  return body;
+}
+
+/** Writes one record (Kafka record format v2) with its length prefix at `at`; returns where it ends. */
+function writeRecord(
+  buf: Buffer,
+  at: number,
+  body: number,
+  timestampDelta: number,
+  offsetDelta: number,
+  k: Buffer | string | null,
+  v: Buffer | string | null,
+  headers: Header[],
+): number {
+  at = writeVarUInt(buf, at, zigZag32(body));
+  buf[at++] = 0;
+  at = writeVarLong(buf, at, timestampDelta);
+  at = writeVarUInt(buf, at, zigZag32(offsetDelta));
+  at = writePrefixed(buf, at, k);
+  at = writePrefixed(buf, at, v);
+  at = writeVarUInt(buf, at, zigZag32(headers.length));
+  for (const [name, h] of headers) at = writePrefixed(buf, writePrefixed(buf, at, name), h);
+  return at;
+}
+
+/** An Encoder over `buf` without an allocation of its own: kafkajs reads `.buffer`, `.buf` and `size()` of it. */
+function asEncoder(buf: Buffer): EncodedRecord {
+  const encoder = Object.create(Encoder.prototype) as EncodedRecord & { offset: number };
+  encoder.buf = buf;
+  encoder.offset = buf.length;
+  return encoder;
+}
+
 /**
  * One record (Kafka record format v2) in one exactly sized buffer: length, attributes (0), timestamp delta,
  * offset delta, key, value, headers (an array value is one header per element, as in kafkajs).
@@ -96,40 +153,156 @@ function writePrefixed(buf: Buffer, at: number, v: Buffer | string | null): numb
 export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordFields): EncodedRecord {
   const k = asBytes(key);
   const v = asBytes(value);
-  const headerList: [string, Buffer | string | null][] = [];
-  for (const name of Object.keys(headers)) {
-    const h = headers[name];
-    if (Array.isArray(h)) for (const each of h) headerList.push([name, asBytes(each)]);
-    else headerList.push([name, asBytes(h)]);
-  }
-  let body = 1 + varLongSize(timestampDelta) + varUIntSize(zigZag32(offsetDelta)) + prefixedSize(k) + prefixedSize(v);
-  body += varUIntSize(zigZag32(headerList.length));
-  for (const [name, h] of headerList) body += prefixedSize(name) + prefixedSize(h);
-
+  const list = headerList(headers);
+  const body = recordBodySize(timestampDelta, offsetDelta, k, v, list);
   const buf = Buffer.allocUnsafe(varUIntSize(zigZag32(body)) + body);
-  let at = writeVarUInt(buf, 0, zigZag32(body));
-  buf[at++] = 0;
-  at = writeVarLong(buf, at, timestampDelta);
-  at = writeVarUInt(buf, at, zigZag32(offsetDelta));
-  at = writePrefixed(buf, at, k);
-  at = writePrefixed(buf, at, v);
-  at = writeVarUInt(buf, at, zigZag32(headerList.length));
-  for (const [name, h] of headerList) at = writePrefixed(buf, writePrefixed(buf, at, name), h);
+  const at = writeRecord(buf, 0, body, timestampDelta, offsetDelta, k, v, list);
   if (at !== buf.length) throw new Error(`record encoding wrote ${at} bytes into ${buf.length}`);
-  // An Encoder without its own allocation: kafkajs' record batch calls `.buffer` on it, other methods may follow.
-  const encoder = Object.create(Encoder.prototype) as EncodedRecord & { offset: number };
-  encoder.buf = buf;
-  encoder.offset = buf.length;
-  return encoder;
+  return asEncoder(buf);
+}
+
+/** A produce request's input, as kafkajs' producer passes it (`protocol/requests/produce`). */
+export interface ProduceRequestArgs {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  /** A kafkajs Long (or a number): -1 unless the producer is idempotent. */
+  producerId?: unknown;
+  producerEpoch?: number;
+  compression?: number;
+  topicData: {
+    topic: string;
+    partitions: { partition: number; firstSequence?: number; messages: (RecordFields & { timestamp?: number | string })[] }[];
+  }[];
+}
+export interface ProduceRequest {
+  apiKey: number;
+  apiVersion: number;
+  apiName: string;
+  expectResponse: () => boolean;
+  encode: () => Promise<EncodedRecord>;
+}
+const PRODUCE_API_KEY = 0;
+/** A record batch before its CRC'd part: base offset, length, partition leader epoch, magic, CRC. */
+const BATCH_HEAD = 8 + 4 + 4 + 1 + 4;
+/** Its CRC'd part before the records: attributes, last offset delta, 2 timestamps, producer id and epoch, first sequence, count. */
+const BATCH_BODY_HEAD = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
+const TRANSACTIONAL_MASK = 16;
+
+/**
+ * Produce request v3 (which v4-v7 send too): the whole request, each partition's record batch and every record
+ * written into one exactly sized buffer in two passes (sizes, then bytes), where kafkajs builds an Encoder and a
+ * spread copy per record, a batch Encoder per partition, and copies each into the next. Without compression and
+ * message timestamps only (what lib/kafka.ts sends); anything else goes to kafkajs' own.
+ */
+export function produceRequestV3(args: ProduceRequestArgs): ProduceRequest {
+  const plain =
+    (args.compression ?? 0) === 0 && args.topicData.every((t) => t.partitions.every((p) => p.messages.every((m) => m.timestamp == null)));
+  if (!plain) return (kafkajsOriginal('produceRequestV3') as (a: ProduceRequestArgs) => ProduceRequest)(args);
+  return {
+    apiKey: PRODUCE_API_KEY,
+    apiVersion: 3,
+    apiName: 'Produce',
+    expectResponse: () => args.acks !== 0,
+    encode: () => Promise.resolve(asEncoder(encodeProduceV3(args, Date.now()))),
+  };
+}
+
+function encodeProduceV3(
+  { acks, timeout, transactionalId = null, producerId = -1, producerEpoch = 0, topicData }: ProduceRequestArgs,
+  now: number,
+): Buffer {
+  const id = Long.fromValue(producerId);
+  const timestamp = Long.fromValue(now);
+  const attributes = transactionalId ? TRANSACTIONAL_MASK : 0;
+  // Pass 1: each record's parts and body size, and the request's size.
+  type Prepared = { k: Buffer | string | null; v: Buffer | string | null; headers: Header[]; body: number };
+  const prepared: Prepared[][] = [];
+  let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + 2 + 4 + 4;
+  for (const t of topicData) {
+    size += 2 + Buffer.byteLength(t.topic, 'utf8') + 4;
+    for (const p of t.partitions) {
+      size += 4 + 4 + BATCH_HEAD + BATCH_BODY_HEAD;
+      const records: Prepared[] = new Array(p.messages.length);
+      for (let i = 0; i < p.messages.length; i++) {
+        const m = p.messages[i]!;
+        const k = asBytes(m.key);
+        const v = asBytes(m.value);
+        const headers = headerList(m.headers);
+        const body = recordBodySize(0, i, k, v, headers);
+        size += varUIntSize(zigZag32(body)) + body;
+        records[i] = { k, v, headers, body };
+      }
+      prepared.push(records);
+    }
+  }
+  // Pass 2: the bytes, as kafkajs writes them.
+  const buf = Buffer.allocUnsafe(size);
+  let at = transactionalId === null ? buf.writeInt16BE(-1, 0) : writeString(buf, 0, transactionalId);
+  at = buf.writeInt16BE(acks, at);
+  at = buf.writeInt32BE(timeout, at);
+  at = buf.writeInt32BE(topicData.length, at);
+  let batch = 0;
+  for (const t of topicData) {
+    at = writeString(buf, at, t.topic);
+    at = buf.writeInt32BE(t.partitions.length, at);
+    for (const p of t.partitions) {
+      const records = prepared[batch++]!;
+      at = buf.writeInt32BE(p.partition, at);
+      const batchSizeAt = at;
+      const batchStart = (at += 4);
+      at = writeInt64(buf, at, 0, 0); // base offset
+      const lengthAt = at;
+      at += 4;
+      at = buf.writeInt32BE(0, at); // partition leader epoch
+      buf[at++] = 2; // magic
+      const crcAt = at;
+      const crcFrom = (at += 4);
+      at = buf.writeInt16BE(attributes, at);
+      at = buf.writeInt32BE(records.length - 1, at); // last offset delta
+      at = writeInt64(buf, at, timestamp.getHighBits(), timestamp.getLowBits()); // first timestamp
+      at = writeInt64(buf, at, timestamp.getHighBits(), timestamp.getLowBits()); // max timestamp
+      at = writeInt64(buf, at, id.getHighBits(), id.getLowBits());
+      at = buf.writeInt16BE(producerEpoch, at);
+      at = buf.writeInt32BE(p.firstSequence ?? 0, at);
+      at = buf.writeInt32BE(records.length, at);
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        at = writeRecord(buf, at, r.body, 0, i, r.k, r.v, r.headers);
+      }
+      buf.writeUInt32BE(crc32C(buf.subarray(crcFrom, at)), crcAt);
+      buf.writeInt32BE(at - lengthAt - 4, lengthAt);
+      buf.writeInt32BE(at - batchStart, batchSizeAt);
+    }
+  }
+  if (at !== size) throw new Error(`produce request encoding wrote ${at} bytes into ${size}`);
+  return buf;
+}
+
+function writeString(buf: Buffer, at: number, s: string): number {
+  const n = buf.write(s, at + 2, 'utf8');
+  buf.writeInt16BE(n, at);
+  return at + 2 + n;
+}
+function writeInt64(buf: Buffer, at: number, high: number, low: number): number {
+  buf.writeInt32BE(high, at);
+  return buf.writeInt32BE(low, at + 4);
 }
 
 const REPLACEMENTS = {
   groupMessagesPerPartition: { module: 'kafkajs/src/producer/groupMessagesPerPartition.js', replacement: groupMessagesPerPartition },
   encodeRecord: { module: 'kafkajs/src/protocol/recordBatch/record/v0/index.js', replacement: encodeRecord },
+  // After encodeRecord: kafkajs' own produce request (the fallback) loads with the replaced record encoder.
+  produceRequestV3: { module: 'kafkajs/src/protocol/requests/produce/v3/request.js', replacement: produceRequestV3 },
 } as const;
 type Replaced = keyof typeof REPLACEMENTS;
 /** Modules that require the replaced ones when they load: if one is loaded already, a replacement comes too late. */
-const DEPENDENTS = ['kafkajs/src/producer/sendMessages.js', 'kafkajs/src/protocol/requests/produce/v3/request.js'];
+const DEPENDENTS = [
+  'kafkajs/src/producer/sendMessages.js',
+  'kafkajs/src/protocol/requests/produce/v3/request.js',
+  'kafkajs/src/protocol/requests/produce/v4/request.js',
+  'kafkajs/src/protocol/requests/produce/v5/request.js',
+];
 
 // Node's require cache outlives this module when a test runner evaluates it again, so a replacement is marked
 // (and carries kafkajs' own function) instead of being compared with this evaluation's.
@@ -138,15 +311,16 @@ type Exported = ((...args: never[]) => unknown) & { [ORIGINAL]?: unknown };
 const cachedExports = (name: Replaced) => require.cache[require.resolve(REPLACEMENTS[name].module)]?.exports as Exported | undefined;
 
 function replaceModules(): void {
-  for (const name of Object.keys(REPLACEMENTS) as Replaced[]) {
+  const pending = (Object.keys(REPLACEMENTS) as Replaced[]).filter((name) => !cachedExports(name)?.[ORIGINAL]);
+  if (pending.length === 0) return;
+  if (DEPENDENTS.some((dependent) => require.cache[require.resolve(dependent)])) {
+    throw new Error('kafkajs was loaded before lib/kafkajs.ts could replace its slow parts: import kafkajs only through lib/kafkajs.ts');
+  }
+  for (const name of pending) {
     const { module, replacement } = REPLACEMENTS[name];
     const id = require.resolve(module);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module kafkajs itself loads, by its resolved id
     const original = require(id) as Exported;
-    if (original[ORIGINAL]) continue;
-    if (DEPENDENTS.some((dependent) => require.cache[require.resolve(dependent)])) {
-      throw new Error('kafkajs was loaded before lib/kafkajs.ts could replace its slow parts: import kafkajs only through lib/kafkajs.ts');
-    }
     const entry = require.cache[id];
     if (!entry) throw new Error(`kafkajs module ${id} did not load into the require cache`);
     entry.exports = Object.assign((replacement as (...args: never[]) => unknown).bind(null), { [ORIGINAL]: original });
@@ -185,6 +359,10 @@ RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingReques
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own Encoder, for encodeRecord's output
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { prototype: object };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own 64-bit values and CRC32C, for produceRequestV3
+const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number } };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number;
 replaceModules();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the replacements are in place
 const kafkajs: typeof KafkaJs = require('kafkajs');

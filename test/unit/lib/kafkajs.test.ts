@@ -5,8 +5,11 @@ import {
   groupMessagesPerPartition,
   Kafka,
   kafkajsOriginal,
+  produceRequestV3,
   requestQueueScheduler,
   scheduleCheckPendingRequests,
+  type ProduceRequest,
+  type ProduceRequestArgs,
   type RecordFields,
 } from '../../../lib/kafkajs';
 
@@ -78,6 +81,91 @@ describe('lib/kafkajs: record encoding', () => {
     const fields = { key: 'k', value: 'v', headers: { seq: '1' } };
     expect(inKafkajs).not.toBe(kafkajsOriginal('encodeRecord'));
     expect(inKafkajs(fields).buffer).toEqual(encodeRecord(fields).buffer);
+  });
+});
+
+describe('lib/kafkajs: the produce request in one buffer', () => {
+  const Long = createRequire(__filename)('kafkajs/src/utils/long.js') as { fromValue(v: number): unknown };
+  const original = () => kafkajsOriginal('produceRequestV3')!;
+  const encoded = async (request: ProduceRequest) => (await request.encode()).buffer.toString('hex');
+  afterEach(() => vi.useRealTimers());
+
+  const messages = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: `run-${from}`,
+      value: JSON.stringify({ id: from + i, name: 'Zoë ✓' }),
+      headers: { seq: String(from + i) },
+    }));
+  const cases: [string, ProduceRequestArgs][] = [
+    [
+      'one partition, as the ingest sends it',
+      { acks: -1, timeout: 30_000, topicData: [{ topic: 'records', partitions: [{ partition: 0, messages: messages(3) }] }] },
+    ],
+    [
+      'an idempotent producer: id, epoch and each partition’s first sequence',
+      {
+        acks: -1,
+        timeout: 30_000,
+        producerId: Long.fromValue(4_000_000_007),
+        producerEpoch: 3,
+        topicData: [
+          {
+            topic: 'records',
+            partitions: [
+              { partition: 0, firstSequence: 12, messages: messages(200) },
+              { partition: 1, firstSequence: 0, messages: messages(150, 200) },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'two topics, a transactional id, null and Buffer keys and values, header arrays',
+      {
+        acks: 1,
+        timeout: 5_000,
+        transactionalId: 'tx-é',
+        topicData: [
+          {
+            topic: 'a',
+            partitions: [
+              { partition: 2, messages: [{ key: null, value: Buffer.from([0, 1, 255]), headers: { h: ['x', 'y'], z: Buffer.from('b') } }] },
+            ],
+          },
+          {
+            topic: 'b-topic',
+            partitions: [{ partition: 0, messages: [{ value: null }, { key: Buffer.alloc(300, 7), value: 'v'.repeat(20_000) }] }],
+          },
+        ],
+      },
+    ],
+  ];
+  it.each(cases)('writes the same bytes as kafkajs for %s', async (_, args) => {
+    vi.useFakeTimers({ now: 1_764_072_000_123 });
+    expect(await encoded(produceRequestV3(args))).toBe(await encoded(original()(args)));
+    expect(produceRequestV3(args)).toMatchObject({ apiKey: 0, apiVersion: 3, apiName: 'Produce' });
+    expect(produceRequestV3(args).expectResponse()).toBe(original()(args).expectResponse());
+  });
+
+  it('leaves compressed batches and messages with timestamps to kafkajs', async () => {
+    vi.useFakeTimers({ now: 1_764_072_000_123 });
+    const timestamped = {
+      acks: -1,
+      timeout: 1,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ value: 'v', timestamp: 5 }] }] }],
+    };
+    const gzip = { ...cases[0]![1], compression: 1 };
+    for (const args of [timestamped, gzip]) expect(await encoded(produceRequestV3(args))).toBe(await encoded(original()(args)));
+  });
+
+  it('is the produce request kafkajs sends (v3, and v4-v7, which build on it)', () => {
+    const load = createRequire(__filename);
+    expect(original()).toBeDefined();
+    expect(load('kafkajs/src/protocol/requests/produce/v3/request.js')).not.toBe(original());
+    vi.useFakeTimers({ now: 1 });
+    const args = cases[0]![1];
+    const v7 = load('kafkajs/src/protocol/requests/produce/v7/request.js') as (a: ProduceRequestArgs) => ProduceRequest;
+    return Promise.all([encoded(v7(args)), encoded(produceRequestV3(args))]).then(([a, b]) => expect(a).toBe(b));
   });
 });
 
