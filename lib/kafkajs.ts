@@ -13,6 +13,7 @@
 //   worker, and Node 24's TimeoutNegativeWarning. Its method is replaced on the class, which kafkajs' connections
 //   use from then on.
 import type * as KafkaJs from 'kafkajs';
+import { crc32c } from './crc32c';
 
 type Grouping = (args: {
   topic: string;
@@ -89,18 +90,21 @@ function writePrefixed(buf: Buffer, at: number, v: Buffer | string | null): numb
   return typeof v === 'string' ? at + buf.write(v, at, 'utf8') : at + v.copy(buf, at);
 }
 
-/** A record's header list: an array value is one header per element, as in kafkajs. */
-function headerList(headers: Record<string, HeaderValue> | undefined): [string, Buffer | string | null][] {
-  const list: [string, Buffer | string | null][] = [];
-  if (!headers) return list;
-  for (const name of Object.keys(headers)) {
+type Headers = Record<string, HeaderValue> | undefined;
+
+/** Headers: their count (an array value is one header per element, as in kafkajs) and their encoded size. */
+function headersSize(headers: Headers): { count: number; bytes: number } {
+  let count = 0;
+  let bytes = 0;
+  for (const name in headers) {
     const h = headers[name];
-    if (Array.isArray(h)) for (const each of h) list.push([name, asBytes(each)]);
-    else list.push([name, asBytes(h)]);
+    for (const each of Array.isArray(h) ? h : [h]) {
+      count++;
+      bytes += prefixedSize(name) + prefixedSize(asBytes(each));
+    }
   }
-  return list;
+  return { count, bytes };
 }
-type Header = [string, Buffer | string | null];
 
 /** One record's body (everything after its length prefix): attributes (0), deltas, key, value, headers. */
 function recordBodySize(
@@ -108,12 +112,18 @@ function recordBodySize(
   offsetDelta: number,
   k: Buffer | string | null,
   v: Buffer | string | null,
-  headers: Header[],
+  headers: Headers,
 ): number {
-  let body = 1 + varLongSize(timestampDelta) + varUIntSize(zigZag32(offsetDelta)) + prefixedSize(k) + prefixedSize(v);
-  body += varUIntSize(zigZag32(headers.length));
-  for (const [name, h] of headers) body += prefixedSize(name) + prefixedSize(h);
-  return body;
+  const h = headersSize(headers);
+  return (
+    1 +
+    varLongSize(timestampDelta) +
+    varUIntSize(zigZag32(offsetDelta)) +
+    prefixedSize(k) +
+    prefixedSize(v) +
+    varUIntSize(zigZag32(h.count)) +
+    h.bytes
+  );
 }
 
 /** Writes one record (Kafka record format v2) with its length prefix at `at`; returns where it ends. */
@@ -125,7 +135,7 @@ function writeRecord(
   offsetDelta: number,
   k: Buffer | string | null,
   v: Buffer | string | null,
-  headers: Header[],
+  headers: Headers,
 ): number {
   at = writeVarUInt(buf, at, zigZag32(body));
   buf[at++] = 0;
@@ -133,8 +143,16 @@ function writeRecord(
   at = writeVarUInt(buf, at, zigZag32(offsetDelta));
   at = writePrefixed(buf, at, k);
   at = writePrefixed(buf, at, v);
-  at = writeVarUInt(buf, at, zigZag32(headers.length));
-  for (const [name, h] of headers) at = writePrefixed(buf, writePrefixed(buf, at, name), h);
+  let count = 0;
+  for (const name in headers) {
+    const h = headers[name];
+    count += Array.isArray(h) ? h.length : 1;
+  }
+  at = writeVarUInt(buf, at, zigZag32(count));
+  for (const name in headers) {
+    const h = headers[name];
+    for (const each of Array.isArray(h) ? h : [h]) at = writePrefixed(buf, writePrefixed(buf, at, name), asBytes(each));
+  }
   return at;
 }
 
@@ -153,10 +171,9 @@ function asEncoder(buf: Buffer): EncodedRecord {
 export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordFields): EncodedRecord {
   const k = asBytes(key);
   const v = asBytes(value);
-  const list = headerList(headers);
-  const body = recordBodySize(timestampDelta, offsetDelta, k, v, list);
+  const body = recordBodySize(timestampDelta, offsetDelta, k, v, headers);
   const buf = Buffer.allocUnsafe(varUIntSize(zigZag32(body)) + body);
-  const at = writeRecord(buf, 0, body, timestampDelta, offsetDelta, k, v, list);
+  const at = writeRecord(buf, 0, body, timestampDelta, offsetDelta, k, v, headers);
   if (at !== buf.length) throw new Error(`record encoding wrote ${at} bytes into ${buf.length}`);
   return asEncoder(buf);
 }
@@ -215,25 +232,22 @@ function encodeProduceV3(
   const id = Long.fromValue(producerId);
   const timestamp = Long.fromValue(now);
   const attributes = transactionalId ? TRANSACTIONAL_MASK : 0;
-  // Pass 1: each record's parts and body size, and the request's size.
-  type Prepared = { k: Buffer | string | null; v: Buffer | string | null; headers: Header[]; body: number };
-  const prepared: Prepared[][] = [];
+  // Pass 1: each record's body size (in send order), and the request's size.
+  let records = 0;
+  for (const t of topicData) for (const p of t.partitions) records += p.messages.length;
+  const bodies = new Int32Array(records);
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + 2 + 4 + 4;
+  let r = 0;
   for (const t of topicData) {
     size += 2 + Buffer.byteLength(t.topic, 'utf8') + 4;
     for (const p of t.partitions) {
       size += 4 + 4 + BATCH_HEAD + BATCH_BODY_HEAD;
-      const records: Prepared[] = new Array(p.messages.length);
       for (let i = 0; i < p.messages.length; i++) {
         const m = p.messages[i]!;
-        const k = asBytes(m.key);
-        const v = asBytes(m.value);
-        const headers = headerList(m.headers);
-        const body = recordBodySize(0, i, k, v, headers);
+        const body = recordBodySize(0, i, asBytes(m.key), asBytes(m.value), m.headers);
+        bodies[r++] = body;
         size += varUIntSize(zigZag32(body)) + body;
-        records[i] = { k, v, headers, body };
       }
-      prepared.push(records);
     }
   }
   // Pass 2: the bytes, as kafkajs writes them.
@@ -242,12 +256,12 @@ function encodeProduceV3(
   at = buf.writeInt16BE(acks, at);
   at = buf.writeInt32BE(timeout, at);
   at = buf.writeInt32BE(topicData.length, at);
-  let batch = 0;
+  r = 0;
   for (const t of topicData) {
     at = writeString(buf, at, t.topic);
     at = buf.writeInt32BE(t.partitions.length, at);
     for (const p of t.partitions) {
-      const records = prepared[batch++]!;
+      const { messages } = p;
       at = buf.writeInt32BE(p.partition, at);
       const batchSizeAt = at;
       const batchStart = (at += 4);
@@ -259,18 +273,18 @@ function encodeProduceV3(
       const crcAt = at;
       const crcFrom = (at += 4);
       at = buf.writeInt16BE(attributes, at);
-      at = buf.writeInt32BE(records.length - 1, at); // last offset delta
+      at = buf.writeInt32BE(messages.length - 1, at); // last offset delta
       at = writeInt64(buf, at, timestamp.getHighBits(), timestamp.getLowBits()); // first timestamp
       at = writeInt64(buf, at, timestamp.getHighBits(), timestamp.getLowBits()); // max timestamp
       at = writeInt64(buf, at, id.getHighBits(), id.getLowBits());
       at = buf.writeInt16BE(producerEpoch, at);
       at = buf.writeInt32BE(p.firstSequence ?? 0, at);
-      at = buf.writeInt32BE(records.length, at);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        at = writeRecord(buf, at, r.body, 0, i, r.k, r.v, r.headers);
+      at = buf.writeInt32BE(messages.length, at);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        at = writeRecord(buf, at, bodies[r++]!, 0, i, asBytes(m.key), asBytes(m.value), m.headers);
       }
-      buf.writeUInt32BE(crc32C(buf.subarray(crcFrom, at)), crcAt);
+      buf.writeUInt32BE(crc32c(buf.subarray(crcFrom, at)), crcAt);
       buf.writeInt32BE(at - lengthAt - 4, lengthAt);
       buf.writeInt32BE(at - batchStart, batchSizeAt);
     }
@@ -359,10 +373,8 @@ RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingReques
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own Encoder, for encodeRecord's output
 const Encoder = require('kafkajs/src/protocol/encoder.js') as { prototype: object };
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own 64-bit values and CRC32C, for produceRequestV3
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs' own 64-bit values, for produceRequestV3
 const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number;
 replaceModules();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the replacements are in place
 const kafkajs: typeof KafkaJs = require('kafkajs');
