@@ -28,14 +28,14 @@ export interface BenchSummary {
   large?: LargeRunSummary;
 }
 
-/** The issue's targets. */
+/** Issue 14's targets (the 1M-record one for a warm stack; on a just-started one it is 20 s). */
 export const TARGETS = {
   /** 100 concurrent runs of 10 records finish within this. */
   wallMs: 3_000,
   p95Ms: 2_000,
   /** Temporal path p50 / bare path p50 at most this. */
-  overheadRatio: 1.2,
-  largeRunMs: 20_000,
+  overheadRatio: 2,
+  largeRunMs: 15_000,
 };
 
 const BAR_STEPS = ['ingest', 'submit', 'poll', 'collect'] as const;
@@ -125,13 +125,12 @@ export function checkTargets(summary: BenchSummary): TargetCheck[] {
       met: temporal.overall.p95 === null ? null : temporal.overall.p95 <= TARGETS.p95Ms,
     },
     {
-      target: `Temporal overhead ≤ ${Math.round((TARGETS.overheadRatio - 1) * 100)} % over bare (p50)`,
-      measured:
-        overhead === null ? '—' : `${overhead >= 1 ? '+' : ''}${formatNumber((overhead - 1) * 100)} % (×${formatNumber(overhead, 2)})`,
+      target: `Temporal ≤ ${TARGETS.overheadRatio}× the bare path (p50)`,
+      measured: overhead === null ? '—' : `×${formatNumber(overhead, 2)}`,
       met: overhead === null ? null : overhead <= TARGETS.overheadRatio,
     },
     {
-      target: `1M-record run ≤ ${TARGETS.largeRunMs / 1000} s`,
+      target: `1M-record run ≤ ${TARGETS.largeRunMs / 1000} s (warm)`,
       measured: large ? `${ms(large.totalMs)}${large.records === 1_000_000 ? '' : ` (${formatNumber(large.records)} records)`}` : 'skipped',
       met: large && large.records === 1_000_000 ? large.totalMs <= TARGETS.largeRunMs : null,
     },

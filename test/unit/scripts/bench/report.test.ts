@@ -99,8 +99,8 @@ describe('checkTargets', () => {
     expect(checks).toEqual([
       { target: '100 concurrent runs of 10 records finish within 3 s', measured: '2,900 ms', met: true },
       { target: 'p95 per run ≤ 2 s', measured: '1,150 ms', met: true },
-      { target: 'Temporal overhead ≤ 20 % over bare (p50)', measured: '+15 % (×1.15)', met: true },
-      { target: '1M-record run ≤ 20 s', measured: '21,500 ms', met: false },
+      { target: 'Temporal ≤ 2× the bare path (p50)', measured: '×1.15', met: true },
+      { target: '1M-record run ≤ 15 s (warm)', measured: '21,500 ms', met: false },
     ]);
   });
 
@@ -116,8 +116,8 @@ describe('checkTargets', () => {
       met: null,
     });
     expect(checks[1]!.met).toBe(false);
-    expect(checks[2]!.measured).toBe('+150 % (×2.50)');
-    expect(checks[3]).toEqual({ target: '1M-record run ≤ 20 s', measured: 'skipped', met: null });
+    expect(checks[2]).toMatchObject({ measured: '×2.50', met: false });
+    expect(checks[3]).toEqual({ target: '1M-record run ≤ 15 s (warm)', measured: 'skipped', met: null });
   });
 });
 
