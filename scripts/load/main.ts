@@ -27,7 +27,7 @@ import {
   StatsCsvError,
   type LoadStats,
 } from './report';
-import { formatSoak, parseRequestLog, RequestLogError, soakVerdict, type MemorySample, type SoakVerdict } from './soak';
+import { firstRequestStartS, formatSoak, parseRequestLog, RequestLogError, soakVerdict, type MemorySample, type SoakVerdict } from './soak';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const USAGE =
@@ -178,7 +178,7 @@ async function loadTarget(
   if (soak) {
     const requests = fs.existsSync(requestLog) ? parseRequestLog(fs.readFileSync(requestLog, 'utf8')) : [];
     // The test starts with its first request (Locust takes a moment to start); memory is timed from the spawn.
-    const startS = Math.min(...requests.map((r) => r.endS - r.latencyMs / 1000), t0 / 1000);
+    const startS = firstRequestStartS(requests, t0 / 1000);
     const verdict = soakVerdict(requests, samples, { startS, runSeconds: durationSeconds(runTime) });
     result.soak = { ...verdict, memorySamples: samples, requestLog: path.relative(PROJECT_ROOT, requestLog) };
   }

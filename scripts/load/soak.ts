@@ -49,6 +49,16 @@ export const SOAK_TOLERANCE_PCT = 10;
 export const MEMORY_WARMUP_S = 60;
 export const MEMORY_WINDOW_S = 300;
 
+/**
+ * When the test started: the start of its earliest request, or `fallbackS` if that is earlier. A loop, not
+ * Math.min(...): a 30-minute soak logs more requests than a call takes arguments.
+ */
+export function firstRequestStartS(requests: readonly RequestSample[], fallbackS: number): number {
+  let start = fallbackS;
+  for (const r of requests) start = Math.min(start, r.endS - r.latencyMs / 1000);
+  return start;
+}
+
 export class RequestLogError extends Error {
   override name = 'RequestLogError';
 }

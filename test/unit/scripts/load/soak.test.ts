@@ -2,6 +2,7 @@
 // verdict against the first minute, and the memory verdict over two windows.
 import { describe, expect, it } from 'vitest';
 import {
+  firstRequestStartS,
   formatSoak,
   memoryVerdicts,
   memoryWindows,
@@ -21,6 +22,16 @@ function steady(seconds: number, perSecond: number, latencyMs: (t: number) => nu
     return { endS: 1000 + t, latencyMs: latencyMs(t), ok: true };
   });
 }
+
+describe('firstRequestStartS', () => {
+  it('is the earliest request start, or the fallback when that is earlier, for as many requests as 30 minutes log', () => {
+    // 70 requests a second for 30 minutes: 126,000, more than Math.min(...) takes as arguments.
+    const requests = steady(1800, 70, () => 500);
+    expect(firstRequestStartS(requests, 5000)).toBeCloseTo(999.5);
+    expect(firstRequestStartS(requests, 900)).toBe(900);
+    expect(firstRequestStartS([], 900)).toBe(900);
+  });
+});
 
 describe('parseRequestLog', () => {
   it('reads one end,latency,ok line per request', () => {
