@@ -3,16 +3,16 @@
 // an earlier attempt of the same run wrote since `startOffsets`, and writes only the records still missing. The
 // topic then holds each record once, unless an earlier attempt still runs (a zombie); Spark reads a run's records
 // de-duplicated by (key, seq), so the answer is right either way.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { GROUP_COLUMN } from '../contracts/groups';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import type { IngestResult } from '../contracts/pipeline';
-import { parseRecords, RecordValidationError, type EmployeeRecord } from '../contracts/records';
+import type { EmployeeRecord } from '../contracts/records';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { activityLogger, type ActivityDeps } from './deps';
+import { readRecordsFile, RecordsFileError } from './records-file';
 
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
@@ -45,18 +45,18 @@ export function partitionForRun(runKey: string, partitions: number): number {
 }
 
 /**
- * One message per record, numbered by its place in the batch; with `groups` (parallel to `records`), each value
- * also names the record's group (`_group`, see spark/jobs/sql.ts).
+ * Each record as the JSON text of its message value; with `groups` (parallel to `records`), each value also names
+ * the record's group (`_group`, see spark/jobs/sql.ts).
  */
-export function toMessages(runKey: string, records: EmployeeRecord[], partitions: number, groups?: string[]): OutgoingMessage[] {
-  const single = records.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
+export function recordValues(records: EmployeeRecord[], groups?: string[]): string[] {
+  return records.map((record, seq) => JSON.stringify(groups ? { [GROUP_COLUMN]: groups[seq], ...record } : record));
+}
+
+/** One message per record value, numbered by its place in the batch. */
+export function toMessages(runKey: string, values: string[], partitions: number): OutgoingMessage[] {
+  const single = values.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
   const key = recordKey(runKey);
-  return records.map((record, seq) => ({
-    key,
-    value: JSON.stringify(groups ? { [GROUP_COLUMN]: groups[seq], ...record } : record),
-    partition: single ?? seq % partitions,
-    headers: { seq: String(seq) },
-  }));
+  return values.map((value, seq) => ({ key, value, partition: single ?? seq % partitions, headers: { seq: String(seq) } }));
 }
 
 /** The absolute path of a `file` input, which must lie under the data directory. */
@@ -71,29 +71,11 @@ export function resolveDataFile(dataDir: string, file: string): string {
   return resolved;
 }
 
-async function readRecordsFile(dataDir: string, file: string): Promise<EmployeeRecord[]> {
-  const resolved = resolveDataFile(dataDir, file);
-  let text: string;
+async function readDataFile(dataDir: string, file: string): Promise<string[]> {
   try {
-    text = await fs.readFile(resolved, 'utf8');
+    return await readRecordsFile(resolveDataFile(dataDir, file), { maxRecords: FILE_MAX_RECORDS });
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`cannot read records file ${resolved}: ${(err as Error).message}`, 'PipelineInputError');
-  }
-  let data: unknown;
-  try {
-    data = resolved.endsWith('.json')
-      ? JSON.parse(text)
-      : text
-          .split('\n')
-          .filter((l) => l.trim())
-          .map((l) => JSON.parse(l) as unknown);
-  } catch (err) {
-    throw ApplicationFailure.nonRetryable(`records file ${resolved} is not valid JSON: ${(err as Error).message}`, 'PipelineInputError');
-  }
-  try {
-    return parseRecords(data, { maxRecords: FILE_MAX_RECORDS });
-  } catch (err) {
-    if (err instanceof RecordValidationError) throw ApplicationFailure.nonRetryable(`${resolved}: ${err.message}`, 'RecordValidationError');
+    if (err instanceof RecordsFileError) throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
     throw err;
   }
 }
@@ -125,17 +107,26 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     },
   };
 
+  /** The run's records as message values, from whichever of `records`, `groups` and `file` it has. */
+  async function valuesOf(input: IngestInput): Promise<string[]> {
+    if (input.records) return recordValues(input.records);
+    if (input.groups) {
+      const groupOf = input.groups.flatMap((g) => g.records.map(() => g.id));
+      return recordValues(
+        input.groups.flatMap((g) => g.records),
+        groupOf,
+      );
+    }
+    if (input.file !== undefined) return readDataFile(config.dataDir, input.file);
+    throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
+  }
+
   async function ingest(input: IngestInput, ctx: Context, progress: { written: number; of: number }): Promise<IngestResult> {
     const log = activityLogger(logger);
-    const records =
-      input.records ??
-      input.groups?.flatMap((g) => g.records) ??
-      (input.file !== undefined ? await readRecordsFile(config.dataDir, input.file) : undefined);
-    if (!records) throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
-    const groupOf = input.groups?.flatMap((g) => g.records.map(() => g.id));
+    const values = await valuesOf(input);
     const { topic, partitions, startOffsets } = input.plan;
     const key = recordKey(input.runKey);
-    const messages = toMessages(input.runKey, records, partitions, groupOf);
+    const messages = toMessages(input.runKey, values, partitions);
 
     // A later attempt: find what earlier attempts of this run already wrote. (An earlier attempt still writing
     // in another process could add a record twice; readers de-duplicate by key and seq, see spark/jobs/sql.ts.)
@@ -156,8 +147,8 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     const written = await kafka.produce(topic, missing, { onProgress: (n) => (progress.written = n), signal: ctx.cancellationSignal });
     const ranges = coveringRanges([...found, ...written]);
     metrics.recordsWritten(missing.length);
-    log.info({ topic, ranges, records: records.length, written: missing.length }, 'records ingested');
-    return { topic, recordKey: key, ranges, recordCount: records.length, written: missing.length, attempt: ctx.info.attempt };
+    log.info({ topic, ranges, records: values.length, written: missing.length }, 'records ingested');
+    return { topic, recordKey: key, ranges, recordCount: values.length, written: missing.length, attempt: ctx.info.attempt };
   }
 }
 

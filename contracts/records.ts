@@ -42,45 +42,53 @@ export function parseRecords(input: unknown, opts: { maxRecords?: number } = {})
   const records: EmployeeRecord[] = [];
   const firstIndexOfId = new Map<number, number>();
   input.forEach((item, index) => {
-    const result = EmployeeRecordSchema.safeParse(item);
-    if (!result.success) {
-      // Parsed again for the error message only: `reportInput` (issues that carry the bad value) takes zod off its
-      // compiled fast path, ~5× slower per record, which a 1,000,000-record file feels.
-      const detailed = EmployeeRecordSchema.safeParse(item, { reportInput: true });
-      for (const issue of detailed.error?.issues ?? result.error.issues) issues.push(toRecordIssue(index, issue));
+    const checked = checkRecord(item, (keys) => [`records[${index}]`, ...keys].join('.'));
+    if ('issues' in checked) {
+      issues.push(...checked.issues);
       return;
     }
-    const first = firstIndexOfId.get(result.data.id);
+    const { record } = checked;
+    const first = firstIndexOfId.get(record.id);
     if (first !== undefined) {
-      issues.push({ path: `records[${index}].id`, message: `duplicate id ${result.data.id} (first at records[${first}])` });
+      issues.push({ path: `records[${index}].id`, message: `duplicate id ${record.id} (first at records[${first}])` });
     } else {
-      firstIndexOfId.set(result.data.id, index);
+      firstIndexOfId.set(record.id, index);
     }
-    records.push(result.data);
+    records.push(record);
   });
   if (issues.length > 0) throw new RecordValidationError(issues);
   return records;
 }
 
-function toRecordIssue(index: number, issue: z.core.$ZodIssue): RecordIssue {
-  const at = (keys: PropertyKey[]) => [`records[${index}]`, ...keys.map(String)].join('.');
+/**
+ * Validates one record: the record, or what is wrong with it, each issue's path made by `at` from the field's
+ * keys (none for the record as a whole). Ids' uniqueness is the caller's to check.
+ */
+export function checkRecord(item: unknown, at: (keys: string[]) => string): { record: EmployeeRecord } | { issues: RecordIssue[] } {
+  const result = EmployeeRecordSchema.safeParse(item);
+  if (result.success) return { record: result.data };
+  // Parsed again for the error message only: `reportInput` (issues that carry the bad value) takes zod off its
+  // compiled fast path, ~5× slower per record, which a 1,000,000-record file feels.
+  const detailed = EmployeeRecordSchema.safeParse(item, { reportInput: true });
+  return { issues: (detailed.error?.issues ?? result.error.issues).map((issue) => toRecordIssue(at, issue)) };
+}
+
+function toRecordIssue(at: (keys: string[]) => string, issue: z.core.$ZodIssue): RecordIssue {
+  const path = at(issue.path.map(String));
   switch (issue.code) {
     case 'unrecognized_keys':
-      return { path: at(issue.path), message: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
+      return { path, message: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` };
     case 'invalid_type':
-      if (issue.input === undefined && !('received' in issue)) return { path: at(issue.path), message: 'is required' };
-      return { path: at(issue.path), message: `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shown(issue)}` };
+      if (issue.input === undefined && !('received' in issue)) return { path, message: 'is required' };
+      return { path, message: `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shown(issue)}` };
     case 'too_small':
-      return {
-        path: at(issue.path),
-        message: issue.origin === 'string' ? 'must not be empty' : `must be >= ${issue.minimum}, got ${shown(issue)}`,
-      };
+      return { path, message: issue.origin === 'string' ? 'must not be empty' : `must be >= ${issue.minimum}, got ${shown(issue)}` };
     case 'too_big':
-      return { path: at(issue.path), message: `must be a safe integer, got ${shown(issue)}` };
+      return { path, message: `must be a safe integer, got ${shown(issue)}` };
     case 'invalid_format':
-      return { path: at(issue.path), message: `must be a real date as YYYY-MM-DD, got ${shown(issue)}` };
+      return { path, message: `must be a real date as YYYY-MM-DD, got ${shown(issue)}` };
     default:
-      return { path: at(issue.path), message: issue.message };
+      return { path, message: issue.message };
   }
 }
 

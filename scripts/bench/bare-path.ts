@@ -5,7 +5,7 @@
 // workflow and activity tasks, the history, and the ingest plan (topic check + end offsets) that makes ingest
 // exactly-once across retries.
 import crypto from 'node:crypto';
-import { toMessages } from '../../activities/ingest';
+import { recordValues, toMessages } from '../../activities/ingest';
 import type { JobName } from '../../contracts/jobs';
 import type { SparkJobSpec } from '../../contracts/pipeline';
 import type { EmployeeRecord } from '../../contracts/records';
@@ -60,7 +60,7 @@ async function runOnce(
   jobs: JobName[],
 ): Promise<RunTimings> {
   const t0 = performance.now();
-  const ranges = await deps.kafka.produce(deps.topic, toMessages(runKey, records, partitions));
+  const ranges = await deps.kafka.produce(deps.topic, toMessages(runKey, recordValues(records), partitions));
   const ingestMs = performance.now() - t0;
 
   const source = { kind: 'kafka' as const, topic: deps.topic, ranges, recordKey: recordKey(runKey) };

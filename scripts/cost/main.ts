@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { toMessages } from '../../activities/ingest';
+import { recordValues, toMessages } from '../../activities/ingest';
 import type { JobName } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
 import { summarize, type LatencyStats } from '../../contracts/stats';
@@ -104,7 +104,7 @@ async function measureSpark(
   const meter = cpuMeter({ spark: sparkPgid });
   const write = async (records: EmployeeRecord[], groups?: string[]) => {
     const runKey = `cost-${crypto.randomUUID()}`;
-    const ranges = await kafka.produce(COST_TOPIC, toMessages(runKey, records, 1, groups));
+    const ranges = await kafka.produce(COST_TOPIC, toMessages(runKey, recordValues(records, groups), 1));
     return { runKey, ranges };
   };
   const time = async (job: JobName, source: ExecutionSource, records: number, groups: number): Promise<SparkPoint> => {

@@ -3,7 +3,7 @@
 // user's first run (or the runs in flight when Spark was restarted) would otherwise pay. Runs every job once in each
 // plan shape a pipeline run uses: one run's records from Kafka, and several runs' records in one shared read.
 import crypto from 'node:crypto';
-import { toMessages } from '../../activities/ingest';
+import { recordValues, toMessages } from '../../activities/ingest';
 import { JOB_NAMES, type JobName } from '../../contracts/jobs';
 import type { Config } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
@@ -34,9 +34,11 @@ export async function warmSpark(config: Config): Promise<number> {
           WARMUP_TOPIC,
           toMessages(
             runKey,
-            records,
+            recordValues(
+              records,
+              records.map((_, i) => `g${i % 2}`),
+            ),
             1,
-            records.map((_, i) => `g${i % 2}`),
           ),
         ),
       ),

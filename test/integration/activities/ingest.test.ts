@@ -4,7 +4,7 @@
 // once.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createIngestActivities, toMessages } from '../../../activities/ingest';
+import { createIngestActivities, recordValues, toMessages } from '../../../activities/ingest';
 import { createWorkerDeps } from '../../../apps/worker/deps';
 import { coveringRanges } from '../../../contracts/partition-ranges';
 import type { SparkJobSpec } from '../../../contracts/pipeline';
@@ -28,7 +28,7 @@ describe('ingestRecords', () => {
     const runKey = `ingest-retry-${n}-${Date.now()}`;
     const plan = await runAs(1, () => planIngest());
     // Attempt 1 got a third of the batch out before its worker died.
-    const messages = toMessages(runKey, records, plan.partitions);
+    const messages = toMessages(runKey, recordValues(records), plan.partitions);
     await deps.kafka.produce(plan.topic, messages.slice(0, Math.floor(n / 3)));
 
     const second = await runAs(2, () => ingestRecords({ runKey, plan, records }));
@@ -62,7 +62,7 @@ describe('a zombie ingest attempt', () => {
     const plan = await runAs(1, () => planIngest());
     // Both attempts write the whole batch, in turns, as two processes writing at the same moment do. The retry
     // (attempt 2) is the one Temporal records: its range runs from its first write to its last.
-    const messages = toMessages(runKey, records, plan.partitions);
+    const messages = toMessages(runKey, recordValues(records), plan.partitions);
     const retryRanges = [];
     for (let i = 0; i < n; i += 1_000) {
       await deps.kafka.produce(plan.topic, messages.slice(i, i + 1_000)); // the zombie

@@ -2,7 +2,7 @@
 // name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { partitionForRun, resolveDataFile, toMessages } from '../../../activities/ingest';
+import { partitionForRun, recordValues, resolveDataFile, toMessages } from '../../../activities/ingest';
 import type { EmployeeRecord } from '../../../contracts/records';
 import { recordKey } from '../../../lib/idempotency';
 
@@ -31,23 +31,34 @@ describe('toMessages', () => {
   it('writes a small run to its one partition, keyed by the run record key, numbered 0..n-1, each record as JSON', () => {
     const batch = records(3);
     const partition = partitionForRun('run-a', 3);
-    expect(toMessages('run-a', batch, 3)).toEqual(
+    expect(toMessages('run-a', recordValues(batch), 3)).toEqual(
       batch.map((r, seq) => ({ key: recordKey('run-a'), value: JSON.stringify(r), partition, headers: { seq: String(seq) } })),
     );
   });
 
   it('keeps a run of 10,000 records in one partition', () => {
-    const partitions = new Set(toMessages('run-b', records(10_000), 3).map((m) => m.partition));
+    const partitions = new Set(toMessages('run-b', recordValues(records(10_000)), 3).map((m) => m.partition));
     expect(partitions).toEqual(new Set([partitionForRun('run-b', 3)]));
   });
 
   it('spreads a larger run round-robin over all partitions, still numbered 0..n-1 with the run record key', () => {
-    const messages = toMessages('run-c', records(10_001), 3);
+    const messages = toMessages('run-c', recordValues(records(10_001)), 3);
     expect(messages.slice(0, 4).map((m) => m.partition)).toEqual([0, 1, 2, 0]);
     expect(messages.filter((m) => m.partition === 0)).toHaveLength(3_334);
     expect(messages.filter((m) => m.partition === 2)).toHaveLength(3_333);
     expect(messages.map((m) => m.headers?.seq)).toEqual(Array.from({ length: 10_001 }, (_, i) => String(i)));
     expect(new Set(messages.map((m) => m.key))).toEqual(new Set([recordKey('run-c')]));
+  });
+});
+
+describe('recordValues', () => {
+  it("is each record's JSON, with its group first when the records come in groups", () => {
+    const batch = records(2);
+    expect(recordValues(batch)).toEqual(batch.map((r) => JSON.stringify(r)));
+    expect(recordValues(batch, ['a', 'b']).map((v) => JSON.parse(v))).toEqual([
+      { _group: 'a', ...batch[0] },
+      { _group: 'b', ...batch[1] },
+    ]);
   });
 });
 
