@@ -26,6 +26,8 @@ export interface EncodedLines {
   lines: Int32Array<ArrayBuffer>;
   /** What is wrong with the invalid records (blank lines are skipped). */
   issues: RecordIssue[];
+  /** Records (lines that are not blank), valid or not. */
+  records: number;
 }
 
 /** EncodedLines as a thread posts them: the values joined by line breaks. */
@@ -40,6 +42,7 @@ export function encodeLines(text: string, firstLine: number): EncodedLines {
   const ids: number[] = [];
   const lines: number[] = [];
   const issues: RecordIssue[] = [];
+  let records = 0;
   let line = firstLine;
   for (let from = 0; from < text.length; line++) {
     let to = text.indexOf('\n', from);
@@ -47,6 +50,7 @@ export function encodeLines(text: string, firstLine: number): EncodedLines {
     const raw = text.slice(from, to);
     from = to + 1;
     if (raw.trim() === '') continue;
+    records++;
     const at = (keys: string[]) => (keys.length > 0 ? `line ${line}, ${keys.join('.')}` : `line ${line}`);
     let item: unknown;
     try {
@@ -64,7 +68,7 @@ export function encodeLines(text: string, firstLine: number): EncodedLines {
     ids.push(checked.record.id);
     lines.push(line);
   }
-  return { values, ids: Float64Array.from(ids), lines: Int32Array.from(lines), issues };
+  return { values, ids: Float64Array.from(ids), lines: Int32Array.from(lines), issues, records };
 }
 
 /**
@@ -99,7 +103,7 @@ export async function readRecordsFile(file: string, opts: { maxRecords: number; 
       : [encodeLines(bytes.toString('utf8'), 1)];
 
   const issues = parts.flatMap((p) => p.issues);
-  const count = parts.reduce((n, p) => n + p.values.length, 0) + issues.length;
+  const count = parts.reduce((n, p) => n + p.records, 0);
   if (count === 0) throw new RecordsFileError(`records file ${file} holds no records`);
   if (count > opts.maxRecords) throw new RecordsFileError(`records file ${file}: at most ${opts.maxRecords} records allowed, got ${count}`);
   issues.push(...duplicateIds(parts));

@@ -26,6 +26,7 @@ describe('encodeLines', () => {
     expect(encoded.values).toEqual(['{"id":1,"gender":"F","salary":10}']);
     expect([...encoded.ids]).toEqual([1]);
     expect([...encoded.lines]).toEqual([41]);
+    expect(encoded.records).toBe(3);
     expect(encoded.issues).toEqual([
       { path: 'line 43, salary', message: 'expected a number, got "lots"' },
       { path: 'line 44', message: expect.stringMatching(/^not valid JSON \(/) },
@@ -70,6 +71,13 @@ describe('readRecordsFile', () => {
       `${file}: invalid records: line 11, salary: must be >= 0, got -1; line 2501, id: duplicate id ${records[5]!.id} (first at line 6)`,
     );
     expect((await errorOf(readRecordsFile(file, { maxRecords: 10_000, threads: 3 })))!.message).toBe(one!.message);
+  });
+
+  it('counts a record with two bad fields once against the limit', async () => {
+    const file = write('two-bad.jsonl', jsonl([{ id: 1, gender: '', salary: -1 }, records[1]]));
+    expect((await errorOf(readRecordsFile(file, { maxRecords: 2 })))!.message).toBe(
+      `${file}: invalid records: line 1, gender: must not be empty; line 1, salary: must be >= 0, got -1`,
+    );
   });
 
   it('refuses an empty file, too many records, and a missing file', async () => {
