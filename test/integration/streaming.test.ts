@@ -91,7 +91,11 @@ describe('the streaming job on Spark Connect', () => {
     expect(aggregates.rejected).toBe(4);
 
     // Spark reports a micro-batch's progress only after its sink wrote it: the aggregates can be whole first.
-    const seen = await until(() => runner.observe(spec, query), (s) => s.state !== 'active' || s.progress?.lag === 0, 'the progress of the last batch');
+    const seen = await until(
+      () => runner.observe(spec, query),
+      (s) => s.state !== 'active' || s.progress?.lag === 0,
+      'the progress of the last batch',
+    );
     expect(seen.state).toBe('active');
     if (seen.state !== 'active') return;
     expect(seen.progress?.batchId).toBeGreaterThanOrEqual(0);
