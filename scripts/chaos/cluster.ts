@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { startAppProcess, type AppProcess } from '../lib/app-process';
-import { stackKill, stackUp } from '../stack/stack';
+import { stackDown, stackKill, stackUp } from '../stack/stack';
 
 /** Spark's idle-session timeout on the chaos stack: short, so that an idle gap can outlast it. */
 export const SESSION_TIMEOUT_S = 20;
@@ -80,6 +80,8 @@ export class ChaosCluster {
     this.rest = undefined;
     await this.kafka?.close();
     await this.temporal?.connection.close();
+    // The chaos stack is this run's own: it goes with it (3 GB of memory and its ports).
+    await stackDown(this.config);
   }
 
   async startWorker(env: Record<string, string> = {}): Promise<AppProcess> {
