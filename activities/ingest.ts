@@ -111,10 +111,10 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
   async function valuesOf(input: IngestInput): Promise<string[]> {
     if (input.records) return recordValues(input.records);
     if (input.groups) {
-      const groupOf = input.groups.flatMap((g) => g.records.map(() => g.id));
+      const records = input.groups.flatMap((g) => g.records);
       return recordValues(
-        input.groups.flatMap((g) => g.records),
-        groupOf,
+        records,
+        input.groups.flatMap((g) => g.records.map(() => g.id)),
       );
     }
     if (input.file !== undefined) return readDataFile(config.dataDir, input.file);

@@ -100,7 +100,7 @@ describe('streams through REST', () => {
     expect(aggregates!.rejected).toBe(1);
     // The status shows the progress the workflow last polled (every pollSeconds), and Spark reports a micro-batch's
     // progress only after its sink wrote it: the aggregates can be whole before the status shows the batch.
-    const { status } = await until(get, (s) => (s.status.progress?.lag ?? -1) === 0, 'the progress of the last batch');
+    const { status } = await until(get, (s) => s.status.progress?.lag === 0, 'the progress of the last batch');
     expect(status.progress!.batchId).toBeGreaterThanOrEqual(0);
     const listed = (await app.inject({ method: 'GET', url: '/streams' })).json().streams;
     expect(listed.map((s: { name: string }) => s.name)).toContain(name);
