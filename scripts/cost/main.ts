@@ -7,7 +7,11 @@
 //      process's CPU;
 //   3. POST /process: one request alone, then `clients` clients at once for `seconds` (bodies of 2-200 records,
 //      as the load test sends): rate, latency, requests per run, and each process's CPU per request, which gives the
-//      rate at which the cores would all be busy.
+//      rate at which the cores would all be busy;
+//   4. Temporal's floor: `concurrent` runs at once (the benchmark's 100) of a workflow that does nothing, of ones
+//      that take a pipeline run's Temporal steps, or fewer, with no-op activities (scripts/cost/floor-workflows.ts,
+//      on a worker process of its own), of the pipeline itself, and of the bare path (its work without Temporal):
+//      wall time, latency, CPU per run.
 // Prints the tables and writes results/cost-<time>.json.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -36,9 +40,12 @@ import { formatNumber, formatTable, type TableRow } from '../lib/text-table';
 import { stackPaths } from '../stack/paths';
 import { runningPid } from '../stack/processes';
 import { stackUp } from '../stack/stack';
+import type { PipelineShape } from './floor-workflows';
+import { createWorkerDeps } from '../../apps/worker/deps';
+import { runBarePath } from '../bench/bare-path';
 import { capacity, fitLine, median, type Capacity, type LinearCost } from './model';
 
-const USAGE = 'usage: npm run cost [-- --repeats 5 --seconds 20 --clients 50]';
+const USAGE = 'usage: npm run cost [-- --repeats 5 --seconds 20 --clients 50 --concurrent 100]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const COST_TOPIC = 'streamforge.cost-model';
 
@@ -53,6 +60,8 @@ function parseOptions(argv: string[]) {
       repeats: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '20' },
       clients: { type: 'string', default: '50' },
+      concurrent: { type: 'string', default: '100' },
+      sections: { type: 'string', default: '1,2,3,4' },
     },
   });
   const int = (name: keyof typeof values, min: number) => {
@@ -60,7 +69,10 @@ function parseOptions(argv: string[]) {
     if (!/^\d+$/.test(text) || Number(text) < min) throw new CostError(`--${name} must be a whole number ≥ ${min}, got ${text}\n${USAGE}`);
     return Number(text);
   };
-  return { repeats: int('repeats', 1), seconds: int('seconds', 1), clients: int('clients', 1) };
+  const sections = new Set(values.sections.split(',').map((s) => s.trim()));
+  for (const s of sections)
+    if (!['1', '2', '3', '4'].includes(s)) throw new CostError(`--sections takes numbers 1-4, got ${values.sections}\n${USAGE}`);
+  return { repeats: int('repeats', 1), seconds: int('seconds', 1), clients: int('clients', 1), concurrent: int('concurrent', 1), sections };
 }
 
 /** One measured Spark execution shape: the median of its repeats. */
@@ -216,6 +228,92 @@ async function measurePipelineRuns(client: Client, taskQueue: string, pgids: Pgi
   };
 }
 
+interface ConcurrentRuns {
+  kind: string;
+  runs: number;
+  wallMs: number;
+  /** Each run from its start request to its result. */
+  latency: LatencyStats;
+  cpuMsPerRun: Record<string, number>;
+  history: HistoryCounts;
+}
+
+/**
+ * `runs` workflows started at once and awaited, after `runs / 10` of them as a warm-up: the benchmark's shape,
+ * without a parent workflow. `start(i)` starts run i and returns its workflow id.
+ */
+async function measureConcurrentRuns(
+  client: Client,
+  kind: string,
+  runs: number,
+  pgids: Pgids,
+  start: (i: number) => Promise<string>,
+): Promise<ConcurrentRuns> {
+  const runAll = async (from: number, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const t0 = performance.now();
+        const workflowId = await start(from + i);
+        await client.workflow.getHandle(workflowId).result();
+        return { workflowId, ms: performance.now() - t0 };
+      }),
+    );
+  await runAll(-Math.max(1, Math.round(runs / 10)), Math.max(1, Math.round(runs / 10)));
+  const meter = cpuMeter(pgids);
+  const t0 = performance.now();
+  const done = await runAll(0, runs);
+  const wallMs = performance.now() - t0;
+  const cpu = meter.elapsed();
+  return {
+    kind,
+    runs,
+    wallMs,
+    latency: summarize(
+      done.map((d) => d.ms),
+      { wallMs, errors: 0 },
+    ),
+    cpuMsPerRun: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / runs])),
+    history: await historyCounts(client, done[0]!.workflowId),
+  };
+}
+
+/**
+ * The reference: the same Kafka and Spark work as the pipeline row, `runs` runs at once from this script without
+ * Temporal (`npm run bench`'s bare path), after a tenth of them as a warm-up. This script's CPU is its "worker".
+ */
+async function measureBarePath(config: Config, runs: number, stack: Pgids): Promise<ConcurrentRuns> {
+  const deps = createWorkerDeps(config, createLogger('silent'));
+  const stamp = Date.now();
+  const bare = (count: number, prefix: string) =>
+    runBarePath(
+      { kafka: deps.kafka, spark: deps.spark, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
+      { runs: count, recordsPerRun: 10, jobs: ['count_gender'], concurrency: count, seed: 3_000_000, prefix },
+    );
+  try {
+    await bare(Math.max(1, Math.round(runs / 10)), `cost-${stamp}-bare-warmup`);
+    const meter = cpuMeter(stack);
+    const own = process.cpuUsage();
+    const result = await bare(runs, `cost-${stamp}-bare`);
+    const { user, system } = process.cpuUsage(own);
+    const cpu = { ...meter.elapsed(), worker: (user + system) / 1000 };
+    if (result.runs.some((r) => !r.ok)) throw new CostError(`the bare path failed: ${result.runs.find((r) => !r.ok)?.error}`);
+    return {
+      kind: 'bare path, no Temporal (the same Kafka and Spark work)',
+      runs,
+      wallMs: result.wallMs,
+      latency: result.overall,
+      cpuMsPerRun: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / runs])),
+      history: { events: 0, workflowTasks: 0, activityTasks: 0, localActivities: 0 },
+    };
+  } finally {
+    await deps.close();
+  }
+}
+
+const describeConcurrent = (r: ConcurrentRuns) =>
+  `${r.kind}: ${r.runs} runs in ${(r.wallMs / 1000).toFixed(2)} s, p50 ${r.latency.median?.toFixed(0)} ms, p95 ${r.latency.p95?.toFixed(0)} ms, ` +
+  `${r.history.events} events, ${r.history.workflowTasks} workflow tasks; CPU ms per run: ${formatCpu(r.cpuMsPerRun)}`;
+
 interface ProcessLoad {
   clients: number;
   seconds: number;
@@ -271,39 +369,101 @@ async function main(): Promise<void> {
   try {
     apps.push(await startAppProcess('cost-worker', 'worker', env, path.join(logDir, 'cost-worker.log')));
     apps.push(await startAppProcess('cost-rest', 'rest', env, path.join(logDir, 'cost-rest.log')));
-    const [worker, rest] = apps as [AppProcess, AppProcess];
+    const floorQueue = `${base.temporal.taskQueue}-cost-floor`;
+    apps.push(
+      await startAppProcess(
+        'cost-floor-worker',
+        'floor-worker',
+        { TEMPORAL_TASK_QUEUE: floorQueue },
+        path.join(logDir, 'cost-floor-worker.log'),
+      ),
+    );
+    const [worker, rest, floorWorker] = apps as [AppProcess, AppProcess, AppProcess];
     const stack = stackPgids(base);
     const pgids: Pgids = { worker: worker.pid, rest: rest.pid, ...stack };
     const client = new Client({ connection, namespace: base.temporal.namespace });
     const url = `http://127.0.0.1:${port}/process`;
 
-    say('Warming up (20 requests, not counted)…');
-    for (let i = 0; i < 20; i++) await postProcess(url, processBody(1_000_000 + i));
+    if (options.sections.has('1') || options.sections.has('2') || options.sections.has('3')) {
+      say('Warming up (20 requests, not counted)…');
+      for (let i = 0; i < 20; i++) await postProcess(url, processBody(1_000_000 + i));
+    }
 
-    say(`1. Spark executions (median of ${options.repeats} after one warm-up each):`);
-    const spark = await measureSpark(base, stack.spark, options.repeats);
-    say(
-      `   Spark CPU per execution ≈ ${spark.perRecord.fixed.toFixed(0)} ms + ${(spark.perRecord.perUnit * 1000).toFixed(2)} ms per 1,000 records` +
-        ` + ${spark.perGroup.perUnit.toFixed(2)} ms per coalesced group`,
-    );
+    const on = (section: string) => options.sections.has(section);
+    let spark: Awaited<ReturnType<typeof measureSpark>> | undefined;
+    if (on('1')) {
+      say(`1. Spark executions (median of ${options.repeats} after one warm-up each):`);
+      spark = await measureSpark(base, stack.spark, options.repeats);
+      say(
+        `   Spark CPU per execution ≈ ${spark.perRecord.fixed.toFixed(0)} ms + ${(spark.perRecord.perUnit * 1000).toFixed(2)} ms per 1,000 records` +
+          ` + ${spark.perGroup.perUnit.toFixed(2)} ms per coalesced group`,
+      );
+    }
 
-    const runs = 20;
-    say(`2. ${runs} pipeline runs, one at a time (10 records, final_analysis)…`);
-    const pipeline = await measurePipelineRuns(client, taskQueue, { worker: worker.pid, ...stack }, runs);
-    say(
-      `   wall p50 ${pipeline.wall.median?.toFixed(0)} ms; history ${pipeline.history.events} events, ${pipeline.history.workflowTasks} workflow tasks, ` +
-        `${pipeline.history.activityTasks} activities, ${pipeline.history.localActivities} markers; CPU ms per run: ${formatCpu(pipeline.cpuMsPerRun)}`,
-    );
+    let pipeline: Awaited<ReturnType<typeof measurePipelineRuns>> | undefined;
+    if (on('2')) {
+      const runs = 20;
+      say(`2. ${runs} pipeline runs, one at a time (10 records, final_analysis)…`);
+      pipeline = await measurePipelineRuns(client, taskQueue, { worker: worker.pid, ...stack }, runs);
+      say(
+        `   wall p50 ${pipeline.wall.median?.toFixed(0)} ms; history ${pipeline.history.events} events, ${pipeline.history.workflowTasks} workflow tasks, ` +
+          `${pipeline.history.activityTasks} activities, ${pipeline.history.localActivities} markers; CPU ms per run: ${formatCpu(pipeline.cpuMsPerRun)}`,
+      );
+    }
 
-    say('3. POST /process, one client…');
-    const alone = await measureProcess(url, pgids, 1, Math.min(options.seconds, 10), calibration.cpus);
-    say(`   ${describeLoad(alone)}`);
-    say(`   POST /process, ${options.clients} clients for ${options.seconds} s…`);
-    const loaded = await measureProcess(url, pgids, options.clients, options.seconds, calibration.cpus);
-    say(`   ${describeLoad(loaded)}`);
+    const loads: ProcessLoad[] = [];
+    if (on('3')) {
+      say('3. POST /process, one client…');
+      loads.push(await measureProcess(url, pgids, 1, Math.min(options.seconds, 10), calibration.cpus));
+      say(`   ${describeLoad(loads[0]!)}`);
+      say(`   POST /process, ${options.clients} clients for ${options.seconds} s…`);
+      loads.push(await measureProcess(url, pgids, options.clients, options.seconds, calibration.cpus));
+      say(`   ${describeLoad(loads[1]!)}`);
+    }
 
-    say();
-    say(formatCostTable([alone, loaded]));
+    const floor: ConcurrentRuns[] = [];
+    if (on('4')) {
+      const n = options.concurrent;
+      say(`4. Temporal's floor: ${n} runs at once of each kind…`);
+      const floorPgids: Pgids = { worker: floorWorker.pid, temporal: stack.temporal };
+      const runStamp = Date.now();
+      const shapes: [string, 'emptyWorkflow' | 'pipelineShapeWorkflow', PipelineShape?][] = [
+        ['empty workflow', 'emptyWorkflow'],
+        ['the whole run as one no-op activity', 'pipelineShapeWorkflow', { searchAttributes: false, steps: 'one activity' }],
+        ["a pipeline run's steps, no-op", 'pipelineShapeWorkflow', { searchAttributes: true, steps: 'pipeline' }],
+        ['… without search-attribute updates', 'pipelineShapeWorkflow', { searchAttributes: false, steps: 'pipeline' }],
+        ['… submit, poll, collect as one activity', 'pipelineShapeWorkflow', { searchAttributes: true, steps: 'one job activity' }],
+      ];
+      for (const [kind, type, shape] of shapes) {
+        const start = async (i: number) =>
+          (
+            await client.workflow.start(type, {
+              taskQueue: floorQueue,
+              workflowId: `cost-${runStamp}-${floor.length}-${i}`,
+              args: shape ? [shape] : [],
+            })
+          ).workflowId;
+        floor.push(await measureConcurrentRuns(client, kind, n, floorPgids, start));
+        say(`   ${describeConcurrent(floor.at(-1)!)}`);
+      }
+      const startPipeline = async (i: number) =>
+        (
+          await client.workflow.start(pipelineWorkflow, {
+            taskQueue,
+            workflowId: `cost-${runStamp}-pipeline-${i}`,
+            args: [{ records: [...generateEmployees(10, 2_000_000 + i)], jobs: ['count_gender'] }],
+          })
+        ).workflowId;
+      floor.push(
+        await measureConcurrentRuns(client, 'pipeline run (10 records, count_gender)', n, { worker: worker.pid, ...stack }, startPipeline),
+      );
+      say(`   ${describeConcurrent(floor.at(-1)!)}`);
+      floor.push(await measureBarePath(base, n, stack));
+      say(`   ${describeConcurrent(floor.at(-1)!)}`);
+    }
+
+    if (loads.length) say(`\n${formatCostTable(loads)}`);
+    if (floor.length) say(`\n${formatFloorTable(floor)}`);
     const stamp = new Date()
       .toISOString()
       .replace(/\.\d+Z$/, 'Z')
@@ -313,7 +473,7 @@ async function main(): Promise<void> {
     const machine = { ...calibration, totalMemoryBytes: os.totalmem(), node: process.version };
     fs.writeFileSync(
       file,
-      `${JSON.stringify({ startedAt: stamp, machine, options, spark, pipeline, process: { alone, loaded } }, null, 2)}\n`,
+      `${JSON.stringify({ startedAt: stamp, machine, options: { ...options, sections: [...options.sections] }, spark, pipeline, process: loads.length ? { alone: loads[0], loaded: loads[1] } : undefined, floor }, null, 2)}\n`,
     );
     say();
     say(`Results: ${path.relative(PROJECT_ROOT, file)}`);
@@ -345,6 +505,23 @@ function formatCostTable(loads: ProcessLoad[]): string {
     row('measured requests/s', (l) => l.requestsPerSecond),
     row('requests/s with every core busy', (l) => l.cost.cpuBoundRequestsPerSecond),
   ]);
+}
+
+function formatFloorTable(rows: ConcurrentRuns[]): string {
+  const cpu = (r: ConcurrentRuns, name: string) => Math.round(r.cpuMsPerRun[name] ?? 0);
+  return formatTable(
+    rows.map((r) => ({
+      [`${r.runs} runs at once`]: r.kind,
+      'wall s': Math.round(r.wallMs / 10) / 100,
+      'p50 ms': Math.round(r.latency.median ?? 0),
+      'p95 ms': Math.round(r.latency.p95 ?? 0),
+      events: r.history.events,
+      'workflow tasks': r.history.workflowTasks,
+      'Temporal CPU ms/run': cpu(r, 'temporal'),
+      'worker (bare: script) CPU ms/run': cpu(r, 'worker'),
+      'Kafka + Spark CPU ms/run': cpu(r, 'kafka') + cpu(r, 'spark'),
+    })),
+  );
 }
 
 main().then(

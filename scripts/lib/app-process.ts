@@ -18,11 +18,16 @@ export interface AppProcess {
   rssMb(): number | undefined;
 }
 
-export const ENTRY_POINTS = { worker: 'apps/worker/main.ts', rest: 'apps/rest/main.ts' } as const;
+export const ENTRY_POINTS = {
+  worker: 'apps/worker/main.ts',
+  rest: 'apps/rest/main.ts',
+  /** Temporal's floor for `npm run cost`: no-op activities (scripts/cost/floor-workflows.ts). */
+  'floor-worker': 'scripts/cost/floor-worker.ts',
+} as const;
 
 /**
  * Starts `entry` under tsx with `env` on top of this process's environment, logging to `logFile`, and resolves once
- * a line of the log contains `readyLine` (the worker logs "worker started", the REST trigger "REST trigger
+ * a line of the log contains its ready line (the workers log "worker started", the REST trigger "REST trigger
  * listening"). Fails with the log's last lines if the process exits or is not ready within a minute.
  */
 export async function startAppProcess(
@@ -31,7 +36,7 @@ export async function startAppProcess(
   env: Record<string, string>,
   logFile: string,
 ): Promise<AppProcess> {
-  const readyLine = entry === 'worker' ? '"worker started"' : '"REST trigger listening"';
+  const readyLine = entry === 'rest' ? '"REST trigger listening"' : '"worker started"';
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const offset = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const out = fs.openSync(logFile, 'a');

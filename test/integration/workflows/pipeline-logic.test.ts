@@ -6,67 +6,16 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import type { Activities } from '../../../activities';
-import type { IngestInput, IngestPlan } from '../../../activities/ingest';
-import type { CollectResult, PollResult } from '../../../activities/spark-job';
-import type { IngestResult, SparkJobHandle, SparkJobSpec, PipelineProgress } from '../../../contracts/pipeline';
+import type { PipelineProgress } from '../../../contracts/pipeline';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
+import { fakePipelineActivities, type Fakes } from '../../support/pipeline-fakes';
 import { workerPerTest } from '../../support/temporal';
-
-type Fakes = Pick<
-  Activities,
-  'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'
->;
 
 /** A gate a fake activity waits at until the test opens it. */
 function gate() {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
   return { open, opened };
-}
-
-const plan: IngestPlan = { topic: 'records', partitions: 1, startOffsets: { '0': 0 } };
-const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey, job: spec.job, operationId: `op-${spec.job}` });
-
-/** Fakes that succeed; each call is recorded. Override one to change a step. */
-function fakes(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
-  return {
-    async planIngest() {
-      calls.push('planIngest');
-      return plan;
-    },
-    async ingestRecords(input: IngestInput): Promise<IngestResult> {
-      calls.push('ingestRecords');
-      const n = input.records?.length ?? 0;
-      return {
-        topic: 'records',
-        recordKey: 'key',
-        ranges: [{ partition: 0, from: 0, to: n }],
-        recordCount: n,
-        written: n,
-        attempt: Context.current().info.attempt,
-      };
-    },
-    async submitSparkJob(spec) {
-      calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}`);
-      return handleOf(spec);
-    },
-    async pollSparkJob(_spec, handle): Promise<PollResult> {
-      calls.push('poll');
-      return { state: 'finished', polls: 1, resubmitted: false, handle };
-    },
-    async collectSparkResult(_spec, handle): Promise<CollectResult> {
-      calls.push('collect');
-      return { result: { inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 }, handle };
-    },
-    async releaseSparkRun() {
-      calls.push('release');
-    },
-    async cancelSparkJobs(_runKey, jobs) {
-      calls.push(`cancel:${jobs.join(',')}`);
-    },
-    ...overrides,
-  };
 }
 
 const temporal = workerPerTest();
@@ -109,14 +58,14 @@ describe('pipelineWorkflow with fake activities', () => {
     const ingesting = gate();
     const polling = gate();
     const taskQueue = await withWorker(
-      fakes(calls, {
+      fakePipelineActivities(calls, {
         async ingestRecords(input) {
           await ingesting.opened;
-          return fakes(calls).ingestRecords(input);
+          return fakePipelineActivities(calls).ingestRecords(input);
         },
         async pollSparkJob(spec, handle) {
           await polling.opened;
-          return fakes(calls).pollSparkJob(spec, handle);
+          return fakePipelineActivities(calls).pollSparkJob(spec, handle);
         },
       }),
     );
@@ -144,7 +93,7 @@ describe('pipelineWorkflow with fake activities', () => {
   it('fails with the root cause of a failed step, status failed, and still releases what it started', async () => {
     const calls: string[] = [];
     const taskQueue = await withWorker(
-      fakes(
+      fakePipelineActivities(
         calls,
         failing(
           calls,
@@ -167,7 +116,7 @@ describe('pipelineWorkflow with fake activities', () => {
     const calls: string[] = [];
     const polling = gate();
     const taskQueue = await withWorker(
-      fakes(calls, {
+      fakePipelineActivities(calls, {
         async pollSparkJob() {
           calls.push('poll');
           polling.open();
@@ -193,7 +142,9 @@ describe('pipelineWorkflow with fake activities', () => {
 
   it('a release that keeps failing does not fail a finished run', async () => {
     const calls: string[] = [];
-    const taskQueue = await withWorker(fakes(calls, failing(calls, 'releaseSparkRun', 'release', new Error('Spark Connect unreachable'))));
+    const taskQueue = await withWorker(
+      fakePipelineActivities(calls, failing(calls, 'releaseSparkRun', 'release', new Error('Spark Connect unreachable'))),
+    );
     const handle = await start(taskQueue);
     const result = await handle.result();
     expect(result.results.count_gender).toBeDefined();
@@ -205,10 +156,10 @@ describe('pipelineWorkflow with fake activities', () => {
     const calls: string[] = [];
     let attempts = 0;
     const taskQueue = await withWorker(
-      fakes(calls, {
+      fakePipelineActivities(calls, {
         async ingestRecords(input) {
           if (++attempts === 1) throw new Error('Kafka unavailable (broker restarting)');
-          return fakes([]).ingestRecords(input);
+          return fakePipelineActivities([]).ingestRecords(input);
         },
       }),
     );

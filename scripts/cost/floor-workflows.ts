@@ -1,0 +1,58 @@
+// Temporal's own floor, for `npm run cost`: what a run costs the server and a worker when it does no work at all.
+// `emptyWorkflow` is the least a workflow can be (one workflow task, no activity). `pipelineShapeWorkflow` takes
+// every Temporal step `pipelineWorkflow` takes for a one-job run, in the same order and with the same options where
+// they matter (local or not, heartbeats), but each activity returns at once: the gap between it and a real run is
+// our code and the work, the gap between it and `emptyWorkflow` is the run's shape. Its variants price parts of
+// that shape: the search-attribute updates (the Web UI's status of a run), submit, poll and collect as three
+// activities (each durable on its own) rather than one, and the whole run as one activity.
+import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../../contracts/search-attributes';
+import type { FloorActivities } from './floor-activities';
+
+const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '30s' });
+const remote = proxyActivities<FloorActivities>({ startToCloseTimeout: '1m', heartbeatTimeout: '10s' });
+
+export async function emptyWorkflow(): Promise<number> {
+  return 0;
+}
+
+export interface PipelineShape {
+  searchAttributes: boolean;
+  /**
+   * 'pipeline': the ingest plan, the ingest, submit, poll and collect, the release, as `pipelineWorkflow` runs a job;
+   * 'one job activity': the same with one activity for submit, poll and collect; 'one activity': the whole run in
+   * one activity, the least a run can be that does its work outside the workflow.
+   */
+  steps: 'pipeline' | 'one job activity' | 'one activity';
+}
+
+export async function pipelineShapeWorkflow(shape: PipelineShape): Promise<number> {
+  const upsert = shape.searchAttributes ? upsertSearchAttributes : () => undefined;
+  if (shape.steps === 'one activity') {
+    upsert([{ key: PIPELINE_STATUS, value: 'running' }]);
+    const records = await remote.noop('the whole run');
+    upsert([{ key: PIPELINE_STATUS, value: 'completed' }]);
+    return records;
+  }
+  upsert([
+    { key: PIPELINE_STATUS, value: 'ingesting' },
+    { key: PIPELINE_JOBS, value: ['count_gender'] },
+  ]);
+  await local.noop('plan ingest');
+  const records = await remote.noop('ingest');
+  upsert([
+    { key: PIPELINE_STATUS, value: 'running' },
+    { key: RECORD_COUNT, value: records },
+  ]);
+  if (shape.steps === 'pipeline') {
+    await remote.noop('submit');
+    await remote.noop('poll');
+    // pipelineWorkflow's patch before its collect: a marker, and the SDK's update of TemporalChangeVersion.
+    if (patched('collect-as-activity')) await remote.noop('collect');
+  } else {
+    await remote.noop('submit, poll and collect');
+  }
+  await local.noop('release');
+  upsert([{ key: PIPELINE_STATUS, value: 'completed' }]);
+  return records;
+}

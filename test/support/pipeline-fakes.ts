@@ -1,0 +1,55 @@
+// Fake activities for pipelineWorkflow's logic tests: they succeed at once and record each call.
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../../activities';
+import type { IngestInput, IngestPlan } from '../../activities/ingest';
+import type { CollectResult, PollResult } from '../../activities/spark-job';
+import type { IngestResult, SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+
+export type Fakes = Pick<
+  Activities,
+  'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'
+>;
+
+const plan: IngestPlan = { topic: 'records', partitions: 1, startOffsets: { '0': 0 } };
+const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey, job: spec.job, operationId: `op-${spec.job}` });
+
+/** Fakes that succeed; each call is recorded. Override one to change a step. */
+export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
+  return {
+    async planIngest() {
+      calls.push('planIngest');
+      return plan;
+    },
+    async ingestRecords(input: IngestInput): Promise<IngestResult> {
+      calls.push('ingestRecords');
+      const n = input.records?.length ?? 0;
+      return {
+        topic: 'records',
+        recordKey: 'key',
+        ranges: [{ partition: 0, from: 0, to: n }],
+        recordCount: n,
+        written: n,
+        attempt: Context.current().info.attempt,
+      };
+    },
+    async submitSparkJob(spec) {
+      calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}`);
+      return handleOf(spec);
+    },
+    async pollSparkJob(_spec, handle): Promise<PollResult> {
+      calls.push('poll');
+      return { state: 'finished', polls: 1, resubmitted: false, handle };
+    },
+    async collectSparkResult(_spec, handle): Promise<CollectResult> {
+      calls.push('collect');
+      return { result: { inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 }, handle };
+    },
+    async releaseSparkRun() {
+      calls.push('release');
+    },
+    async cancelSparkJobs(_runKey, jobs) {
+      calls.push(`cancel:${jobs.join(',')}`);
+    },
+    ...overrides,
+  };
+}
