@@ -36,6 +36,7 @@ import { startAppProcess, type AppProcess } from '../lib/app-process';
 import { postProcess, processBody, ProcessRequestError } from '../lib/process-client';
 import { cpuMeter } from '../lib/proc-usage';
 import { ownSparkExecutor } from '../lib/spark-executor';
+import { newExecutions, sparkExecutionRoots } from '../lib/spark-ui';
 import { formatNumber, formatTable, type TableRow } from '../lib/text-table';
 import { stackPaths } from '../stack/paths';
 import { runningPid } from '../stack/processes';
@@ -236,6 +237,8 @@ interface ConcurrentRuns {
   latency: LatencyStats;
   cpuMsPerRun: Record<string, number>;
   history: HistoryCounts;
+  /** Spark executions the runs took, as Spark's UI lists them. */
+  sparkExecutions: number;
 }
 
 /**
@@ -244,6 +247,7 @@ interface ConcurrentRuns {
  */
 async function measureConcurrentRuns(
   client: Client,
+  sparkUiUrl: string,
   kind: string,
   runs: number,
   pgids: Pgids,
@@ -259,12 +263,14 @@ async function measureConcurrentRuns(
       }),
     );
   await runAll(-Math.max(1, Math.round(runs / 10)), Math.max(1, Math.round(runs / 10)));
+  const executionsBefore = await sparkExecutionRoots(sparkUiUrl);
   const meter = cpuMeter(pgids);
   const t0 = performance.now();
   const done = await runAll(0, runs);
   const wallMs = performance.now() - t0;
   const cpu = meter.elapsed();
   return {
+    sparkExecutions: newExecutions(executionsBefore, await sparkExecutionRoots(sparkUiUrl)),
     kind,
     runs,
     wallMs,
@@ -291,11 +297,13 @@ async function measureBarePath(config: Config, runs: number, stack: Pgids): Prom
     );
   try {
     await bare(Math.max(1, Math.round(runs / 10)), `cost-${stamp}-bare-warmup`);
+    const executionsBefore = await sparkExecutionRoots(config.spark.uiUrl);
     const meter = cpuMeter(stack);
     const own = process.cpuUsage();
     const result = await bare(runs, `cost-${stamp}-bare`);
     const { user, system } = process.cpuUsage(own);
     const cpu = { ...meter.elapsed(), worker: (user + system) / 1000 };
+    const sparkExecutions = newExecutions(executionsBefore, await sparkExecutionRoots(config.spark.uiUrl));
     if (result.runs.some((r) => !r.ok)) throw new CostError(`the bare path failed: ${result.runs.find((r) => !r.ok)?.error}`);
     return {
       kind: 'bare path, no Temporal (the same Kafka and Spark work)',
@@ -304,6 +312,7 @@ async function measureBarePath(config: Config, runs: number, stack: Pgids): Prom
       latency: result.overall,
       cpuMsPerRun: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms / runs])),
       history: { events: 0, workflowTasks: 0, activityTasks: 0, localActivities: 0 },
+      sparkExecutions,
     };
   } finally {
     await deps.close();
@@ -312,7 +321,7 @@ async function measureBarePath(config: Config, runs: number, stack: Pgids): Prom
 
 const describeConcurrent = (r: ConcurrentRuns) =>
   `${r.kind}: ${r.runs} runs in ${(r.wallMs / 1000).toFixed(2)} s, p50 ${r.latency.median?.toFixed(0)} ms, p95 ${r.latency.p95?.toFixed(0)} ms, ` +
-  `${r.history.events} events, ${r.history.workflowTasks} workflow tasks; CPU ms per run: ${formatCpu(r.cpuMsPerRun)}`;
+  `${r.history.events} events, ${r.history.workflowTasks} workflow tasks, ${r.sparkExecutions} Spark executions; CPU ms per run: ${formatCpu(r.cpuMsPerRun)}`;
 
 interface ProcessLoad {
   clients: number;
@@ -443,7 +452,7 @@ async function main(): Promise<void> {
               args: shape ? [shape] : [],
             })
           ).workflowId;
-        floor.push(await measureConcurrentRuns(client, kind, n, floorPgids, start));
+        floor.push(await measureConcurrentRuns(client, base.spark.uiUrl, kind, n, floorPgids, start));
         say(`   ${describeConcurrent(floor.at(-1)!)}`);
       }
       const startPipeline = async (i: number) =>
@@ -455,7 +464,14 @@ async function main(): Promise<void> {
           })
         ).workflowId;
       floor.push(
-        await measureConcurrentRuns(client, 'pipeline run (10 records, count_gender)', n, { worker: worker.pid, ...stack }, startPipeline),
+        await measureConcurrentRuns(
+          client,
+          base.spark.uiUrl,
+          'pipeline run (10 records, count_gender)',
+          n,
+          { worker: worker.pid, ...stack },
+          startPipeline,
+        ),
       );
       say(`   ${describeConcurrent(floor.at(-1)!)}`);
       floor.push(await measureBarePath(base, n, stack));
@@ -520,6 +536,7 @@ function formatFloorTable(rows: ConcurrentRuns[]): string {
       'Temporal CPU ms/run': cpu(r, 'temporal'),
       'worker (bare: script) CPU ms/run': cpu(r, 'worker'),
       'Kafka + Spark CPU ms/run': cpu(r, 'kafka') + cpu(r, 'spark'),
+      'Spark executions': r.sparkExecutions,
     })),
   );
 }
