@@ -46,6 +46,7 @@ const EnvSchema = z.object({
     .default('streamforge.spark-executions'),
   SPARK_CONNECT_URL: hostPort.default('127.0.0.1:15002'),
   SPARK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
+  SPARK_GATHER_FACTOR: z.coerce.number().min(0).max(10).default(1),
   SPARK_UI_URL: z.url().default('http://127.0.0.1:4040'),
   SPARK_SESSION_ID: z.uuid().optional(),
   SPARK_SESSION_KEEPALIVE_MS: z.coerce.number().int().min(0).default(60_000),
@@ -105,7 +106,10 @@ export interface Config {
     /** Copies of each topic the code creates itself (where an operator has not created it first). */
     replicationFactor: number;
   };
-  /** `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one. */
+  /**
+   * `maxInFlight`: Spark executions a worker runs at once; runs submitted meanwhile share the next one.
+   * `gatherFactor`: under load, the next execution gathers runs for this multiple of the last one's duration.
+   */
   /**
    * `sessionId`: the first of the Spark session ids all workers share (session.ts); `sessionKeepAliveMs`: how often
    * an idle worker keeps it open (0: never).
@@ -118,6 +122,7 @@ export interface Config {
     sessionKeepAliveMs: number;
     kafkaBootstrapServers: string;
     maxInFlight: number;
+    gatherFactor: number;
   };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
@@ -216,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionKeepAliveMs: e.SPARK_SESSION_KEEPALIVE_MS,
       kafkaBootstrapServers: e.SPARK_KAFKA_BOOTSTRAP_SERVERS ?? e.KAFKA_BROKERS.join(','),
       maxInFlight: e.SPARK_MAX_IN_FLIGHT,
+      gatherFactor: e.SPARK_GATHER_FACTOR,
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     streams: {

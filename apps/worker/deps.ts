@@ -36,7 +36,7 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
   const spark = new CoalescingScheduler(
     new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
     new KafkaExecutionJournal(kafka, config.kafka.executionsTopic),
-    { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight },
+    { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight, gatherFactor: config.spark.gatherFactor },
     metrics,
   );
   metrics.queueDepthFrom(() => spark.queued);

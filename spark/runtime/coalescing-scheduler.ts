@@ -28,6 +28,14 @@ export interface CoalescingOptions {
   maxScanMessages: number;
   /** How often the states of watched executions are fetched (one GetStatus call for all of them). */
   statusIntervalMs: number;
+  /**
+   * Under load, how long the next execution gathers, as a multiple of the last one's duration. When runs queued
+   * while an execution ran (GATHER_MIN_QUEUED), the next starts only that much later (unless a full group waits): an execution's fixed
+   * cost (planning, task shipping: docs/cost-model.md) is then paid for more runs, and Spark takes at most
+   * 1 / (1 + factor) of the time the cores would otherwise give it. A run that finds Spark idle starts at once.
+   * 0: the next execution starts as soon as a slot frees.
+   */
+  gatherFactor: number;
 }
 
 /** What the scheduler tells the worker's metrics. */
@@ -42,6 +50,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   maxMemberMessages: 50_000,
   maxScanMessages: 200_000,
   statusIntervalMs: 20,
+  gatherFactor: 1,
 };
 
 interface Waiting {
@@ -74,11 +83,20 @@ export const JOB_GENERATIONS = 4;
  * a released execution and runs its job again alone: right, at the cost of one more execution.
  */
 const SHARED_RESULT_TTL_MS = 5 * 60_000;
+/**
+ * Runs that must have queued during an execution for the next one to gather. One alone is most often a closed
+ * loop's next run (POST /process keeps two runs in flight and sends its next batch only when one ends): waiting
+ * would delay it and bring nobody. Several are runs coming in on their own (a benchmark, clients of their own).
+ */
+const GATHER_MIN_QUEUED = 2;
 const STATUS_RETRY_MS = 1_000;
 
 export class CoalescingScheduler implements SparkJobRunner {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
+  /** Until when (performance.now()) the next execution gathers, and the timer that starts it then. */
+  private gatherUntil = 0;
+  private gatherTimer: NodeJS.Timeout | undefined;
   private readonly shared = new Map<string, Shared>();
   private readonly watchers = new Map<string, Set<(state: SparkJobState) => void>>();
   private polling = false;
@@ -205,10 +223,22 @@ export class CoalescingScheduler implements SparkJobRunner {
   /** Starts waiting runs while slots are free: each start takes the first waiting run and those that can join it. */
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const gathering = this.gatherUntil - performance.now();
+      if (gathering > 0 && this.waiting.length < this.options.maxMembers) {
+        this.gatherTimer ??= setTimeout(() => {
+          this.gatherTimer = undefined;
+          this.pump();
+        }, gathering);
+        return;
+      }
       const group = this.takeGroup();
       this.inFlight++;
+      const started = performance.now();
       void this.launch(group).finally(() => {
         this.inFlight--;
+        // Runs queued while it ran: the load is on, so the next execution gathers for a while.
+        if (this.waiting.length >= GATHER_MIN_QUEUED)
+          this.gatherUntil = performance.now() + (performance.now() - started) * this.options.gatherFactor;
         this.pump();
       });
     }

@@ -75,10 +75,11 @@ const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10
   source: { kind: 'kafka', topic: 'records', ranges, recordKey: `key-${i}` },
 });
 
+/** A scheduler over fakes; the next execution starts as soon as a slot frees unless `gatherFactor` says otherwise. */
 function setup(options: Partial<CoalescingOptions> = {}) {
   const executor = new FakeExecutor();
   const journal = new FakeJournal();
-  const scheduler = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, ...options });
+  const scheduler = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, gatherFactor: 0, ...options });
   return { executor, journal, scheduler };
 }
 
@@ -185,6 +186,63 @@ describe('CoalescingScheduler', () => {
     expect(handles.every((h) => h.shared === undefined)).toBe(true);
     expect(executor.started).toHaveLength(5);
     expect(first.shared).toBeUndefined();
+  });
+
+  describe('under load, the next execution gathers (gatherFactor)', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('for as long as the last one ran when runs queued meanwhile; what comes in that time joins it', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 1 });
+      const first = await scheduler.submit(spec(1));
+      const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
+      await sleep(200); // the first execution runs ~200 ms
+      executor.finish(first.operationId);
+      await sleep(60);
+      expect(executor.started).toHaveLength(1); // gathering: ~200 ms from the first one's end
+      const fourth = scheduler.submit(spec(4));
+      const handles = await Promise.all([...queued, fourth]);
+      expect(executor.started).toHaveLength(2);
+      expect(new Set(handles.map((h) => h.operationId))).toEqual(new Set([executor.started[1]!.operationId]));
+      expect(handles.map((h) => h.shared?.members)).toEqual([3, 3, 3]);
+    });
+
+    it("not for one run alone (a closed loop's next run, which nobody would join)", async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 10 });
+      const first = await scheduler.submit(spec(1));
+      const second = scheduler.submit(spec(2));
+      await sleep(100);
+      executor.finish(first.operationId);
+      const t0 = performance.now();
+      await second;
+      expect(performance.now() - t0).toBeLessThan(300); // not 10 × 100 ms
+    });
+
+    it('not when nothing queued: a run that finds Spark idle starts at once', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 10 });
+      const first = await scheduler.submit(spec(1));
+      await sleep(100);
+      executor.finish(first.operationId);
+      await sleep(20);
+      const t0 = performance.now();
+      await scheduler.submit(spec(2));
+      expect(performance.now() - t0).toBeLessThan(300); // not 10 × 100 ms
+      expect(executor.started).toHaveLength(2);
+    });
+
+    it('not when a full group waits', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 10, maxMembers: 2 });
+      const first = await scheduler.submit(spec(1));
+      const waiting = [2, 3].map((i) => scheduler.submit(spec(i)));
+      const later = scheduler.submit(spec(4));
+      await sleep(100);
+      executor.finish(first.operationId);
+      const t0 = performance.now();
+      const handles = await Promise.all(waiting);
+      expect(performance.now() - t0).toBeLessThan(500); // not 10 × 100 ms
+      expect(handles.map((h) => h.shared?.members)).toEqual([2, 2]);
+      executor.finish(executor.started[1]!.operationId);
+      await later;
+    });
   });
 
   it('on a retried submit returns the shared execution the journal lists the run in, and starts nothing', async () => {
