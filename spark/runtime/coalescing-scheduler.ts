@@ -36,6 +36,11 @@ export interface CoalescingOptions {
    * 0: the next execution starts as soon as a slot frees.
    */
   gatherFactor: number;
+  /**
+   * The longest a gathering lasts. An execution can be slow for reasons other than its fixed cost (a Spark server
+   * just restarted and cold, a million records): the runs after it must not wait as long again.
+   */
+  maxGatherMs: number;
 }
 
 /** What the scheduler tells the worker's metrics. */
@@ -51,6 +56,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   maxScanMessages: 200_000,
   statusIntervalMs: 20,
   gatherFactor: 1,
+  maxGatherMs: 1_000,
 };
 
 interface Waiting {
@@ -237,8 +243,10 @@ export class CoalescingScheduler implements SparkJobRunner {
       void this.launch(group).finally(() => {
         this.inFlight--;
         // Runs queued while it ran: the load is on, so the next execution gathers for a while.
-        if (this.waiting.length >= GATHER_MIN_QUEUED)
-          this.gatherUntil = performance.now() + (performance.now() - started) * this.options.gatherFactor;
+        if (this.waiting.length >= GATHER_MIN_QUEUED) {
+          const gatherMs = Math.min((performance.now() - started) * this.options.gatherFactor, this.options.maxGatherMs);
+          this.gatherUntil = performance.now() + gatherMs;
+        }
         this.pump();
       });
     }

@@ -206,6 +206,17 @@ describe('CoalescingScheduler', () => {
       expect(handles.map((h) => h.shared?.members)).toEqual([3, 3, 3]);
     });
 
+    it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
+      const first = await scheduler.submit(spec(1));
+      const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
+      await sleep(1_000); // a slow execution
+      executor.finish(first.operationId);
+      const t0 = performance.now();
+      await Promise.all(queued);
+      expect(performance.now() - t0).toBeLessThan(600); // ~100 ms, not the 1,000 ms it ran
+    });
+
     it("not for one run alone (a closed loop's next run, which nobody would join)", async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10 });
       const first = await scheduler.submit(spec(1));
