@@ -1,7 +1,8 @@
 // SparkJobRunner that coalesces: runs whose jobs are submitted while this process's Spark executions are busy wait,
-// and go together into ONE shared execution as soon as a slot frees (adaptive gathering: under no load a run
-// starts at once, alone; under load each execution takes everything that queued meanwhile). One execution costs
-// Spark ~100 ms of CPU whatever its size here, so this is what lets many small concurrent runs through.
+// and go together into ONE shared execution (adaptive gathering: under no load a run starts at once, alone; under
+// load each execution takes everything that queued meanwhile, and while runs keep coming the next one waits a
+// little longer for more: `gatherFactor`). One small execution costs Spark ~0.4-1 s of CPU whatever its size
+// (docs/cost-model.md), so this is what lets many small concurrent runs through.
 //
 // Each run keeps its guarantees. Its records are picked out of the shared read by key and offset range, and its
 // rows come back tagged (`<tag>` / `<tag>:<group>`) and split per run. A shared execution's id comes from its
@@ -30,10 +31,11 @@ export interface CoalescingOptions {
   statusIntervalMs: number;
   /**
    * Under load, how long the next execution gathers, as a multiple of the last one's duration. When runs queued
-   * while an execution ran (GATHER_MIN_QUEUED), the next starts only that much later (unless a full group waits): an execution's fixed
-   * cost (planning, task shipping: docs/cost-model.md) is then paid for more runs, and Spark takes at most
-   * 1 / (1 + factor) of the time the cores would otherwise give it. A run that finds Spark idle starts at once.
-   * 0: the next execution starts as soon as a slot frees.
+   * while an execution ran (at least GATHER_MIN_QUEUED, and still coming in during its second half: not one
+   * burst at its start), the next starts only that much later (at most
+   * `maxGatherMs`; at once if a full group waits). An execution's fixed cost (planning, task shipping:
+   * docs/cost-model.md) is then paid for more runs, and Spark takes about 1 / (1 + factor) of the time at most.
+   * A run that finds Spark idle starts at once. 0: the next execution starts as soon as a slot frees.
    */
   gatherFactor: number;
   /**
@@ -103,6 +105,8 @@ export class CoalescingScheduler implements SparkJobRunner {
   /** Until when (performance.now()) the next execution gathers, and the timer that starts it then. */
   private gatherUntil = 0;
   private gatherTimer: NodeJS.Timeout | undefined;
+  /** When (performance.now()) the newest run came in. */
+  private lastArrival = 0;
   private readonly shared = new Map<string, Shared>();
   private readonly watchers = new Map<string, Set<(state: SparkJobState) => void>>();
   private polling = false;
@@ -152,6 +156,7 @@ export class CoalescingScheduler implements SparkJobRunner {
       const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
       const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
       this.waiting.push(waiting);
+      this.lastArrival = performance.now();
       signal?.addEventListener(
         'abort',
         () => {
@@ -242,10 +247,12 @@ export class CoalescingScheduler implements SparkJobRunner {
       const started = performance.now();
       void this.launch(group).finally(() => {
         this.inFlight--;
-        // Runs queued while it ran: the load is on, so the next execution gathers for a while.
-        if (this.waiting.length >= GATHER_MIN_QUEUED) {
-          const gatherMs = Math.min((performance.now() - started) * this.options.gatherFactor, this.options.maxGatherMs);
-          this.gatherUntil = performance.now() + gatherMs;
+        // Runs still coming in while it ran: the load is on, so the next execution gathers for a while. A burst
+        // that came all at once (at its start) has nobody left to wait for.
+        const ranMs = performance.now() - started;
+        const stillComing = performance.now() - this.lastArrival < ranMs / 2;
+        if (this.waiting.length >= GATHER_MIN_QUEUED && stillComing) {
+          this.gatherUntil = performance.now() + Math.min(ranMs * this.options.gatherFactor, this.options.maxGatherMs);
         }
         this.pump();
       });

@@ -194,8 +194,9 @@ describe('CoalescingScheduler', () => {
     it('for as long as the last one ran when runs queued meanwhile; what comes in that time joins it', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1 });
       const first = await scheduler.submit(spec(1));
-      const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
-      await sleep(200); // the first execution runs ~200 ms
+      await sleep(150);
+      const queued = [2, 3].map((i) => scheduler.submit(spec(i))); // still coming in, late in the execution
+      await sleep(50); // the first execution runs ~200 ms
       executor.finish(first.operationId);
       await sleep(60);
       expect(executor.started).toHaveLength(1); // gathering: ~200 ms from the first one's end
@@ -209,12 +210,24 @@ describe('CoalescingScheduler', () => {
     it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
       const first = await scheduler.submit(spec(1));
+      await sleep(900);
       const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
-      await sleep(1_000); // a slow execution
+      await sleep(100); // a slow execution: ~1,000 ms
       executor.finish(first.operationId);
       const t0 = performance.now();
       await Promise.all(queued);
       expect(performance.now() - t0).toBeLessThan(600); // ~100 ms, not the 1,000 ms it ran
+    });
+
+    it('not after a burst that came all at once: nobody is left to wait for', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 10 });
+      const first = await scheduler.submit(spec(1));
+      const burst = [2, 3, 4].map((i) => scheduler.submit(spec(i)));
+      await sleep(200);
+      executor.finish(first.operationId);
+      const t0 = performance.now();
+      await Promise.all(burst);
+      expect(performance.now() - t0).toBeLessThan(500); // not 10 × 200 ms (at most maxGatherMs, 1,000 ms)
     });
 
     it("not for one run alone (a closed loop's next run, which nobody would join)", async () => {
