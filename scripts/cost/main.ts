@@ -11,7 +11,8 @@
 //   4. Temporal's floor: `concurrent` runs at once (the benchmark's 100) of a workflow that does nothing, of ones
 //      that take a pipeline run's Temporal steps, or fewer, with no-op activities (scripts/cost/floor-workflows.ts,
 //      on a worker process of its own), of the pipeline itself, and of the bare path (its work without Temporal):
-//      wall time, latency, CPU per run.
+//      wall time, latency, CPU per run, Spark executions.
+// `--sections 3,4` runs only those (the stack, the worker and the REST trigger start either way).
 // Prints the tables and writes results/cost-<time>.json.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { recordValues, toMessages } from '../../activities/ingest';
+import { createWorkerDeps } from '../../apps/worker/deps';
 import type { JobName } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
 import { summarize, type LatencyStats } from '../../contracts/stats';
@@ -31,6 +33,7 @@ import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import type { ExecutionSource } from '../../spark/runtime/job-runner';
 import { pipelineWorkflow } from '../../workflows';
+import { runBarePath } from '../bench/bare-path';
 import { calibrate, formatCalibration } from '../bench/calibration';
 import { startAppProcess, type AppProcess } from '../lib/app-process';
 import { postProcess, processBody, ProcessRequestError } from '../lib/process-client';
@@ -42,11 +45,9 @@ import { stackPaths } from '../stack/paths';
 import { runningPid } from '../stack/processes';
 import { stackUp } from '../stack/stack';
 import type { PipelineShape } from './floor-workflows';
-import { createWorkerDeps } from '../../apps/worker/deps';
-import { runBarePath } from '../bench/bare-path';
 import { capacity, fitLine, median, type Capacity, type LinearCost } from './model';
 
-const USAGE = 'usage: npm run cost [-- --repeats 5 --seconds 20 --clients 50 --concurrent 100]';
+const USAGE = 'usage: npm run cost [-- --repeats 5 --seconds 20 --clients 50 --concurrent 100 --sections 1,2,3,4]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const COST_TOPIC = 'streamforge.cost-model';
 
