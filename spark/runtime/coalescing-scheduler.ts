@@ -31,11 +31,11 @@ export interface CoalescingOptions {
   statusIntervalMs: number;
   /**
    * Under load, how long the next execution gathers, as a multiple of the last one's duration. When runs queued
-   * while an execution ran (at least GATHER_MIN_QUEUED, and still coming in during its second half: not one
-   * burst at its start), the next starts only that much later (at most
-   * `maxGatherMs`; at once if a full group waits). An execution's fixed cost (planning, task shipping:
-   * docs/cost-model.md) is then paid for more runs, and Spark takes about 1 / (1 + factor) of the time at most.
-   * A run that finds Spark idle starts at once. 0: the next execution starts as soon as a slot frees.
+   * while an execution ran (at least GATHER_MIN_QUEUED, and still coming in during its second half: not one burst
+   * at its start), the next starts only that much later: at most `maxGatherMs`, and at once if a full group
+   * waits. An execution's fixed cost (planning, task shipping: docs/cost-model.md) is then paid for more runs, and
+   * Spark takes about 1 / (1 + factor) of the time at most. A run that finds Spark idle starts at once. 0: the next
+   * execution starts as soon as a slot frees.
    */
   gatherFactor: number;
   /**

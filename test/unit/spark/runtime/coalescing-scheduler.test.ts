@@ -233,8 +233,9 @@ describe('CoalescingScheduler', () => {
     it("not for one run alone (a closed loop's next run, which nobody would join)", async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10 });
       const first = await scheduler.submit(spec(1));
-      const second = scheduler.submit(spec(2));
-      await sleep(100);
+      await sleep(80);
+      const second = scheduler.submit(spec(2)); // late in the execution: only its being alone keeps it from waiting
+      await sleep(20);
       executor.finish(first.operationId);
       const t0 = performance.now();
       await second;
@@ -256,9 +257,10 @@ describe('CoalescingScheduler', () => {
     it('not when a full group waits', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10, maxMembers: 2 });
       const first = await scheduler.submit(spec(1));
-      const waiting = [2, 3].map((i) => scheduler.submit(spec(i)));
+      await sleep(80);
+      const waiting = [2, 3].map((i) => scheduler.submit(spec(i))); // late in the execution, as under load
       const later = scheduler.submit(spec(4));
-      await sleep(100);
+      await sleep(20);
       executor.finish(first.operationId);
       const t0 = performance.now();
       const handles = await Promise.all(waiting);
