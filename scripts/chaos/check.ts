@@ -8,6 +8,7 @@ import { sparkOperationId } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
 import type { SharedExecution } from '../../spark/runtime/execution-journal';
+import { executionRoot } from '../lib/spark-ui';
 import type { ChaosCluster } from './cluster';
 import type { ExecutionCounts, KafkaCounts } from './report';
 
@@ -35,7 +36,7 @@ function executionsByOperation(cluster: ChaosCluster): Map<string, Map<string, S
   for (const [app, jobs] of cluster.sparkJobs) {
     for (const job of jobs.values()) {
       const tags = job.jobTags ?? [];
-      const root = tags.find((t) => /-execution-root-id-\d+$/.test(t));
+      const root = executionRoot(job);
       for (const tag of tags) {
         const op = /_Operation_([0-9a-f-]{36})$/.exec(tag)?.[1];
         if (!op || !root) continue;

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { startAppProcess, type AppProcess } from '../lib/app-process';
+import { sparkUiJobs, type SparkUiJob } from '../lib/spark-ui';
 import { stackDown, stackKill, stackUp } from '../stack/stack';
 
 /** Spark's idle-session timeout on the chaos stack: short, so that an idle gap can outlast it. */
@@ -30,12 +31,6 @@ const CHAOS_ENV = {
 
 export type Service = 'temporal' | 'kafka' | 'spark';
 
-interface SparkJob {
-  jobId: number;
-  status: string;
-  jobTags?: string[];
-}
-
 export class ChaosCluster {
   readonly config: Config;
   readonly env: Record<string, string>;
@@ -44,7 +39,7 @@ export class ChaosCluster {
   temporal!: Client;
   kafka!: KafkaClient;
   /** Every Spark job seen, per Spark application (a restarted server is a new application). */
-  readonly sparkJobs = new Map<string, Map<number, SparkJob>>();
+  readonly sparkJobs = new Map<string, Map<number, SparkUiJob>>();
   /** Spark applications whose server this run killed (what ran on them was lost with them). */
   readonly killedSparkApps = new Set<string>();
   private sparkApp: string | undefined;
@@ -123,16 +118,11 @@ export class ChaosCluster {
 
   /** Reads the Spark UI's job list of the running application into `sparkJobs`. */
   async collectSparkJobs(): Promise<void> {
-    const get = async <T>(p: string) => {
-      const res = await fetch(`${this.config.spark.uiUrl}/api/v1${p}`, { signal: AbortSignal.timeout(5_000) });
-      if (!res.ok) throw new Error(`Spark UI ${p}: HTTP ${res.status}`);
-      return (await res.json()) as T;
-    };
-    const [app] = await get<{ id: string }[]>('/applications');
-    if (!app) return;
-    this.sparkApp = app.id;
-    const jobs = this.sparkJobs.get(app.id) ?? new Map<number, SparkJob>();
-    this.sparkJobs.set(app.id, jobs);
-    for (const job of await get<SparkJob[]>(`/applications/${app.id}/jobs`)) jobs.set(job.jobId, job);
+    const listed = await sparkUiJobs(this.config.spark.uiUrl);
+    if (!listed) return;
+    this.sparkApp = listed.app;
+    const jobs = this.sparkJobs.get(listed.app) ?? new Map<number, SparkUiJob>();
+    this.sparkJobs.set(listed.app, jobs);
+    for (const job of listed.jobs) jobs.set(job.jobId, job);
   }
 }

@@ -27,7 +27,8 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 }
 
 const noop = () => undefined;
-const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+/** A bundler logger that says nothing (webpack's report on every test file is noise). */
+export const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 export interface TestWorker {
   /** Shuts the worker down and waits until it has stopped. */

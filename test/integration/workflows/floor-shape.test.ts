@@ -8,7 +8,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { pipelineWorkflow } from '../../../workflows/pipeline';
 import { floorActivities } from '../../../scripts/cost/floor-activities';
-import { workerPerTest } from '../../support/temporal';
+import { quietBundlerLogger, workerPerTest } from '../../support/temporal';
 import { fakePipelineActivities } from '../../support/pipeline-fakes';
 
 const temporal = workerPerTest();
@@ -29,7 +29,7 @@ async function runShape(env: TestWorkflowEnvironment, shape: object): Promise<st
     taskQueue,
     workflowBundle: await bundleWorkflowCode({
       workflowsPath: path.resolve(__dirname, '../../../scripts/cost/floor-workflows.ts'),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      logger: quietBundlerLogger,
     }),
     activities: floorActivities,
   });
