@@ -25,6 +25,8 @@ export const WORKER_METRIC_NAMES = {
   kafkaRecordsWritten: 'streamforge_kafka_records_written_total',
   /** Gauge: runs waiting to join the next Spark execution. */
   coalescingQueueDepth: 'streamforge_coalescing_queue_depth',
+  /** Counter: messages in the executions journal the journal did not write (spark/runtime/execution-journal.ts), skipped. */
+  journalMessagesSkipped: 'streamforge_journal_messages_skipped_total',
   /** Gauge, label `dependency` (WORKER_DEPENDENCIES): 1 when the worker reaches it, else 0. */
   dependencyUp: 'streamforge_worker_dependency_up',
 } as const;

@@ -35,7 +35,15 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
   });
   const spark = new CoalescingScheduler(
     new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
-    new KafkaExecutionJournal(kafka, config.kafka.executionsTopic),
+    new KafkaExecutionJournal(kafka, config.kafka.executionsTopic, {
+      skipped: (offset, reason) => {
+        metrics.journalMessageSkipped();
+        logger.warn(
+          { topic: config.kafka.executionsTopic, partition: 0, offset, reason },
+          'skipped a message in the executions journal that no worker wrote; only workers may write this topic',
+        );
+      },
+    }),
     { ...DEFAULT_COALESCING, maxInFlight: config.spark.maxInFlight, gatherFactor: config.spark.gatherFactor },
     metrics,
   );

@@ -18,6 +18,8 @@ export interface WorkerMetrics {
   recordsWritten(count: number): void;
   executionLaunched(job: JobName, runs: number): void;
   dependencyUp(dependency: Dependency, up: boolean): void;
+  /** A message in the executions journal that the journal did not write, skipped. */
+  journalMessageSkipped(): void;
   /** Where the coalescing queue's depth is read when Prometheus scrapes. */
   queueDepthFrom(read: () => number): void;
 }
@@ -60,6 +62,11 @@ export function createWorkerMetrics(): WorkerMetrics {
       this.set(queued());
     },
   });
+  const journalSkipped = new Counter({
+    name: NAMES.journalMessagesSkipped,
+    help: 'Messages in the executions journal topic that no worker wrote (not JSON, another shape or version): skipped',
+    registers,
+  });
   const dependencyUp = new Gauge({
     name: NAMES.dependencyUp,
     help: 'Whether the worker reaches a dependency (1) or not (0), as of its last check',
@@ -95,6 +102,7 @@ export function createWorkerMetrics(): WorkerMetrics {
       executionRuns.observe(count);
     },
     dependencyUp: (dependency, up) => dependencyUp.set({ dependency }, up ? 1 : 0),
+    journalMessageSkipped: () => journalSkipped.inc(),
     queueDepthFrom: (read) => (queued = read),
   };
 }

@@ -1,7 +1,10 @@
 // The journal of shared Spark executions: which runs' jobs one coalesced execution computes. It is written before
 // the execution starts, so a retried submit (its worker died after starting the execution, before Temporal heard
-// back) finds the execution its run is already part of instead of starting another.
-import type { JobName, JobParams } from '../../contracts/jobs';
+// back) finds the execution its run is already part of instead of starting another. Only workers write its topic
+// (on Kubernetes, Kafka ACLs say so: k8s/README.md); a message it did not write is skipped and reported, never
+// trusted and never thrown.
+import { z } from 'zod';
+import { JOB_NAMES, type JobName, type JobParams } from '../../contracts/jobs';
 import type { PartitionRange } from '../../contracts/partition-ranges';
 import type { KafkaClient } from '../../lib/kafka';
 
@@ -22,6 +25,33 @@ export interface SharedExecution {
   members: SharedExecutionMember[];
 }
 
+/** The version of the messages this code writes; a message of another version is not read. */
+export const JOURNAL_VERSION = 1;
+
+const RangeSchema = z.object({ partition: z.int().min(0), from: z.int().min(0), to: z.int().min(0) });
+/** What a journal message must be to be read: one this code wrote. */
+const JournalMessageSchema = z.object({
+  version: z.literal(JOURNAL_VERSION, { error: `expected version ${JOURNAL_VERSION}` }),
+  operationId: z.string().min(1),
+  job: z.enum(JOB_NAMES),
+  params: z.object({ referenceDate: z.string() }),
+  topic: z.string().min(1),
+  members: z.array(
+    z.object({
+      operationId: z.string().min(1),
+      runKey: z.string().min(1),
+      tag: z.string(),
+      recordKey: z.string().min(1),
+      ranges: z.array(RangeSchema),
+    }),
+  ),
+});
+
+/** Told of each message the journal skipped: its offset (in partition 0) and why. */
+export interface JournalWatch {
+  skipped(offset: number, reason: string): void;
+}
+
 export interface ExecutionJournal {
   record(execution: SharedExecution): Promise<void>;
   /** The shared executions, recorded at or after `sinceMs`, that have this member: the newest first. */
@@ -36,24 +66,46 @@ export class KafkaExecutionJournal implements ExecutionJournal {
   private ready: Promise<unknown> | undefined;
 
   constructor(
-    private readonly kafka: KafkaClient,
+    private readonly kafka: Pick<KafkaClient, 'ensureTopic' | 'produce' | 'offsetsAt' | 'endOffsets' | 'readRanges'>,
     private readonly topic: string,
+    private readonly watch: JournalWatch = { skipped: () => undefined },
   ) {}
 
   async record(execution: SharedExecution): Promise<void> {
     await this.ensureTopic();
-    await this.kafka.produce(this.topic, [{ key: execution.operationId, value: JSON.stringify(execution), partition: 0 }]);
+    const value = JSON.stringify({ version: JOURNAL_VERSION, ...execution });
+    await this.kafka.produce(this.topic, [{ key: execution.operationId, value, partition: 0 }]);
   }
 
   async find(memberOperationId: string, sinceMs: number): Promise<SharedExecution[]> {
     await this.ensureTopic();
     const [from, to] = await Promise.all([this.kafka.offsetsAt(this.topic, sinceMs - CLOCK_SLACK_MS), this.kafka.endOffsets(this.topic)]);
     const ranges = [...to].map(([partition, end]) => ({ partition, from: from.get(partition) ?? end, to: end }));
-    const messages = await this.kafka.readRanges(this.topic, ranges);
-    return messages
-      .map((m) => JSON.parse(m.value) as SharedExecution)
-      .filter((execution) => execution.members.some((member) => member.operationId === memberOperationId))
-      .reverse();
+    const found: SharedExecution[] = [];
+    for (const message of await this.kafka.readRanges(this.topic, ranges)) {
+      const execution = this.parse(message.value, message.offset);
+      if (execution?.members.some((member) => member.operationId === memberOperationId)) found.push(execution);
+    }
+    return found.reverse();
+  }
+
+  /** A message this code wrote, or undefined (reported to the watch) for anything else. */
+  private parse(value: string, offset: number): SharedExecution | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      this.watch.skipped(offset, 'not JSON');
+      return undefined;
+    }
+    const parsed = JournalMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      this.watch.skipped(offset, `${issue.path.join('.') || 'message'}: ${issue.message}`);
+      return undefined;
+    }
+    const { version: _version, ...execution } = parsed.data;
+    return execution;
   }
 
   private ensureTopic(): Promise<unknown> {
