@@ -9,6 +9,7 @@ import { GROUP_COLUMN } from '../contracts/groups';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import type { IngestResult } from '../contracts/pipeline';
 import type { EmployeeRecord } from '../contracts/records';
+import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -71,16 +72,20 @@ export function resolveDataFile(dataDir: string, file: string): string {
   return resolved;
 }
 
-async function readDataFile(dataDir: string, file: string): Promise<string[]> {
+/** A `file` input's records: the name as the REST trigger checks it (for runs started from the CLI), then under DATA_DIR. */
+async function readDataFile(policy: ResourcePolicy, dataDir: string, file: string): Promise<string[]> {
   try {
+    policy.pipelineSource({ file });
     return await readRecordsFile(resolveDataFile(dataDir, file), { maxRecords: FILE_MAX_RECORDS });
   } catch (err) {
-    if (err instanceof RecordsFileError) throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
+    if (err instanceof RecordsFileError || err instanceof ResourceRefusal)
+      throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
     throw err;
   }
 }
 
 export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
+  const policy = new ResourcePolicy(config.resources);
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
     async planIngest(): Promise<IngestPlan> {
@@ -117,7 +122,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
         input.groups.flatMap((g) => g.records.map(() => g.id)),
       );
     }
-    if (input.file !== undefined) return readDataFile(config.dataDir, input.file);
+    if (input.file !== undefined) return readDataFile(policy, config.dataDir, input.file);
     throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
   }
 

@@ -8,7 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
 import type { CollectedResult, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
-import { topicInputRefusal } from '../lib/config';
+import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -99,15 +99,24 @@ async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T>
 }
 
 export function createSparkJobActivities({ spark, kafka, config, logger, draining }: ActivityDeps) {
+  const policy = new ResourcePolicy(config.resources);
   /**
    * A file source names a file under the data directory (Spark gets its absolute path); a topic read as it is (a
-   * `topic` input, no run key) must be one pipelines may read.
+   * `topic` input, no run key) must be one clients may read. Both as the REST trigger checks them, for runs started
+   * from the Temporal CLI.
    */
   const resolve = (spec: SparkJobSpec): SparkJobSpec => {
     const { source } = spec;
-    if (source.kind === 'json-file') return { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, source.path) } };
-    const refusal = source.recordKey === undefined ? topicInputRefusal(config, source.topic) : undefined;
-    if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'PipelineInputError');
+    try {
+      if (source.kind === 'json-file') {
+        policy.pipelineSource({ file: source.path });
+        return { ...spec, source: { kind: 'json-file', path: resolveDataFile(config.dataDir, source.path) } };
+      }
+      if (source.recordKey === undefined) policy.pipelineSource({ topic: source.topic });
+    } catch (err) {
+      if (err instanceof ResourceRefusal) throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
+      throw err;
+    }
     return spec;
   };
   /**

@@ -1,6 +1,7 @@
 // Activities of a stream's workflow, one Spark effect each: start the stream's query (idempotent: the running one
 // is found by its name first, and a new one resumes from the stream's checkpoint), look at it, stop it.
 import { ApplicationFailure } from '@temporalio/activity';
+import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import type { StreamObservation, StreamQueryHandle, StreamSpec } from '../contracts/streams';
 import { SparkConnectError } from '../lib/spark-connect';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -13,10 +14,18 @@ function toFailure(err: unknown): unknown {
   return err;
 }
 
-export function createStreamingActivities({ streams, logger }: Pick<ActivityDeps, 'streams' | 'logger'>) {
+export function createStreamingActivities({ streams, logger, config }: Pick<ActivityDeps, 'streams' | 'logger' | 'config'>) {
+  const policy = new ResourcePolicy(config.resources);
   return {
     async startStream(spec: StreamSpec): Promise<StreamQueryHandle> {
       const log = activityLogger(logger);
+      // The source as the REST trigger checks it, for streams started from the Temporal CLI: the stream fails.
+      try {
+        policy.stream(spec);
+      } catch (err) {
+        if (err instanceof ResourceRefusal) throw ApplicationFailure.nonRetryable(err.message, 'StreamInputError');
+        throw err;
+      }
       try {
         const { query, started } = await streams.start(spec);
         log.info(

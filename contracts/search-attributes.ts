@@ -5,6 +5,11 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const PIPELINE_STATUS = defineSearchAttributeKey('PipelineStatus', SearchAttributeType.KEYWORD);
 export const PIPELINE_JOBS = defineSearchAttributeKey('PipelineJobs', SearchAttributeType.KEYWORD_LIST);
 export const RECORD_COUNT = defineSearchAttributeKey('RecordCount', SearchAttributeType.INT);
+/**
+ * The REST token (its name) that started a run, benchmark or stream, given at start: only that token, or an admin
+ * one, sees it. Unset on runs started from the Temporal CLI and on /process runs (they carry several clients' records).
+ */
+export const CLIENT = defineSearchAttributeKey('StreamforgeClient', SearchAttributeType.KEYWORD);
 
 // A stream's workflow (workflows/streaming.ts) sets these when its progress changes. The dev server's SQLite
 // visibility store takes at most 3 attributes each of Int and Double: the batch duration is a Double for that
@@ -21,6 +26,7 @@ export const SEARCH_ATTRIBUTE_KEYS = [
   PIPELINE_STATUS,
   PIPELINE_JOBS,
   RECORD_COUNT,
+  CLIENT,
   STREAM_STATE,
   STREAM_INPUT_RATE,
   STREAM_PROCESSED_RATE,

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { RUN_INPUT_MAX_RECORD_BYTES } from '../contracts/limits';
+import type { ResourceRules } from '../contracts/resource-policy';
 import { uuidV5 } from './idempotency';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
@@ -70,7 +71,10 @@ const EnvSchema = z.object({
   OLD_SERVICE_PORT: port.default(5050),
   API_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   REST_ALLOW_UNAUTHENTICATED: z.enum(['true', 'false']).default('false'),
-  PIPELINE_INPUT_TOPICS: z.string().default('*'),
+  CLIENT_TOPICS: z.string().optional(),
+  /** The earlier name of CLIENT_TOPICS (it applied to pipelines' `topic` input only). */
+  PIPELINE_INPUT_TOPICS: z.string().optional(),
+  API_TOKENS_FILE: z.string().min(1).optional(),
   PROCESS_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   PROCESS_LINGER_MS: z.coerce.number().int().min(0).max(5000).default(25),
   PROCESS_MAX_BATCH_REQUESTS: z.coerce.number().int().min(1).max(500).default(50),
@@ -133,15 +137,15 @@ export interface Config {
   streams: { checkpointDir: string };
   /** A job result larger than this (as JSON) is stored in the results topic and referenced, not returned inline. */
   resultInlineLimitBytes: number;
-  /** `allowUnauthenticated`: serve a non-loopback address without API_TOKEN (behind an authenticating proxy). */
-  http: { host: string; port: number; apiToken: string | undefined; allowUnauthenticated: boolean };
+  /**
+   * `apiToken`: one token with every scope; `tokensFile`: named tokens with their scopes (apps/rest/tokens.ts);
+   * `allowUnauthenticated`: serve a non-loopback address without either (behind an authenticating proxy).
+   */
+  http: { host: string; port: number; apiToken: string | undefined; tokensFile: string | undefined; allowUnauthenticated: boolean };
   /** The old Flask service's reconstruction (scripts/old-service), started on demand by `npm run load`: its port on loopback. */
   oldServicePort: number;
-  /**
-   * Topics a `topic` pipeline input may read: names, or prefixes ending in `*` (`*`: any). The product's own
-   * topics (records, results, executions) are never readable this way: they hold every client's data.
-   */
-  inputTopics: string[];
+  /** What clients may name (contracts/resource-policy.ts): streamforge's own topics never, other topics as listed. */
+  resources: ResourceRules;
   /** How POST /process coalesces requests into pipeline runs (apps/rest/process-batcher.ts), and bounds them. */
   processBatching: {
     /** Runs in flight at once; more requests wait and go together into the next run. */
@@ -231,11 +235,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : path.resolve(PROJECT_ROOT, e.STREAM_CHECKPOINT_DIR ?? path.join(e.STACK_STATE_DIR ?? stackDir, 'spark', 'checkpoints')),
     },
     resultInlineLimitBytes: e.RESULT_INLINE_LIMIT_BYTES,
-    http: { host: e.HOST, port: e.PORT, apiToken: e.API_TOKEN, allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true' },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      apiToken: e.API_TOKEN,
+      tokensFile: e.API_TOKENS_FILE === undefined ? undefined : path.resolve(PROJECT_ROOT, e.API_TOKENS_FILE),
+      allowUnauthenticated: e.REST_ALLOW_UNAUTHENTICATED === 'true',
+    },
     oldServicePort: e.OLD_SERVICE_PORT,
-    inputTopics: e.PIPELINE_INPUT_TOPICS.split(',')
-      .map((t) => t.trim())
-      .filter(Boolean),
+    resources: {
+      internalTopics: [e.KAFKA_RECORDS_TOPIC, e.KAFKA_RESULTS_TOPIC, e.KAFKA_EXECUTIONS_TOPIC],
+      clientTopics: (e.CLIENT_TOPICS ?? e.PIPELINE_INPUT_TOPICS ?? '*')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    },
     processBatching: {
       maxInFlight: e.PROCESS_MAX_IN_FLIGHT,
       maxRequests: e.PROCESS_MAX_BATCH_REQUESTS,
@@ -250,21 +264,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stackSparkSessionTimeout: e.SPARK_SESSION_TIMEOUT,
     logLevel: e.LOG_LEVEL,
   };
-}
-
-/**
- * Why a `topic` input may not read `topic`, or undefined when it may: the product's own topics hold every client's
- * records and results; other topics must match the configured list.
- */
-export function topicInputRefusal(config: Pick<Config, 'kafka' | 'inputTopics'>, topic: string): string | undefined {
-  const own = [config.kafka.recordsTopic, config.kafka.resultsTopic, config.kafka.executionsTopic];
-  if (own.includes(topic) || topic.startsWith('__') || topic.startsWith('streamforge.stack-check')) {
-    return `topic "${topic}" is one of streamforge's own topics (it holds every client's data) and cannot be read as an input; send records, a file, or a topic of your own`;
-  }
-  const allowed = config.inputTopics.some((p) => (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
-  return allowed
-    ? undefined
-    : `topic "${topic}" is not among the topics pipelines may read (PIPELINE_INPUT_TOPICS=${config.inputTopics.join(',')})`;
 }
 
 /** Splits "host:port" into its parts (validated by the schema above). */

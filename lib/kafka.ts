@@ -314,6 +314,11 @@ export class KafkaClient implements KafkaTopics {
     });
   }
 
+  /** The names of every topic in the cluster. */
+  async topicNames(): Promise<string[]> {
+    return this.withAdmin((admin) => admin.listTopics());
+  }
+
   /** Next offset to be written in each partition (the high watermark). */
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));

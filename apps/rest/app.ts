@@ -8,12 +8,13 @@ import type { Client, Connection } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { REQUEST_BODY_MAX_BYTES } from '../../contracts/limits';
+import { ResourcePolicy } from '../../contracts/resource-policy';
 import type { Config } from '../../lib/config';
 import type { KafkaTopics } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
-import { bearerAuth } from './plugins/auth';
+import { bearerAuth, identifyCaller } from './plugins/auth';
 import { bodyBudget } from './plugins/body-budget';
-import { errorHandling } from './plugins/errors';
+import { errorHandling, frameworkErrors, MAX_PATH_PARAM_CHARS } from './plugins/errors';
 import { createRestMetrics, requestMetrics } from './plugins/metrics';
 import { validatorCompiler } from './plugins/validation';
 import { benchmarkRoutes } from './routes/benchmarks';
@@ -21,6 +22,7 @@ import { opsRoutes } from './routes/ops';
 import { pipelineRoutes } from './routes/pipelines';
 import { processRoutes } from './routes/process';
 import { streamRoutes } from './routes/streams';
+import { loadTokens } from './tokens';
 
 export interface RestDeps {
   config: Config;
@@ -39,10 +41,15 @@ export interface RestDeps {
 export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   const { config, temporal, temporalConnection, kafka } = deps;
   const bodyLimit = deps.bodyLimit ?? REQUEST_BODY_MAX_BYTES;
+  const tokens = loadTokens(config.http, deps.logger);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit,
+    maxParamLength: MAX_PATH_PARAM_CHARS,
+    frameworkErrors: frameworkErrors(bodyLimit, (request) => identifyCaller(tokens, request)),
     return503OnClosing: true,
+    // plugins/auth.ts logs each request's arrival and end, once it knows who is calling.
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -50,24 +57,25 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
 
   await app.register(errorHandling, { bodyLimit });
-  if (config.http.apiToken) await app.register(bearerAuth, { token: config.http.apiToken });
+  await app.register(bearerAuth, { tokens });
   await app.register(bodyBudget, { bodyLimit });
   const metrics = createRestMetrics();
   await app.register(requestMetrics, { metrics });
   await app.register(swagger, {
     openapi: {
       info: { title: 'streamforge REST trigger', version: '0.1.0', description: 'Starts Kafka + Spark pipelines as Temporal workflows.' },
-      components: config.http.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      components: tokens ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
     },
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const policy = new ResourcePolicy(config.resources);
   await app.register(opsRoutes, { config, temporalConnection, kafka, spark: deps.spark, metrics });
   await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics });
-  await app.register(pipelineRoutes, { config, temporal, temporalConnection });
-  await app.register(benchmarkRoutes, { config, temporal, temporalConnection });
-  await app.register(streamRoutes, { config, temporal, temporalConnection, kafka });
+  await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy });
+  await app.register(benchmarkRoutes, { config, temporal, temporalConnection, policy });
+  await app.register(streamRoutes, { config, temporal, temporalConnection, kafka, policy });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -14,9 +14,9 @@ export async function startRestServer(
   config: Config,
   logger: Logger,
 ): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
-  if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.allowUnauthenticated) {
+  if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.tokensFile && !config.http.allowUnauthenticated) {
     throw new ConfigError(
-      `HOST=${config.http.host} serves other machines: set API_TOKEN (16+ characters) so requests need a bearer token, or REST_ALLOW_UNAUTHENTICATED=true if a proxy in front authenticates them`,
+      `HOST=${config.http.host} serves other machines: set API_TOKEN (16+ characters) or API_TOKENS_FILE (named tokens with scopes; npm run token) so requests need a bearer token, or REST_ALLOW_UNAUTHENTICATED=true if a proxy in front authenticates them`,
     );
   }
   // Lazy: the service starts (and answers /healthz, and 503 elsewhere) while Temporal is still down.

@@ -29,3 +29,11 @@ export async function sparkExecutionsOf(operationId: string): Promise<number> {
   }
   return roots.size;
 }
+
+/** The id of the latest Spark job (−1 before any): a count of jobs that holds beyond the UI's retained ones. */
+export async function latestSparkJobId(): Promise<number> {
+  const [app] = await getJson<{ id: string }[]>('/applications');
+  if (!app) throw new Error('the Spark UI lists no application');
+  const jobs = await getJson<SparkJob[]>(`/applications/${app.id}/jobs`);
+  return jobs.reduce((latest, j) => Math.max(latest, j.jobId), -1);
+}

@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { BenchmarkInputError } from '../../../contracts/benchmark';
 import { TEMPORAL_BLOB_LIMIT_BYTES } from '../../../contracts/limits';
 import { PipelineInputError } from '../../../contracts/pipeline-input';
+import { ResourceRefusal } from '../../../contracts/resource-policy';
 import { RecordValidationError, type RecordIssue } from '../../../contracts/records';
+
+/** The longest value a URL's path holds (a run id: apps/rest/runs.ts); Fastify refuses longer ones before routing. */
+export const MAX_PATH_PARAM_CHARS = 200;
 
 export class HttpError extends Error {
   constructor(
@@ -30,9 +34,11 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 const STATUS_NAMES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
@@ -57,6 +63,7 @@ function isTemporalUnavailable(err: unknown): boolean {
 export function toHttpError(err: unknown, bodyLimit: number): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof RecordValidationError) return new HttpError(400, err.message, err.issues);
+  if (err instanceof ResourceRefusal) return new HttpError(err.status, err.message);
   if (err instanceof PipelineInputError || err instanceof BenchmarkInputError) return new HttpError(400, err.message);
   const fe = err as FastifyError;
   switch (fe.code) {
@@ -70,6 +77,13 @@ export function toHttpError(err: unknown, bodyLimit: number): HttpError {
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'send the body as application/json');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpError(
+        414,
+        `id, name: a value in the URL's path is longer than the ${MAX_PATH_PARAM_CHARS} characters any id or name has`,
+      );
+    case 'FST_ERR_BAD_URL':
+      return new HttpError(400, "id, name: a value in the URL's path is not valid percent-encoding");
   }
   if (isPayloadTooLarge(err)) {
     return new HttpError(
@@ -94,6 +108,21 @@ function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply
   if (http.issues) body.issues = http.issues;
   return reply.status(http.statusCode).headers(http.headers).send(body);
 }
+
+/**
+ * For Fastify's `frameworkErrors`: the errors its router raises before any route or hook (a bad or over-long path).
+ * `identify` names the caller first, as the hooks would have (or throws its own error: 401).
+ */
+export const frameworkErrors =
+  (bodyLimit: number, identify: (request: FastifyRequest) => void) =>
+  (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    try {
+      identify(request);
+    } catch (unidentified) {
+      return errorHandler(unidentified, request, reply, bodyLimit);
+    }
+    return errorHandler(err, request, reply, bodyLimit);
+  };
 
 /** Every error and every unknown route answered in the one shape. */
 export const errorHandling = fp<{ bodyLimit: number }>(

@@ -16,8 +16,8 @@ export function createRestMetrics(): RestMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'streamforge_rest_' });
   const requests = new Counter({
     name: 'streamforge_http_requests_total',
-    help: 'HTTP requests by route, method and status',
-    labelNames: ['route', 'method', 'status'],
+    help: 'HTTP requests by route, method, status and client (the token\'s name; "none" before one is known)',
+    labelNames: ['route', 'method', 'status', 'client'],
     registers: [registry],
   });
   const latency = new Histogram({
@@ -46,12 +46,12 @@ export function createRestMetrics(): RestMetrics {
   return { registry, inFlightPipelines, batchRequests, refusedRequests, requests, latency };
 }
 
-/** Counts and times every request by route, method and status. */
+/** Counts every request by route, method, status and client, and times it by route, method and status. */
 export const requestMetrics = fp<{ metrics: RestMetrics }>(
   async (app, { metrics }) => {
     app.addHook('onResponse', async (request, reply) => {
       const labels = { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) };
-      metrics.requests.inc(labels);
+      metrics.requests.inc({ ...labels, client: request.grant?.name ?? 'none' });
       metrics.latency.observe(labels, reply.elapsedTime / 1000);
     });
   },

@@ -6,22 +6,27 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BENCHMARK_PROGRESS_QUERY, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkProgress } from '../../../contracts/benchmark';
 import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
+import type { ResourcePolicy } from '../../../contracts/resource-policy';
 import type { Config } from '../../../lib/config';
 import type { benchmarkWorkflow } from '../../../workflows/benchmark';
 import { ErrorBodySchema } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
-import { findRun, IdParamsSchema, runReport } from '../runs';
+import { findRun, IdParamsSchema, runReport, startedBy } from '../runs';
 
 export interface BenchmarkRoutesOptions {
   config: Config;
   temporal: Client;
   temporalConnection: Connection;
+  policy: ResourcePolicy;
 }
 
 /** A benchmark input, validated by the contract's parse (sizes a workflow history can hold); no body: the defaults. */
 const BenchmarkBodySchema = parsedBy(BenchmarkInputSchema.optional(), parseBenchmarkInput);
 
-export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = async (app, { config, temporal, temporalConnection }) => {
+export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = async (
+  app,
+  { config, temporal, temporalConnection, policy },
+) => {
   app.post(
     '/benchmarks',
     {
@@ -38,6 +43,7 @@ export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = as
           taskQueue: config.temporal.taskQueue,
           workflowId: id,
           args: [request.body],
+          typedSearchAttributes: startedBy(request.grant),
         }),
       );
       return reply
@@ -48,7 +54,7 @@ export const benchmarkRoutes: FastifyPluginAsyncZod<BenchmarkRoutesOptions> = as
   );
 
   app.get('/benchmarks/:id', { schema: { summary: 'Progress and statistics of a benchmark', params: IdParamsSchema } }, async (request) => {
-    const { id, handle, status } = await findRun(temporal, request.params.id);
+    const { id, handle, status } = await findRun(temporal, request.params.id, { grant: request.grant, policy });
     return runReport(id, handle, status, await handle.query<BenchmarkProgress>(BENCHMARK_PROGRESS_QUERY).catch(() => undefined));
   });
 };

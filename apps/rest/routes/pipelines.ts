@@ -7,16 +7,19 @@ import { z } from 'zod';
 import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { PIPELINE_PROGRESS_QUERY, type PipelineProgress } from '../../../contracts/pipeline';
 import { parsePipelineInput, PipelineInputSchema } from '../../../contracts/pipeline-input';
-import { topicInputRefusal, type Config } from '../../../lib/config';
+import type { ResourcePolicy } from '../../../contracts/resource-policy';
+import { CLIENT } from '../../../contracts/search-attributes';
+import type { Config } from '../../../lib/config';
 import type { pipelineWorkflow } from '../../../workflows/pipeline';
 import { ErrorBodySchema, HttpError } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
-import { findRun, IdParamsSchema, runId as pipelineId, runReport } from '../runs';
+import { findRun, IdParamsSchema, runId as pipelineId, runReport, startedBy } from '../runs';
 
 export interface PipelineRoutesOptions {
   config: Config;
   temporal: Client;
   temporalConnection: Connection;
+  policy: ResourcePolicy;
 }
 
 /** A pipeline input, validated by the contract's parse (400 with the problem before anything starts). */
@@ -25,7 +28,10 @@ const PipelineBodySchema = parsedBy(PipelineInputSchema, (data) => {
   return PipelineInputSchema.parse(data);
 });
 
-export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = async (app, { config, temporal, temporalConnection }) => {
+export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = async (
+  app,
+  { config, temporal, temporalConnection, policy },
+) => {
   app.post(
     '/pipelines',
     {
@@ -40,10 +46,7 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
     },
     async (request, reply) => {
       const input = request.body;
-      if (input.topic) {
-        const refusal = topicInputRefusal(config, input.topic.name);
-        if (refusal) throw new HttpError(400, `invalid pipeline input: topic.name: ${refusal}`);
-      }
+      policy.pipelineSource({ file: input.file, topic: input.topic?.name }, request.grant);
       const key = request.headers['idempotency-key'];
       const workflowId = typeof key === 'string' ? `pipeline-${pipelineId(key)}` : `pipeline-${crypto.randomUUID()}`;
       const bodyHash = crypto.createHash('sha256').update(JSON.stringify(input)).digest('hex');
@@ -53,6 +56,7 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
           workflowId,
           args: [input],
           memo: { bodySha256: bodyHash },
+          typedSearchAttributes: startedBy(request.grant),
           // A retried POST with the same key answers with the run it started, whether that run is still open
           // (USE_EXISTING) or closed (REJECT_DUPLICATE: the id is never used for a second run).
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -66,8 +70,12 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
         runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
       }
       if (typeof key === 'string') {
+        const { memo, typedSearchAttributes } = await temporal.workflow.getHandle(workflowId).describe();
+        // Another client's run under the same key is not this caller's to see (nor to learn more of).
+        if (!policy.maySeeRun(typedSearchAttributes.get(CLIENT), request.grant)) {
+          throw new HttpError(409, `Idempotency-Key "${key}" is taken by another client's run; use a new key for a new run`);
+        }
         // The same key with another body is a client bug: answering with the old run would hide it.
-        const { memo } = await temporal.workflow.getHandle(workflowId).describe();
         if ((memo as { bodySha256?: string } | undefined)?.bodySha256 !== bodyHash) {
           throw new HttpError(
             409,
@@ -83,7 +91,7 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
   );
 
   app.get('/pipelines/:id', { schema: { summary: 'Status, progress and result of a run', params: IdParamsSchema } }, async (request) => {
-    const { id, handle, status } = await findRun(temporal, request.params.id);
+    const { id, handle, status } = await findRun(temporal, request.params.id, { grant: request.grant, policy });
     return runReport(id, handle, status, await handle.query<PipelineProgress>(PIPELINE_PROGRESS_QUERY).catch(() => undefined));
   });
 
@@ -91,7 +99,7 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
     '/pipelines/:id',
     { schema: { summary: 'Cancel a run (its Spark jobs are interrupted)', params: IdParamsSchema } },
     async (request, reply) => {
-      const { id, handle, status } = await findRun(temporal, request.params.id);
+      const { id, handle, status } = await findRun(temporal, request.params.id, { grant: request.grant, policy });
       if (status !== 'RUNNING') throw new HttpError(409, `pipeline run "${id}" is ${status}, not running`);
       await handle.cancel();
       return reply.status(202).send({ id, status: 'CANCEL_REQUESTED' });

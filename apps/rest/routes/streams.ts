@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client, type Connection, type WorkflowHandl
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
+import { echo, type Grant, type ResourcePolicy } from '../../../contracts/resource-policy';
 import { EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
 import { STREAM_STATE } from '../../../contracts/search-attributes';
 import {
@@ -33,6 +34,7 @@ export interface StreamRoutesOptions {
   temporal: Client;
   temporalConnection: Connection;
   kafka: KafkaTopics;
+  policy: ResourcePolicy;
 }
 
 /** A stream input, validated by the contract's parse (400 naming the field). */
@@ -55,22 +57,32 @@ const NameParamsSchema = z.object({ name: z.string().regex(STREAM_NAME_PATTERN) 
 parsedBy(NameParamsSchema, (data) => {
   const name = (data as { name?: unknown } | null)?.name;
   if (typeof name !== 'string' || !STREAM_NAME_PATTERN.test(name)) {
-    throw new HttpError(400, `name: expected 1-63 lower-case letters, digits and dashes, got "${String(name).slice(0, 40)}"`);
+    throw new HttpError(400, `name: expected 1-63 lower-case letters, digits and dashes, got ${echo(String(name))}`);
   }
   return { name };
 });
 
 const specHash = (spec: StreamSpec) => crypto.createHash('sha256').update(JSON.stringify(spec)).digest('hex');
 
-export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (app, { config, temporal, temporalConnection, kafka }) => {
-  /** The stream's workflow, its status and what it reports; 404 when there is no such stream. */
-  const findStream = async (name: string): Promise<{ handle: WorkflowHandle; workflowStatus: string; status: StreamStatus }> => {
+export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
+  app,
+  { config, temporal, temporalConnection, kafka, policy },
+) => {
+  /**
+   * The stream's workflow, its status and what it reports; 403 when the caller's token lacks the stream, 404 when
+   * there is no such stream.
+   */
+  const findStream = async (
+    name: string,
+    grant: Grant,
+  ): Promise<{ handle: WorkflowHandle; workflowStatus: string; status: StreamStatus }> => {
+    policy.streamName('invalid request', 'name', name, grant);
     const handle = temporal.workflow.getHandle(streamWorkflowId(name));
     let workflowStatus: string;
     try {
       workflowStatus = (await handle.describe()).status.name;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no stream "${name}"; start it with POST /streams`);
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `name: no stream "${name}"; start it with POST /streams`);
       throw err;
     }
     const status = await handle.query<StreamStatus>(STREAM_STATUS_QUERY);
@@ -86,12 +98,14 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
         response: {
           202: z.object({ name: z.string(), workflowId: z.string(), runId: z.string(), topic: z.string(), statusUrl: z.string() }),
           400: ErrorBodySchema,
+          403: ErrorBodySchema,
           409: ErrorBodySchema,
         },
       },
     },
     async (request, reply) => {
       const spec = parseStreamInput(request.body);
+      policy.stream(spec, request.grant);
       const workflowId = streamWorkflowId(spec.name);
       const hash = specHash(spec);
       const handle = await temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
@@ -117,27 +131,33 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
     },
   );
 
-  app.get('/streams', { schema: { summary: 'Streams (running and recently ended), newest first' } }, async () => {
-    const streams: { name: string; workflowId: string; status: string; state: unknown; startTime: string }[] = [];
-    const query = `WorkflowType = 'streamingWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`;
-    for await (const w of temporal.workflow.list({ query, pageSize: 100 })) {
-      streams.push({
-        name: w.workflowId.replace(/^stream-/, ''),
-        workflowId: w.workflowId,
-        status: w.status.name,
-        state: w.typedSearchAttributes.get(STREAM_STATE) ?? null,
-        startTime: w.startTime.toISOString(),
-      });
-      if (streams.length >= 100) break;
-    }
-    return { streams };
-  });
+  app.get(
+    '/streams',
+    { schema: { summary: "Streams (running and recently ended) the caller's token may see, newest first" } },
+    async (request) => {
+      const streams: { name: string; workflowId: string; status: string; state: unknown; startTime: string }[] = [];
+      const query = `WorkflowType = 'streamingWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`;
+      for await (const w of temporal.workflow.list({ query, pageSize: 100 })) {
+        const name = w.workflowId.replace(/^stream-/, '');
+        if (!policy.maySeeStream(name, request.grant)) continue;
+        streams.push({
+          name,
+          workflowId: w.workflowId,
+          status: w.status.name,
+          state: w.typedSearchAttributes.get(STREAM_STATE) ?? null,
+          startTime: w.startTime.toISOString(),
+        });
+        if (streams.length >= 100) break;
+      }
+      return { streams };
+    },
+  );
 
   app.get(
     '/streams/:name',
     { schema: { summary: "A stream's status, progress and latest aggregates", params: NameParamsSchema } },
     async (request) => {
-      const { workflowStatus, status } = await findStream(request.params.name);
+      const { workflowStatus, status } = await findStream(request.params.name, request.grant);
       const aggregates = await readStreamAggregates(kafka, status.spec.resultsTopic);
       return { name: status.name, workflowId: streamWorkflowId(status.name), workflowStatus, status, aggregates };
     },
@@ -150,11 +170,18 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
         summary: "Write records to a stream's topic (validated; an Idempotency-Key header makes a retry count once)",
         params: NameParamsSchema,
         body: RecordsBodySchema,
-        response: { 202: z.object({ written: z.number(), topic: z.string() }), 400: ErrorBodySchema, 404: ErrorBodySchema },
+        response: {
+          202: z.object({ written: z.number(), topic: z.string() }),
+          400: ErrorBodySchema,
+          403: ErrorBodySchema,
+          404: ErrorBodySchema,
+        },
       },
     },
     async (request, reply) => {
-      const { status } = await findStream(request.params.name);
+      const { status } = await findStream(request.params.name, request.grant);
+      // Its topic as the stream's start checked it, checked again: the token's scopes may have changed since.
+      policy.stream(status.spec, request.grant);
       const { topic, partitions } = status.spec;
       const partitionCount = await kafka.ensureTopic(topic, partitions, topic === streamTopic(status.name) ? STREAM_TOPIC_CONFIGS : {});
       const key = request.headers['idempotency-key'];
@@ -168,7 +195,7 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (a
     '/streams/:name',
     { schema: { summary: 'Stop a stream: its query is stopped cleanly, its checkpoint kept', params: NameParamsSchema } },
     async (request, reply) => {
-      const { handle, workflowStatus } = await findStream(request.params.name);
+      const { handle, workflowStatus } = await findStream(request.params.name, request.grant);
       if (workflowStatus !== 'RUNNING') throw new HttpError(409, `stream "${request.params.name}" is ${workflowStatus}, not running`);
       await handle.signal(STREAM_STOP_SIGNAL);
       return reply.status(202).send({ name: request.params.name, status: 'STOP_REQUESTED' });

@@ -302,7 +302,7 @@ describe('operations', () => {
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', temporal: 'ok', kafka: 'ok', spark: 'ok' });
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200"\} \d+/);
+    expect(metrics).toMatch(/streamforge_http_requests_total\{route="\/process",method="POST",status="200",client="anonymous"\} \d+/);
     expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
     const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(openapi.paths)).toEqual(

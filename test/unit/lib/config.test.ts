@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, PROJECT_ROOT, topicInputRefusal } from '../../../lib/config';
+import { ConfigError, loadConfig, PROJECT_ROOT } from '../../../lib/config';
 
 describe('loadConfig', () => {
   it('defaults to the local stack', () => {
@@ -14,7 +14,7 @@ describe('loadConfig', () => {
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.spark.connectUrl).toBe('127.0.0.1:15002');
     expect(config.spark.descriptorSetPath).toBe(`${PROJECT_ROOT}/.stack/spark/spark-connect.desc`);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 5000, apiToken: undefined, allowUnauthenticated: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 5000, apiToken: undefined, tokensFile: undefined, allowUnauthenticated: false });
   });
 
   it('reads and splits values from the environment', () => {
@@ -37,21 +37,19 @@ describe('loadConfig', () => {
   });
 });
 
-describe('topicInputRefusal', () => {
-  const config = loadConfig({ PIPELINE_INPUT_TOPICS: 'emp_data,team.*' });
-
-  it("refuses streamforge's own topics whatever the list says: they hold every client's data", () => {
-    const open = loadConfig({});
-    for (const topic of ['streamforge.records', 'streamforge.results', 'streamforge.spark-executions', '__consumer_offsets']) {
-      expect(topicInputRefusal(open, topic)).toMatch(/own topics|cannot be read/);
-    }
+describe('resources', () => {
+  it('names the configured own topics, whatever they are called, and the client topics (CLIENT_TOPICS, default any)', () => {
+    const config = loadConfig({ KAFKA_RECORDS_TOPIC: 'team.records', CLIENT_TOPICS: 'emp_data, team.*' });
+    expect(config.resources).toEqual({
+      internalTopics: ['team.records', 'streamforge.results', 'streamforge.spark-executions'],
+      clientTopics: ['emp_data', 'team.*'],
+    });
+    expect(loadConfig({}).resources.clientTopics).toEqual(['*']);
   });
 
-  it('allows the listed names and prefixes, and names the variable for the others', () => {
-    expect(topicInputRefusal(config, 'emp_data')).toBeUndefined();
-    expect(topicInputRefusal(config, 'team.hr')).toBeUndefined();
-    expect(topicInputRefusal(config, 'emp_data2')).toMatch(/PIPELINE_INPUT_TOPICS=emp_data,team\.\*/);
-    expect(topicInputRefusal(loadConfig({}), 'anything.else')).toBeUndefined(); // default: any topic of one's own
+  it('takes PIPELINE_INPUT_TOPICS, the earlier name, when CLIENT_TOPICS is not set', () => {
+    expect(loadConfig({ PIPELINE_INPUT_TOPICS: 'a,b.*' }).resources.clientTopics).toEqual(['a', 'b.*']);
+    expect(loadConfig({ PIPELINE_INPUT_TOPICS: 'a', CLIENT_TOPICS: 'c' }).resources.clientTopics).toEqual(['c']);
   });
 });
 
