@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client, Connection } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { REQUEST_BODY_MAX_BYTES } from '../../contracts/limits';
 import { ResourcePolicy } from '../../contracts/resource-policy';
@@ -38,6 +38,11 @@ export interface RestDeps {
   bodyLimit?: number;
 }
 
+/** Fastify's request logging, less its arrival line: that comes before anyone knows the caller (plugins/auth.ts logs it). */
+class QuietArrivals extends LogController {
+  override incomingRequest(): void {}
+}
+
 export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   const { config, temporal, temporalConnection, kafka } = deps;
   const bodyLimit = deps.bodyLimit ?? REQUEST_BODY_MAX_BYTES;
@@ -45,11 +50,11 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit,
-    maxParamLength: MAX_PATH_PARAM_CHARS,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     frameworkErrors: frameworkErrors(bodyLimit, (request) => identifyCaller(tokens, request)),
     return503OnClosing: true,
-    // plugins/auth.ts logs each request's arrival and end, once it knows who is calling.
-    disableRequestLogging: true,
+    // plugins/auth.ts logs each request's arrival, once it knows who is calling.
+    logController: new QuietArrivals(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -23,8 +23,8 @@ const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']
 const isOpen = (url: string) => OPEN_ROUTES.has(url.split('?')[0]!) || url.startsWith('/docs');
 
 /**
- * Needs the Fastify instance's `disableRequestLogging`: Fastify logs a request's arrival before any hook, when
- * nobody knows the caller yet, so this plugin logs a request's arrival and its end itself, once it does.
+ * Logs each request's arrival once it knows the caller (app.ts keeps Fastify from logging it earlier, when nobody
+ * knows the caller yet); Fastify's own line at the end names the caller too.
  */
 export const bearerAuth = fp<{ tokens: TokenStore | undefined }>(
   async (app, { tokens }) => {
@@ -38,9 +38,6 @@ export const bearerAuth = fp<{ tokens: TokenStore | undefined }>(
       } finally {
         request.log.info({ req: request }, 'incoming request');
       }
-    });
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
     });
   },
   { name: 'bearer-auth' },
