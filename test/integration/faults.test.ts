@@ -119,7 +119,12 @@ async function expectRecordsOnce(result: PipelineResult, n: number): Promise<voi
 }
 
 /** The attempt and worker of the last start of each activity, from the run's history. */
-async function activityStarts(handle: WorkflowHandle, type: string): Promise<{ identity?: string | null; attempt?: number | null }[]> {
+async function activityStarts(
+  handle: WorkflowHandle,
+  type: string,
+): Promise<
+  { identity?: string | null; attempt?: number | null; lastFailure?: { applicationFailureInfo?: { type?: string | null } | null } | null }[]
+> {
   const events = (await handle.fetchHistory()).events!;
   const scheduled = new Set(
     events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type).map((e) => String(e.eventId)),
@@ -207,9 +212,7 @@ describe('faults', () => {
       return polling !== undefined;
     });
     const [draining, next] = both[0]!.identity === polling ? [both[0]!, both[1]!] : [both[1]!, both[0]!];
-    const t0 = Date.now();
     await kill(draining, 'SIGTERM');
-    expect(Date.now() - t0).toBeLessThan(15_000); // the poll handed over instead of waiting out the grace period
 
     const result = await handle.result();
     expect(result.results.final_analysis).toMatchObject({ inline: referenceResult('final_analysis', RECORDS, params) });
@@ -217,7 +220,11 @@ describe('faults', () => {
     expect(jobs.length).toBeGreaterThan(0);
     expect(jobs.map((j) => j.status)).toEqual(jobs.map(() => 'SUCCEEDED'));
     expect(await sparkExecutionsOf(operationId)).toBe(1);
-    expect(await activityStarts(handle, 'pollSparkJob')).toEqual([expect.objectContaining({ identity: next.identity, attempt: 2 })]);
+    const [poll] = await activityStarts(handle, 'pollSparkJob');
+    expect(poll).toMatchObject({ identity: next.identity, attempt: 2 });
+    // The first attempt handed over (its failure says so), instead of being cut off when the worker's grace period
+    // ran out (a heartbeat timeout): what made the drain take that long before.
+    expect(poll!.lastFailure?.applicationFailureInfo?.type).toBe('WorkerShutdown');
   });
 
   it('cancelling the workflow interrupts its Spark execution', async () => {

@@ -1,6 +1,6 @@
 // The coalescing scheduler over a fake executor: which runs share an execution, how results split back, what a
 // retried submit finds, when a shared execution is released. The real executor is covered by the integration tests.
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { splitMemberGroup, type GroupedJobResult } from '../../../../contracts/groups';
 import type { SparkJobSpec } from '../../../../contracts/pipeline';
 import { sparkOperationId } from '../../../../lib/idempotency';
@@ -189,20 +189,34 @@ describe('CoalescingScheduler', () => {
   });
 
   describe('under load, the next execution gathers (gatherFactor)', () => {
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // The scheduler's clock (performance.now, setTimeout) is vitest's: each case sets the moments and asserts when
+    // the next execution starts on that clock, so it proves the rule whatever the machine's speed.
+    beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }));
+    afterEach(() => void vi.useRealTimers());
+    const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+    /** Advances the clock 1 ms at a time until the `n`th execution starts; returns how long that took. */
+    async function msUntilStarted(executor: FakeExecutor, n: number, limitMs = 5_000): Promise<number> {
+      for (let ms = 0; ms <= limitMs; ms++) {
+        if (executor.started.length >= n) return ms;
+        await advance(1);
+      }
+      throw new Error(`execution ${n} did not start within ${limitMs} ms`);
+    }
 
     it('for as long as the last one ran when runs queued meanwhile; what comes in that time joins it', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1 });
       const first = await scheduler.submit(spec(1));
-      await sleep(150);
+      await advance(150);
       const queued = [2, 3].map((i) => scheduler.submit(spec(i))); // still coming in, late in the execution
-      await sleep(50); // the first execution runs ~200 ms
-      executor.finish(first.operationId);
-      await sleep(60);
-      expect(executor.started).toHaveLength(1); // gathering: ~200 ms from the first one's end
+      await advance(50);
+      executor.finish(first.operationId); // it ran 200 ms
+      await advance(100);
+      expect(executor.started).toHaveLength(1); // gathering
       const fourth = scheduler.submit(spec(4));
+      const waited = 100 + (await msUntilStarted(executor, 2));
+      expect(waited).toBeGreaterThanOrEqual(200); // as long as the last one ran…
+      expect(waited).toBeLessThanOrEqual(200 + 2); // …and then at once (the status is polled every 1 ms)
       const handles = await Promise.all([...queued, fourth]);
-      expect(executor.started).toHaveLength(2);
       expect(new Set(handles.map((h) => h.operationId))).toEqual(new Set([executor.started[1]!.operationId]));
       expect(handles.map((h) => h.shared?.members)).toEqual([3, 3, 3]);
     });
@@ -210,63 +224,61 @@ describe('CoalescingScheduler', () => {
     it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
       const first = await scheduler.submit(spec(1));
-      await sleep(900);
+      await advance(900);
       const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
-      await sleep(100); // a slow execution: ~1,000 ms
-      executor.finish(first.operationId);
-      const t0 = performance.now();
+      await advance(100);
+      executor.finish(first.operationId); // it ran 1,000 ms
+      const waited = await msUntilStarted(executor, 2);
+      expect(waited).toBeGreaterThanOrEqual(100);
+      expect(waited).toBeLessThanOrEqual(100 + 2);
       await Promise.all(queued);
-      expect(performance.now() - t0).toBeLessThan(600); // ~100 ms, not the 1,000 ms it ran
     });
 
     it('not after a burst that came all at once: nobody is left to wait for', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10 });
       const first = await scheduler.submit(spec(1));
       const burst = [2, 3, 4].map((i) => scheduler.submit(spec(i)));
-      await sleep(200);
+      await advance(200);
       executor.finish(first.operationId);
-      const t0 = performance.now();
+      expect(await msUntilStarted(executor, 2)).toBeLessThanOrEqual(2); // not 10 × 200 ms (at most maxGatherMs)
       await Promise.all(burst);
-      expect(performance.now() - t0).toBeLessThan(500); // not 10 × 200 ms (at most maxGatherMs, 1,000 ms)
     });
 
     it("not for one run alone (a closed loop's next run, which nobody would join)", async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10 });
       const first = await scheduler.submit(spec(1));
-      await sleep(80);
+      await advance(80);
       const second = scheduler.submit(spec(2)); // late in the execution: only its being alone keeps it from waiting
-      await sleep(20);
+      await advance(20);
       executor.finish(first.operationId);
-      const t0 = performance.now();
+      expect(await msUntilStarted(executor, 2)).toBeLessThanOrEqual(2); // not 10 × 100 ms
       await second;
-      expect(performance.now() - t0).toBeLessThan(300); // not 10 × 100 ms
     });
 
     it('not when nothing queued: a run that finds Spark idle starts at once', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10 });
       const first = await scheduler.submit(spec(1));
-      await sleep(100);
+      await advance(100);
       executor.finish(first.operationId);
-      await sleep(20);
-      const t0 = performance.now();
-      await scheduler.submit(spec(2));
-      expect(performance.now() - t0).toBeLessThan(300); // not 10 × 100 ms
-      expect(executor.started).toHaveLength(2);
+      await advance(20);
+      const second = scheduler.submit(spec(2));
+      expect(await msUntilStarted(executor, 2)).toBe(0); // not 10 × 100 ms
+      await second;
     });
 
     it('not when a full group waits', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 10, maxMembers: 2 });
       const first = await scheduler.submit(spec(1));
-      await sleep(80);
+      await advance(80);
       const waiting = [2, 3].map((i) => scheduler.submit(spec(i))); // late in the execution, as under load
       const later = scheduler.submit(spec(4));
-      await sleep(20);
+      await advance(20);
       executor.finish(first.operationId);
-      const t0 = performance.now();
+      expect(await msUntilStarted(executor, 2)).toBeLessThanOrEqual(2); // not 10 × 100 ms
       const handles = await Promise.all(waiting);
-      expect(performance.now() - t0).toBeLessThan(500); // not 10 × 100 ms
       expect(handles.map((h) => h.shared?.members)).toEqual([2, 2]);
       executor.finish(executor.started[1]!.operationId);
+      await msUntilStarted(executor, 3);
       await later;
     });
   });
