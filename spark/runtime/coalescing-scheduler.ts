@@ -9,14 +9,24 @@
 // members, and its membership is journaled before it starts, so a retried submit finds the execution its run is
 // part of (retries never coalesce). An execution that cannot give a run its result (lost, let go, failed) is run
 // again for that run alone, under the run's own operation ids (one generation after another, lib/idempotency.ts).
+//
+// This file is the queue and its gathering, and the start of shared executions. The rest is in pieces of its own:
+// run-executions.ts (a run's own operation ids, and what an earlier attempt started), shared-results.ts (one
+// fetch of a shared result for all its members here, and its release), status-watch.ts (one GetStatus for every
+// execution waited for).
 import crypto from 'node:crypto';
-import { memberPart, type GroupedJobResult } from '../../contracts/groups';
+import type { GroupedJobResult } from '../../contracts/groups';
 import type { JobName } from '../../contracts/jobs';
 import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
 import type { SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
 import { sparkOperationId } from '../../lib/idempotency';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
-import { SparkJobLostError, type SparkJobRunner, type SparkExecutor, type SparkJobState, type SubmitOptions } from './job-runner';
+import type { SparkExecutor, SparkJobRunner, SparkJobState, SubmitOptions } from './job-runner';
+import { RunExecutions } from './run-executions';
+import { SharedResults } from './shared-results';
+import { StatusWatch } from './status-watch';
+
+export { JOB_GENERATIONS } from './run-executions';
 
 export interface CoalescingOptions {
   /** Executions this process keeps running at once; further submits wait for a slot, then share one execution. */
@@ -72,32 +82,12 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/** A shared execution this process started or read: which members released it, its result once fetched. */
-interface Shared {
-  members: number;
-  released: Set<string>;
-  result?: Promise<GroupedJobResult>;
-  /** Releases it on Spark after SHARED_RESULT_TTL_MS, for members that finish on another worker (or never). */
-  expiry?: NodeJS.Timeout;
-}
-
-/** Operation ids a run's job may use, one after another, when Spark let the earlier ones go. */
-export const JOB_GENERATIONS = 4;
-
-/**
- * How long a shared execution's result is kept, here and on Spark, after this process first read it. Its members
- * collect one right after the other, mostly on the worker that started it; a member that finishes on another
- * worker releases it there, so the release count here never completes. A member that comes later than this reads
- * a released execution and runs its job again alone: right, at the cost of one more execution.
- */
-const SHARED_RESULT_TTL_MS = 5 * 60_000;
 /**
  * Runs that must have queued during an execution for the next one to gather. One alone is most often a closed
  * loop's next run (POST /process keeps two runs in flight and sends its next batch only when one ends): waiting
  * would delay it and bring nobody. Several are runs coming in on their own (a benchmark, clients of their own).
  */
 const GATHER_MIN_QUEUED = 2;
-const STATUS_RETRY_MS = 1_000;
 
 export class CoalescingScheduler implements SparkJobRunner {
   private readonly waiting: Waiting[] = [];
@@ -107,16 +97,20 @@ export class CoalescingScheduler implements SparkJobRunner {
   private gatherTimer: NodeJS.Timeout | undefined;
   /** When (performance.now()) the newest run came in. */
   private lastArrival = 0;
-  private readonly shared = new Map<string, Shared>();
-  private readonly watchers = new Map<string, Set<(state: SparkJobState) => void>>();
-  private polling = false;
+  private readonly runs: RunExecutions;
+  private readonly shared: SharedResults;
+  private readonly watch: StatusWatch;
 
   constructor(
     private readonly executor: SparkExecutor,
     private readonly journal: ExecutionJournal,
     private readonly options: CoalescingOptions = DEFAULT_COALESCING,
     private readonly observer: SchedulerObserver = { executionLaunched: () => undefined },
-  ) {}
+  ) {
+    this.runs = new RunExecutions(executor, journal);
+    this.shared = new SharedResults(executor);
+    this.watch = new StatusWatch(executor, options.statusIntervalMs);
+  }
 
   /** Runs waiting for a slot (to join the next execution). */
   get queued(): number {
@@ -124,12 +118,12 @@ export class CoalescingScheduler implements SparkJobRunner {
   }
 
   handle(runKey: string, job: JobName): SparkJobHandle {
-    return { runKey, job, operationId: sparkOperationId(runKey, job) };
+    return this.runs.handle(runKey, job);
   }
 
   submit(spec: SparkJobSpec, options: SubmitOptions = {}): Promise<SparkJobHandle> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, undefined, options.signal);
+    if (options.retryOfAttemptAt !== undefined) return this.runs.resubmit(spec, options.retryOfAttemptAt, undefined, options.signal);
     return this.enqueue(spec, undefined, options.signal);
   }
 
@@ -139,7 +133,8 @@ export class CoalescingScheduler implements SparkJobRunner {
    */
   async rerun(spec: SparkJobSpec, unusable: SparkJobHandle, options: SubmitOptions = {}): Promise<SparkJobHandle> {
     if (!unusable.shared) await this.executor.release(unusable.operationId).catch(() => undefined); // free a failed one
-    if (options.retryOfAttemptAt !== undefined) return this.resubmit(spec, options.retryOfAttemptAt, unusable.operationId, options.signal);
+    if (options.retryOfAttemptAt !== undefined)
+      return this.runs.resubmit(spec, options.retryOfAttemptAt, unusable.operationId, options.signal);
     return this.enqueue(spec, unusable.operationId, options.signal);
   }
 
@@ -176,47 +171,17 @@ export class CoalescingScheduler implements SparkJobRunner {
   }
 
   settled(handle: SparkJobHandle, timeoutMs: number): Promise<SparkJobState> {
-    return this.watch(handle.operationId, timeoutMs);
+    return this.watch.settled(handle.operationId, timeoutMs);
   }
 
   async result(handle: SparkJobHandle): Promise<GroupedJobResult> {
-    if (!handle.shared) return this.executor.result(handle.operationId);
-    let shared = this.shared.get(handle.operationId);
-    if (!shared) {
-      // Started by another process (or before a restart): fetch it once for all of its members here.
-      shared = { members: handle.shared.members, released: new Set() };
-      this.shared.set(handle.operationId, shared);
-    }
-    const { operationId } = handle;
-    shared.expiry ??= setTimeout(() => {
-      if (this.shared.get(operationId) !== shared) return;
-      this.shared.delete(operationId);
-      void this.executor.release(operationId).catch(() => undefined); // Spark's detached timeout is the backstop
-    }, SHARED_RESULT_TTL_MS).unref();
-    const fetching = (shared.result ??= this.executor.result(handle.operationId));
-    const all = await fetching.catch((err: unknown) => {
-      if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
-      throw err;
-    });
-    return memberPart(all, handle.shared.tag);
+    return handle.shared ? this.shared.result(handle.operationId, handle.shared) : this.executor.result(handle.operationId);
   }
 
   async release(_runKey: string, handles: SparkJobHandle[]): Promise<void> {
     for (const handle of handles) {
-      if (!handle.shared) {
-        await this.executor.release(handle.operationId);
-        continue;
-      }
-      // A shared execution is freed once every member has released it here, or SHARED_RESULT_TTL_MS after it was
-      // first read here (members that released elsewhere).
-      const shared = this.shared.get(handle.operationId);
-      if (!shared) continue;
-      shared.released.add(handle.shared.tag);
-      if (shared.released.size >= shared.members) {
-        this.shared.delete(handle.operationId);
-        clearTimeout(shared.expiry);
-        await this.executor.release(handle.operationId);
-      }
+      if (handle.shared) await this.shared.release(handle.operationId, handle.shared);
+      else await this.executor.release(handle.operationId);
     }
   }
 
@@ -284,7 +249,7 @@ export class CoalescingScheduler implements SparkJobRunner {
     try {
       if (group.length === 1) {
         const [{ spec, unusable, resolve }] = group as [Waiting];
-        const handle = unusable === undefined ? await this.startOwn(spec) : await this.startAlone(spec, unusable);
+        const handle = unusable === undefined ? await this.runs.startOwn(spec) : await this.runs.startAlone(spec, unusable);
         resolve(handle);
         operationId = handle.operationId;
       } else {
@@ -295,7 +260,7 @@ export class CoalescingScheduler implements SparkJobRunner {
       return;
     }
     this.observer.executionLaunched(group[0]!.spec.job, group.length);
-    await this.watch(operationId, Infinity);
+    await this.watch.settled(operationId, Infinity);
   }
 
   private async startShared(group: Waiting[]): Promise<string> {
@@ -317,7 +282,7 @@ export class CoalescingScheduler implements SparkJobRunner {
     };
     await this.journal.record(execution);
     await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
-    this.shared.set(execution.operationId, { members: members.length, released: new Set() });
+    this.shared.started(execution.operationId, members.length);
     for (const member of members) {
       byMember.get(member.operationId)!.resolve({
         runKey: member.runKey,
@@ -327,111 +292,5 @@ export class CoalescingScheduler implements SparkJobRunner {
       });
     }
     return execution.operationId;
-  }
-
-  /**
-   * A retried submit (or rerun): what an earlier attempt may have started, if Spark holds it: the run's own
-   * execution, else a shared execution the journal lists the run in (the newest first); else the job started now,
-   * alone (retries never coalesce: an attempt that died may have joined a shared execution not yet journaled).
-   */
-  private async resubmit(
-    spec: SparkJobSpec,
-    since: number,
-    unusable: string | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<SparkJobHandle> {
-    const { held } = await this.ownExecutions(spec, unusable);
-    if (held) return held;
-    const own = this.handle(spec.runKey, spec.job);
-    for (const shared of await this.journal.find(own.operationId, since)) {
-      const member = shared.members.find((m) => m.operationId === own.operationId)!;
-      const state = await this.status({ ...own, operationId: shared.operationId });
-      if (shared.operationId !== unusable && (state === 'running' || state === 'finished')) {
-        return { ...own, operationId: shared.operationId, shared: { tag: member.tag, members: shared.members.length } };
-      }
-    }
-    if (signal?.aborted) throw signal.reason;
-    return this.startAlone(spec, unusable);
-  }
-
-  private generations(spec: SparkJobSpec): string[] {
-    return Array.from({ length: JOB_GENERATIONS }, (_, g) => sparkOperationId(spec.runKey, spec.job, g));
-  }
-
-  /** The run's own executions: the one Spark holds now (the latest generation first), and the next to start. */
-  private async ownExecutions(spec: SparkJobSpec, unusable: string | undefined) {
-    const ids = this.generations(spec);
-    const states = await this.executor.states(ids);
-    const usable = (id: string) => id !== unusable && (states.get(id) === 'running' || states.get(id) === 'finished');
-    const heldId = [...ids].reverse().find(usable);
-    // The first generation after every one Spark has seen (or refuses) and after the unusable one.
-    const next = ids.reduce((n, id, g) => (states.get(id) !== 'unknown' || id === unusable ? g + 1 : n), 0);
-    return { ids, next, held: heldId === undefined ? undefined : { runKey: spec.runKey, job: spec.job, operationId: heldId } };
-  }
-
-  /** A run's first start: under its first operation id, unless Spark refuses that one (then as startAlone). */
-  private async startOwn(spec: SparkJobSpec): Promise<SparkJobHandle> {
-    const own = this.handle(spec.runKey, spec.job);
-    if (await this.executor.start(own.operationId, spec.job, spec.params, spec.source)) return own;
-    return this.startAlone(spec, own.operationId);
-  }
-
-  /**
-   * Runs the job for this run alone: attaches to its own execution if Spark holds one, else starts the first
-   * generation after every one Spark has seen (or refuses) and after `unusable`.
-   */
-  private async startAlone(spec: SparkJobSpec, unusable?: string): Promise<SparkJobHandle> {
-    const { ids, next, held } = await this.ownExecutions(spec, unusable);
-    if (held) return held;
-    for (let g = next; g < ids.length; g++) {
-      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source))
-        return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
-    }
-    throw new SparkJobLostError(
-      `Spark job ${spec.job} of run ${spec.runKey} did not reach a result under any of its ${ids.length} operation ids: Spark let each one go (interrupted, failed or abandoned)`,
-    );
-  }
-
-  /** Resolves with the execution's state once it is not running, or `running` after `timeoutMs`. */
-  private watch(operationId: string, timeoutMs: number): Promise<SparkJobState> {
-    return new Promise((resolve) => {
-      const listeners = this.watchers.get(operationId) ?? new Set();
-      this.watchers.set(operationId, listeners);
-      let timer: NodeJS.Timeout | undefined;
-      const done = (state: SparkJobState) => {
-        clearTimeout(timer);
-        listeners.delete(done);
-        if (listeners.size === 0 && this.watchers.get(operationId) === listeners) this.watchers.delete(operationId);
-        resolve(state);
-      };
-      listeners.add(done);
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => done('running'), timeoutMs);
-      this.schedulePoll(this.options.statusIntervalMs);
-    });
-  }
-
-  /** One GetStatus for every watched execution, repeated while any is watched. */
-  private schedulePoll(delayMs: number): void {
-    if (this.polling || this.watchers.size === 0) return;
-    this.polling = true;
-    // unref: watching never keeps a process alive by itself (the activities that wait on it do).
-    setTimeout(() => {
-      const ids = [...this.watchers.keys()];
-      this.executor
-        .states(ids)
-        .then(
-          (states) => {
-            for (const [id, state] of states) {
-              if (state !== 'running') for (const listener of [...(this.watchers.get(id) ?? [])]) listener(state);
-            }
-            return this.options.statusIntervalMs;
-          },
-          () => STATUS_RETRY_MS, // Spark unreachable: keep watching, less often; timeouts still fire
-        )
-        .then((next) => {
-          this.polling = false;
-          this.schedulePoll(next);
-        });
-    }, delayMs).unref();
   }
 }

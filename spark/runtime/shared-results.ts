@@ -1,0 +1,70 @@
+// The results of shared executions as this process holds them: one fetch from Spark serves every member that
+// collects here, each gets its own part, and the execution is released on Spark once every member released it
+// here, or SHARED_RESULT_TTL_MS after it was first read here (members that finish on another worker).
+import { memberPart, type GroupedJobResult } from '../../contracts/groups';
+import type { SparkJobHandle } from '../../contracts/pipeline';
+import type { SparkExecutor } from './job-runner';
+
+/**
+ * How long a shared execution's result is kept, here and on Spark, after this process first read it. Its members
+ * collect one right after the other, mostly on the worker that started it; a member that finishes on another
+ * worker releases it there, so the release count here never completes. A member that comes later than this reads
+ * a released execution and runs its job again alone: right, at the cost of one more execution.
+ */
+const SHARED_RESULT_TTL_MS = 5 * 60_000;
+
+/** A shared execution this process started or read: which members released it, its result once fetched. */
+interface Shared {
+  members: number;
+  released: Set<string>;
+  result?: Promise<GroupedJobResult>;
+  /** Releases it on Spark after SHARED_RESULT_TTL_MS, for members that finish on another worker (or never). */
+  expiry?: NodeJS.Timeout;
+}
+
+/** A run's place in a shared execution (SparkJobHandle.shared). */
+type Member = NonNullable<SparkJobHandle['shared']>;
+
+export class SharedResults {
+  private readonly shared = new Map<string, Shared>();
+
+  constructor(private readonly executor: Pick<SparkExecutor, 'result' | 'release'>) {}
+
+  /** A shared execution this process started, with so many members. */
+  started(operationId: string, members: number): void {
+    this.shared.set(operationId, { members, released: new Set() });
+  }
+
+  /** The member's part of the execution's result, fetched from Spark once for every member here. */
+  async result(operationId: string, member: Member): Promise<GroupedJobResult> {
+    let shared = this.shared.get(operationId);
+    if (!shared) {
+      // Started by another process (or before a restart): fetch it once for all of its members here.
+      shared = { members: member.members, released: new Set() };
+      this.shared.set(operationId, shared);
+    }
+    shared.expiry ??= setTimeout(() => {
+      if (this.shared.get(operationId) !== shared) return;
+      this.shared.delete(operationId);
+      void this.executor.release(operationId).catch(() => undefined); // Spark's detached timeout is the backstop
+    }, SHARED_RESULT_TTL_MS).unref();
+    const fetching = (shared.result ??= this.executor.result(operationId));
+    const all = await fetching.catch((err: unknown) => {
+      if (shared.result === fetching) shared.result = undefined; // let a retry fetch again
+      throw err;
+    });
+    return memberPart(all, member.tag);
+  }
+
+  /** One member is done with it: the last one here releases it on Spark (a member counts once). */
+  async release(operationId: string, member: Member): Promise<void> {
+    const shared = this.shared.get(operationId);
+    if (!shared) return;
+    shared.released.add(member.tag);
+    if (shared.released.size >= shared.members) {
+      this.shared.delete(operationId);
+      clearTimeout(shared.expiry);
+      await this.executor.release(operationId);
+    }
+  }
+}
