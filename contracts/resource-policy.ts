@@ -95,14 +95,8 @@ export class ResourcePolicy {
 
   /** A stream named in a URL (`:name`): the caller's token must have it among its streams (or be an admin's). */
   streamName(context: string, field: string, name: string, grant?: Grant): void {
-    if (grant && !this.maySeeStream(name, grant)) {
-      throw new ResourceRefusal(
-        context,
-        field,
-        403,
-        `token "${grant.name}" lacks the scope streams:${name} (its streams: ${list(grant.streams)})`,
-      );
-    }
+    if (grant?.admin) return;
+    requireScope(context, field, grant, 'streams', name);
   }
 
   maySeeStream(name: string, grant: Grant): boolean {
@@ -135,14 +129,7 @@ export class ResourcePolicy {
         `topic "${topic}" is not among the topics clients may use (CLIENT_TOPICS=${this.rules.clientTopics.join(',')})`,
       );
     }
-    if (grant && !matchesAny(grant.topics, topic)) {
-      throw new ResourceRefusal(
-        context,
-        field,
-        403,
-        `token "${grant.name}" lacks the scope topics:${topic} (its topics: ${list(grant.topics)})`,
-      );
-    }
+    requireScope(context, field, grant, 'topics', topic);
   }
 
   /** A file under the data directory, named relative to it. The worker still resolves it against DATA_DIR. */
@@ -156,14 +143,25 @@ export class ResourcePolicy {
             ? 'expected a path relative to the data directory: segments of A-Z a-z 0-9 . _ - joined by "/", each starting with a letter, a digit or _ (no "..")'
             : undefined;
     if (problem) throw new ResourceRefusal(context, field, 400, `${echo(file)}: ${problem}`);
-    if (grant && !matchesAny(grant.files, file)) {
-      throw new ResourceRefusal(
-        context,
-        field,
-        403,
-        `token "${grant.name}" lacks the scope files:${file} (its files: ${list(grant.files)})`,
-      );
-    }
+    requireScope(context, field, grant, 'files', file);
+  }
+}
+
+/** 403 unless the token's `scope` patterns take `value` (no token: the rules alone, nothing to check here). */
+function requireScope(
+  context: string,
+  field: string,
+  grant: Grant | undefined,
+  scope: 'topics' | 'streams' | 'files',
+  value: string,
+): void {
+  if (grant && !matchesAny(grant[scope], value)) {
+    throw new ResourceRefusal(
+      context,
+      field,
+      403,
+      `token "${grant.name}" lacks the scope ${scope}:${value} (its ${scope}: ${list(grant[scope])})`,
+    );
   }
 }
 
