@@ -8,9 +8,22 @@ export interface ExpectedStreamCounts {
   total: number;
   byGender: Record<string, number>;
   byMonth: Record<string, number>;
-  /** Department (missing: "Unknown") → count, lowest and highest salary. */
-  departments: Record<string, { count: number; min: number; max: number }>;
+  /** Department (missing: "Unknown") → count, lowest and highest salary, and (Welford's running) mean and M2. */
+  departments: Record<string, DepartmentExpectation>;
 }
+
+interface DepartmentExpectation {
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  mean: number;
+  /** Sum of squared differences from the mean (Welford): the population variance is m2 / count. */
+  m2: number;
+}
+
+/** Sums, means and standard deviations are shown to 2 decimals: they may differ by that much from the float arithmetic. */
+const SHOWN_TO = 0.01;
 
 export function expectedStreamCounts(records: Iterable<EmployeeRecord>): ExpectedStreamCounts {
   return countInto({ total: 0, byGender: {}, byMonth: {}, departments: {} }, records);
@@ -26,10 +39,14 @@ export function countInto(out: ExpectedStreamCounts, records: Iterable<EmployeeR
       out.byMonth[month] = (out.byMonth[month] ?? 0) + 1;
     }
     const name = r.department ?? 'Unknown';
-    const d = (out.departments[name] ??= { count: 0, min: Infinity, max: -Infinity });
+    const d = (out.departments[name] ??= { count: 0, min: Infinity, max: -Infinity, sum: 0, mean: 0, m2: 0 });
     d.count++;
     d.min = Math.min(d.min, r.salary);
     d.max = Math.max(d.max, r.salary);
+    d.sum += r.salary;
+    const delta = r.salary - d.mean;
+    d.mean += delta / d.count;
+    d.m2 += delta * (r.salary - d.mean);
   }
   return out;
 }
@@ -53,6 +70,19 @@ export function streamMismatches(aggregates: StreamAggregates, expected: Expecte
   compare('department', ...(departments((d) => d.count) as [Record<string, number>, Record<string, number>]));
   compare('lowest salary in', ...(departments((d) => d.min) as [Record<string, number>, Record<string, number>]));
   compare('highest salary in', ...(departments((d) => d.max) as [Record<string, number>, Record<string, number>]));
+  for (const [name, want] of Object.entries(expected.departments)) {
+    const got = aggregates.salaryByDepartment[name];
+    if (!got) continue; // reported above, by count
+    const stats: [string, number, number][] = [
+      ['salary sum', got.sum, want.sum],
+      ['mean salary', got.mean, want.mean],
+      ['salary standard deviation (population)', got.stddev, Math.sqrt(want.m2 / want.count)],
+    ];
+    for (const [what, value, wanted] of stats) {
+      if (!(Math.abs(value - wanted) <= SHOWN_TO + 1e-9 * Math.abs(wanted)))
+        out.push(`${what} in ${name}: ${value}, sent ${wanted.toFixed(4)}`);
+    }
+  }
   const windows = aggregates.windows.reduce((n, w) => n + w.count, 0);
   if (windows !== expected.total) out.push(`windows: counted ${windows} in all, sent ${expected.total}`);
   return out;
