@@ -41,6 +41,8 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
         response: {
           202: z.object({ id: z.string(), runId: z.string(), statusUrl: z.string() }),
           400: ErrorBodySchema,
+          403: ErrorBodySchema,
+          409: ErrorBodySchema,
         },
       },
     },
