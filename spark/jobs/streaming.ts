@@ -64,7 +64,7 @@ checked AS (
       THEN CAST(try_to_timestamp(r.birth_date, 'yyyy-MM-dd') AS DATE) END AS birth_date,
     r.birth_date AS birth_date_text,
     fields IS NOT NULL AND r IS NOT NULL AND r._corrupt IS NULL
-      AND size(array_except(fields, array(${RECORD_FIELDS.map((f) => `'${f}'`).join(', ')}))) = 0
+      AND forall(fields, f -> f IN (${RECORD_FIELDS.map((f) => `'${f}'`).join(', ')}))
       AND r.id BETWEEN -${MAX_SAFE_INTEGER} AND ${MAX_SAFE_INTEGER}
       AND r.gender IS NOT NULL AND r.gender <> ''
       AND r.salary IS NOT NULL AND r.salary BETWEEN 0 AND 1.7976931348623157E308 AS valid
