@@ -85,6 +85,10 @@ export interface StreamProgress {
   stateRows: number;
   /** Records dropped as later than the watermark, in this batch: they are not counted. */
   droppedLate: number;
+  /** Where the batch's time went, as Spark reports it (`addBatch`, `queryPlanning`, `walCommit`, …), in ms. */
+  durationsMs?: Record<string, number>;
+  /** Each stateful operator's time in this batch: writing its updates, removing expired rows, committing; in ms. */
+  stateOperators?: { operator: string; rows: number; updatesMs: number; removalsMs: number; commitMs: number }[];
 }
 
 /** What the activity that looks at the query finds. */

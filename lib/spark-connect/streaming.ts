@@ -67,6 +67,10 @@ export interface StreamingQueryProgress {
     numRowsUpdated: number;
     numRowsDroppedByWatermark?: number;
     memoryUsedBytes?: number;
+    /** Time spent committing the operator's state, writing its updates, and removing what the watermark passed. */
+    commitTimeMs?: number;
+    allUpdatesTimeMs?: number;
+    allRemovalsTimeMs?: number;
   }[];
   sources: SourceProgress[];
   sink?: { description: string; numOutputRows: number };

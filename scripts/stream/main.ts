@@ -26,6 +26,7 @@ import { stackPaths } from '../stack/paths';
 import { runningPid, sleep } from '../stack/processes';
 import { groupRssMb } from '../lib/proc-usage';
 import { stackUp } from '../stack/stack';
+import { batchFigures } from './batches';
 import { endToEndLags } from './lag';
 import { memoryVerdict, type MemorySample } from './memory';
 import { killAndRestartSpark, type SparkRecovery } from './spark-restart';
@@ -220,6 +221,8 @@ async function main(): Promise<void> {
       endToEndLagMs: { p50: ms(lagStats.median), p95: ms(lagStats.p95), max: ms(lagStats.max), samples: lags.length },
       maxOffsetLag: seen.length ? Math.max(...seen.map((p) => p.lag ?? 0)) : null,
       batches: final?.progress?.batchId ?? null,
+      /** The batches the workflow reported (every one when pollSeconds ≤ the trigger): durations, µs a record, state time. */
+      batchFigures: batchFigures(seen),
       sparkRssMb: rssSamples.length
         ? {
             first: rssSamples[0]!.rssMb,
@@ -251,6 +254,17 @@ async function main(): Promise<void> {
       `sent ${formatNumber(sent)} in ${feedS.toFixed(1)} s (${formatNumber(figures.inputRate)}/s); Spark processed ${formatNumber(figures.processedRate ?? 0)}/s on average; ` +
         `end-to-end lag p50 ${figures.endToEndLagMs.p50 ?? '-'} ms, p95 ${figures.endToEndLagMs.p95 ?? '-'} ms, max ${figures.endToEndLagMs.max ?? '-'} ms; ${figures.batches} batches; ` +
         `Spark RSS ${figures.sparkRssMb ? `${figures.sparkRssMb.first} → ${figures.sparkRssMb.last} MB (max ${figures.sparkRssMb.max})` : 'unknown'}`,
+    );
+    const b = figures.batchFigures;
+    say(
+      `batches seen: ${b.batches}; duration p50 ${b.batchDurationMs.p50 ?? '-'} ms, p95 ${b.batchDurationMs.p95 ?? '-'} ms; ` +
+        `addBatch p50 ${b.addBatchMs.p50 ?? '-'} ms, ${b.addBatchUsPerRecord.p50 ?? '-'} µs a record (p95 ${b.addBatchUsPerRecord.p95 ?? '-'}); ` +
+        Object.entries(b.stateOperators)
+          .map(
+            ([op, o]) =>
+              `${op}: updates ${o.updatesMs.p50} ms, removals ${o.removalsMs.p50} ms, commit ${o.commitMs.p50} ms, ${formatNumber(o.rows.p50 ?? 0)} rows (p50)`,
+          )
+          .join('; '),
     );
     if (figures.sparkRssMb) {
       const m = figures.sparkRssMb;

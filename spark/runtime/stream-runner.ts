@@ -109,6 +109,14 @@ export class SparkStreamRunner implements StreamRunner {
       watermark: progress.eventTime?.watermark ?? null,
       stateRows: state.reduce((n, op) => n + (op.numRowsTotal ?? 0), 0),
       droppedLate: state.reduce((n, op) => n + (op.numRowsDroppedByWatermark ?? 0), 0),
+      durationsMs: progress.durationMs ?? {},
+      stateOperators: state.map((op) => ({
+        operator: op.operatorName ?? 'unknown',
+        rows: op.numRowsTotal ?? 0,
+        updatesMs: op.allUpdatesTimeMs ?? 0,
+        removalsMs: op.allRemovalsTimeMs ?? 0,
+        commitMs: op.commitTimeMs ?? 0,
+      })),
     };
   }
 }

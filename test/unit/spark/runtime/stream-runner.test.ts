@@ -36,7 +36,18 @@ function fakeQueries(state: {
         timestamp: 't',
         batchDuration: 80,
         eventTime: { watermark: '2026-12-01T00:00:00.000Z' },
-        stateOperators: [{ numRowsTotal: 7, numRowsUpdated: 1, numRowsDroppedByWatermark: 2 }],
+        durationMs: { addBatch: 60, queryPlanning: 5, triggerExecution: 80 },
+        stateOperators: [
+          {
+            operatorName: 'dedupeWithinWatermark',
+            numRowsTotal: 7,
+            numRowsUpdated: 1,
+            numRowsDroppedByWatermark: 2,
+            allUpdatesTimeMs: 11,
+            allRemovalsTimeMs: 3,
+            commitTimeMs: 4,
+          },
+        ],
         sources: [
           {
             endOffset: JSON.stringify({ [spec.topic]: { '0': 40, '1': 45 } }),
@@ -129,6 +140,8 @@ describe('SparkStreamRunner', () => {
         watermark: '2026-12-01T00:00:00.000Z',
         stateRows: 7,
         droppedLate: 2,
+        durationsMs: { addBatch: 60, queryPlanning: 5, triggerExecution: 80 },
+        stateOperators: [{ operator: 'dedupeWithinWatermark', rows: 7, updatesMs: 11, removalsMs: 3, commitMs: 4 }],
       },
     });
   });
