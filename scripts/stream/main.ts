@@ -12,7 +12,14 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startWorker } from '../../apps/worker/main';
 import { summarize } from '../../contracts/stats';
-import { latestByKey, parseStreamInput, streamWorkflowId, type StreamStatus, type WindowAggregate } from '../../contracts/streams';
+import {
+  latestByKey,
+  parseStreamInput,
+  StreamInputError,
+  streamWorkflowId,
+  type StreamStatus,
+  type WindowAggregate,
+} from '../../contracts/streams';
 import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
@@ -322,7 +329,9 @@ if (require.main === module) {
   main().then(
     () => process.exit(),
     (err: Error) => {
-      say(`\n${err instanceof StreamCliError ? err.message : (err.stack ?? err.message)}`);
+      // A mistake of the caller's (an option, a stream's input) says what to fix; anything else shows where it happened.
+      const theirs = err instanceof StreamCliError || err instanceof StreamInputError;
+      say(`\n${theirs ? err.message : (err.stack ?? err.message)}`);
       process.exit(1);
     },
   );
