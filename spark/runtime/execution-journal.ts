@@ -4,32 +4,14 @@
 // (on Kubernetes, Kafka ACLs say so: k8s/README.md); a message it did not write is skipped and reported, never
 // trusted and never thrown.
 import { z } from 'zod';
-import { JOB_NAMES, type JobName, type JobParams } from '../../contracts/jobs';
-import type { PartitionRange } from '../../contracts/partition-ranges';
+import { JOB_NAMES } from '../../contracts/jobs';
+import { PartitionRangeSchema } from '../../contracts/partition-ranges';
 import type { KafkaClient } from '../../lib/kafka';
-
-export interface SharedExecutionMember {
-  /** The operation id the run's job would have on its own (sparkOperationId): the member's identity. */
-  operationId: string;
-  runKey: string;
-  tag: string;
-  recordKey: string;
-  ranges: PartitionRange[];
-}
-
-export interface SharedExecution {
-  operationId: string;
-  job: JobName;
-  params: JobParams;
-  topic: string;
-  members: SharedExecutionMember[];
-}
 
 /** The version of the messages this code writes; a message of another version is not read. */
 export const JOURNAL_VERSION = 1;
 
-const RangeSchema = z.object({ partition: z.int().min(0), from: z.int().min(0), to: z.int().min(0) });
-/** What a journal message must be to be read: one this code wrote. */
+/** What a journal message must be to be read: one this code wrote. It gives the types below too. */
 const JournalMessageSchema = z.object({
   version: z.literal(JOURNAL_VERSION, { error: `expected version ${JOURNAL_VERSION}` }),
   operationId: z.string().min(1),
@@ -38,14 +20,17 @@ const JournalMessageSchema = z.object({
   topic: z.string().min(1),
   members: z.array(
     z.object({
+      /** The operation id the run's job would have on its own (sparkOperationId): the member's identity. */
       operationId: z.string().min(1),
       runKey: z.string().min(1),
       tag: z.string(),
       recordKey: z.string().min(1),
-      ranges: z.array(RangeSchema),
+      ranges: z.array(z.object(PartitionRangeSchema.shape)),
     }),
   ),
 });
+
+export type SharedExecution = Omit<z.output<typeof JournalMessageSchema>, 'version'>;
 
 /** Told of each message the journal skipped: its offset (in partition 0) and why. */
 export interface JournalWatch {
