@@ -8,12 +8,12 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { GROUP_COLUMN } from '../contracts/groups';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import type { IngestResult } from '../contracts/pipeline';
-import type { EmployeeRecord } from '../contracts/records';
+import type { PipelineRecord } from '../contracts/records';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { activityLogger, type ActivityDeps } from './deps';
-import { readRecordsFile, RecordsFileError } from './records-file';
+import { readRecordsFile, RecordsFileError, type RecordFields } from './records-file';
 
 /** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
 const SINGLE_PARTITION_MAX = 10_000;
@@ -33,9 +33,11 @@ export interface IngestInput {
   runKey: string;
   plan: IngestPlan;
   /** Exactly one of: inline records or groups of records (validated by the workflow), or a file under the data directory. */
-  records?: EmployeeRecord[];
-  groups?: { id: string; records: EmployeeRecord[] }[];
+  records?: PipelineRecord[];
+  groups?: { id: string; records: PipelineRecord[] }[];
   file?: string;
+  /** With `file`: the run's definition's fields and key, which the file's records are checked against. */
+  fields?: RecordFields;
 }
 
 /** Stable partition for a small run: spreads runs over partitions, keeps each run's records together. */
@@ -49,7 +51,7 @@ export function partitionForRun(runKey: string, partitions: number): number {
  * Each record as the JSON text of its message value; with `groups` (parallel to `records`), each value also names
  * the record's group (`_group`, see spark/jobs/sql.ts).
  */
-export function recordValues(records: EmployeeRecord[], groups?: string[]): string[] {
+export function recordValues(records: PipelineRecord[], groups?: string[]): string[] {
   return records.map((record, seq) => JSON.stringify(groups ? { [GROUP_COLUMN]: groups[seq], ...record } : record));
 }
 
@@ -73,10 +75,10 @@ export function resolveDataFile(dataDir: string, file: string): string {
 }
 
 /** A `file` input's records: the name as the REST trigger checks it (for runs started from the CLI), then under DATA_DIR. */
-async function readDataFile(policy: ResourcePolicy, dataDir: string, file: string): Promise<string[]> {
+async function readDataFile(policy: ResourcePolicy, dataDir: string, file: string, fields: RecordFields): Promise<string[]> {
   try {
     policy.pipelineSource({ file });
-    return await readRecordsFile(resolveDataFile(dataDir, file), { maxRecords: FILE_MAX_RECORDS });
+    return await readRecordsFile(resolveDataFile(dataDir, file), fields, { maxRecords: FILE_MAX_RECORDS });
   } catch (err) {
     if (err instanceof RecordsFileError || err instanceof ResourceRefusal)
       throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
@@ -122,7 +124,10 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
         input.groups.flatMap((g) => g.records.map(() => g.id)),
       );
     }
-    if (input.file !== undefined) return readDataFile(policy, config.dataDir, input.file);
+    if (input.file !== undefined) {
+      if (!input.fields) throw ApplicationFailure.nonRetryable('ingestRecords needs "fields" with "file"', 'PipelineInputError');
+      return readDataFile(policy, config.dataDir, input.file, input.fields);
+    }
     throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
   }
 

@@ -1,13 +1,17 @@
 // A records file under the data directory, read for an ingest: each valid record as the JSON text of its message
 // value, in file order, or an error naming the line and the field. A JSON Lines file of some size is parsed and
 // validated on every core: it is split at line ends into one part per thread (worker_threads), each part's
-// records checked and encoded there, and the ids' uniqueness checked here over all of them. A `.json` file (one
-// array) is parsed whole.
+// records checked and encoded there, and the keys' uniqueness checked here over all of them. A `.json` file (one
+// array) is parsed whole. Records are checked against the run's definition (its fields and key).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { checkRecord, parseRecords, RecordValidationError, type RecordIssue } from '../contracts/records';
+import { recordShape, type Definition } from '../contracts/definitions';
+import { checkRecord, parseRecords, RecordValidationError, type RecordIssue, type RecordShape } from '../contracts/records';
+
+/** What records are checked against: a definition's fields and key (plain data, so a thread gets it too). */
+export type RecordFields = Pick<Definition, 'fields' | 'key'>;
 
 /** Below this size a JSON Lines file is read on the calling thread: a thread's start (~0.3 s under tsx) costs more. */
 const BYTES_PER_THREAD_MIN = 8 * 1024 * 1024;
@@ -21,8 +25,8 @@ export class RecordsFileError extends Error {
 export interface EncodedLines {
   /** Each valid record as JSON, in file order. */
   values: string[];
-  /** Each valid record's id and line (1-based), parallel to `values`. */
-  ids: Float64Array<ArrayBuffer>;
+  /** Each valid record's key (none without a key field) and line (1-based), parallel to `values`. */
+  keys: unknown[];
   lines: Int32Array<ArrayBuffer>;
   /** What is wrong with the invalid records (blank lines are skipped). */
   issues: RecordIssue[];
@@ -37,9 +41,9 @@ export type PostedLines = Omit<EncodedLines, 'values'> & { values: string };
  * Checks and encodes the records of `text`, whose first line is line `firstLine` of its file. A line that is not
  * JSON is an issue like any other, so that one run names every bad line, not only the first.
  */
-export function encodeLines(text: string, firstLine: number): EncodedLines {
+export function encodeLines(text: string, firstLine: number, shape: RecordShape): EncodedLines {
   const values: string[] = [];
-  const ids: number[] = [];
+  const keys: unknown[] = [];
   const lines: number[] = [];
   const issues: RecordIssue[] = [];
   let records = 0;
@@ -59,23 +63,28 @@ export function encodeLines(text: string, firstLine: number): EncodedLines {
       issues.push({ path: at([]), message: `not valid JSON (${(err as Error).message})` });
       continue;
     }
-    const checked = checkRecord(item, at);
+    const checked = checkRecord(item, at, shape);
     if ('issues' in checked) {
       issues.push(...checked.issues);
       continue;
     }
     values.push(JSON.stringify(checked.record));
-    ids.push(checked.record.id);
+    if (shape.key !== undefined) keys.push(checked.record[shape.key]);
     lines.push(line);
   }
-  return { values, ids: Float64Array.from(ids), lines: Int32Array.from(lines), issues, records };
+  return { values, keys, lines: Int32Array.from(lines), issues, records };
 }
 
 /**
  * Reads the records file at `file` (an absolute path): each record's message value; throws RecordsFileError.
  * `threads` (default: one per core, at most 4, one per 8 MiB at least) is for tests.
  */
-export async function readRecordsFile(file: string, opts: { maxRecords: number; threads?: number }): Promise<string[]> {
+export async function readRecordsFile(
+  file: string,
+  fields: RecordFields,
+  opts: { maxRecords: number; threads?: number },
+): Promise<string[]> {
+  const shape = recordShape(fields);
   let bytes: Buffer;
   try {
     const { size } = await fs.stat(file);
@@ -94,24 +103,24 @@ export async function readRecordsFile(file: string, opts: { maxRecords: number; 
   } catch (err) {
     throw new RecordsFileError(`cannot read records file ${file}: ${(err as Error).message}`);
   }
-  if (file.endsWith('.json')) return readJsonArray(file, bytes, opts.maxRecords);
+  if (file.endsWith('.json')) return readJsonArray(file, bytes, shape, opts.maxRecords);
 
   const threads = opts.threads ?? Math.min(os.availableParallelism(), THREADS_MAX, Math.floor(bytes.length / BYTES_PER_THREAD_MIN));
   const parts =
     threads >= 2
-      ? await Promise.all(splitAtLines(bytes, threads).map((part) => encodeInThread(bytes, part)))
-      : [encodeLines(bytes.toString('utf8'), 1)];
+      ? await Promise.all(splitAtLines(bytes, threads).map((part) => encodeInThread(bytes, part, fields)))
+      : [encodeLines(bytes.toString('utf8'), 1, shape)];
 
   const issues = parts.flatMap((p) => p.issues);
   const count = parts.reduce((n, p) => n + p.records, 0);
   if (count === 0) throw new RecordsFileError(`records file ${file} holds no records`);
   if (count > opts.maxRecords) throw new RecordsFileError(`records file ${file}: at most ${opts.maxRecords} records allowed, got ${count}`);
-  issues.push(...duplicateIds(parts));
+  if (fields.key !== undefined) issues.push(...duplicateKeys(parts, fields.key));
   if (issues.length > 0) throw new RecordsFileError(`${file}: ${new RecordValidationError(issues).message}`);
   return parts.length === 1 ? parts[0]!.values : parts.flatMap((p) => p.values);
 }
 
-function readJsonArray(file: string, bytes: Buffer, maxRecords: number): string[] {
+function readJsonArray(file: string, bytes: Buffer, shape: RecordShape, maxRecords: number): string[] {
   let data: unknown;
   try {
     data = JSON.parse(bytes.toString('utf8'));
@@ -119,7 +128,7 @@ function readJsonArray(file: string, bytes: Buffer, maxRecords: number): string[
     throw new RecordsFileError(`records file ${file} is not valid JSON: ${(err as Error).message}`);
   }
   try {
-    return parseRecords(data, { maxRecords }).map((r) => JSON.stringify(r));
+    return parseRecords(data, shape, { maxRecords }).map((r) => JSON.stringify(r));
   } catch (err) {
     if (err instanceof RecordValidationError) throw new RecordsFileError(`${file}: ${err.message}`);
     throw err;
@@ -150,9 +159,9 @@ export function splitAtLines(bytes: Buffer, count: number): Part[] {
   return parts;
 }
 
-function encodeInThread(bytes: Buffer, part: Part): Promise<EncodedLines> {
+function encodeInThread(bytes: Buffer, part: Part, fields: RecordFields): Promise<EncodedLines> {
   const script = path.join(__dirname, `records-file-thread${path.extname(__filename)}`); // .ts under tsx and vitest, .js once built
-  const workerData = { buffer: bytes.buffer, ...part };
+  const workerData = { buffer: bytes.buffer, ...part, fields };
   // A thread starts without its parent's loaders: from TypeScript, it registers tsx's before it loads the script.
   const thread = script.endsWith('.ts')
     ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(script)});`, {
@@ -168,25 +177,21 @@ function encodeInThread(bytes: Buffer, part: Part): Promise<EncodedLines> {
 }
 
 /**
- * Every record whose id an earlier line already has. Sorted first: for 1,000,000 ids a sort takes ~0.1 s and a Map
- * of first lines ~0.4 s, so the Map is built only when there is a duplicate to name.
+ * Every record whose key an earlier line already has. Counted first in a Set (~0.1 s for 1,000,000 keys): the
+ * first lines are mapped only when there is a duplicate to name.
  */
-function duplicateIds(parts: EncodedLines[]): RecordIssue[] {
-  const sorted = new Float64Array(parts.reduce((n, p) => n + p.ids.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    sorted.set(p.ids, at);
-    at += p.ids.length;
-  }
-  sorted.sort();
-  if (!sorted.some((id, i) => i > 0 && id === sorted[i - 1])) return [];
-  const firstLine = new Map<number, number>();
+function duplicateKeys(parts: EncodedLines[], key: string): RecordIssue[] {
+  const seen = new Set<unknown>();
+  let duplicates = false;
+  for (const p of parts) for (const k of p.keys) duplicates ||= seen.size === seen.add(k).size;
+  if (!duplicates) return [];
+  const firstLine = new Map<unknown, number>();
   const issues: RecordIssue[] = [];
   for (const p of parts) {
-    p.ids.forEach((id, i) => {
-      const first = firstLine.get(id);
-      if (first === undefined) firstLine.set(id, p.lines[i]!);
-      else issues.push({ path: `line ${p.lines[i]}, id`, message: `duplicate id ${id} (first at line ${first})` });
+    p.keys.forEach((k, i) => {
+      const first = firstLine.get(k);
+      if (first === undefined) firstLine.set(k, p.lines[i]!);
+      else issues.push({ path: `line ${p.lines[i]}, ${key}`, message: `duplicate ${key} ${JSON.stringify(k)} (first at line ${first})` });
     });
   }
   return issues;

@@ -5,10 +5,13 @@
 // function of the run's records. Interrupting Spark is the workflow's decision (cancelSparkJobs), never a side
 // effect of an activity being cancelled: a worker shutting down or a heartbeat timeout must not stop a job.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { bindParameters, jobPlan } from '../contracts/definitions';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
 import type { CollectedResult, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
+import { DEFAULT_PIPELINE } from '../contracts/pipeline-input';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
+import { loadDefinitions } from '../lib/definitions';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -105,7 +108,8 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
    * `topic` input, no run key) must be one clients may read. Both as the REST trigger checks them, for runs started
    * from the Temporal CLI.
    */
-  const resolve = (spec: SparkJobSpec): SparkJobSpec => {
+  const resolve = (recorded: SparkJobSpec): SparkJobSpec => {
+    const spec = planned(recorded);
     const { source } = spec;
     try {
       if (source.kind === 'json-file') {
@@ -118,6 +122,24 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
       throw err;
     }
     return spec;
+  };
+  /**
+   * A spec recorded by a run that started before pipeline definitions has a job and a reference date, not a plan:
+   * the employees definition's job (workflows/pipeline.ts, PIPELINE_DEFINITIONS).
+   */
+  const planned = (spec: SparkJobSpec): SparkJobSpec => {
+    if (spec.plan) return spec;
+    const { params, ...rest } = spec as SparkJobSpec & { params: { referenceDate: string } };
+    const definition = loadDefinitions(config.definitionsDir).definitions.get(DEFAULT_PIPELINE);
+    if (!definition)
+      throw ApplicationFailure.nonRetryable(
+        `the ${DEFAULT_PIPELINE} definition is missing from ${config.definitionsDir}`,
+        'PipelineInputError',
+      );
+    return {
+      ...rest,
+      plan: jobPlan(definition, spec.job, bindParameters(definition, { referenceDate: params.referenceDate }, params.referenceDate)),
+    };
   };
   /**
    * A rerun waits for a Spark slot like a submit (so it leaves the queue if the step is cancelled or the worker

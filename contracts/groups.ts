@@ -29,13 +29,12 @@ export interface GroupedJobResult {
   groups: Record<string, JobResult>;
 }
 
-/** An execution's rows (each a section's row as JSON, its group in GROUP_COLUMN) as sections and groups. */
-export function groupRows(rows: Iterable<{ section: string; row: string }>): GroupedJobResult {
+/** An execution's rows (its group in GROUP_COLUMN, null for none; a section's row as JSON) as sections and groups. */
+export function groupRows(rows: Iterable<{ [GROUP_COLUMN]: string | null; section: string; row: string }>): GroupedJobResult {
   const result: GroupedJobResult = { sections: {}, groups: {} };
-  for (const { section, row } of rows) {
-    const { [GROUP_COLUMN]: group, ...fields } = JSON.parse(row) as Row;
-    const target = group === null || group === undefined ? result.sections : (result.groups[String(group)] ??= {});
-    (target[section] ??= []).push(fields);
+  for (const { [GROUP_COLUMN]: group, section, row } of rows) {
+    const target = group === null || group === undefined ? result.sections : (result.groups[group] ??= {});
+    (target[section] ??= []).push(JSON.parse(row) as Row);
   }
   return result;
 }

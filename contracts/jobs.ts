@@ -1,15 +1,10 @@
-// The Spark jobs as their callers know them: the closed set of names, their parameters, and the shape of a
-// result (named sections of rows). What each job computes is in spark/jobs/sql.ts.
+// The shape of a Spark job's result as its callers know it: named sections of rows. What a job computes is its
+// definition's (contracts/definitions.ts: Spark SQL declared in definitions/<name>/).
 
-export const JOB_NAMES = ['count_gender', 'count_month', 'final_analysis', 'read_records'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
-
-export interface JobParams {
-  /** 'YYYY-MM-DD'; ages are computed on this date rather than current_date(), so a run's result is reproducible. */
-  referenceDate: string;
-}
+/** A job's name within its pipeline definition. */
+export type JobName = string;
 
 /** One row of a job's section, as Spark returns it (JSON values). */
-export type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | boolean | null>;
 /** Section name → rows. */
 export type JobResult = Record<string, Row[]>;

@@ -1,13 +1,21 @@
 // The pipeline's input: one schema that gives validation (with messages that name the field) and the type.
 // Used by the workflow itself and by every client that starts it (REST, CLI helpers), so they cannot drift.
+// Checked in two steps: its shape (parsePipelineInput), then against the run's pipeline definition
+// (resolvePipelineInput: the records, the jobs, the parameters), once the definition is known.
 import { z } from 'zod';
+import { bindParameters, DEFINITION_NAME, ParameterError, recordShape, type Definition, type ParameterValue } from './definitions';
 import { GROUP_ID_PATTERN, GROUP_ID_RULE } from './groups';
-import { JOB_NAMES, type JobName } from './jobs';
+import type { JobName } from './jobs';
 import { MAX_RUN_RECORDS } from './limits';
 import { PartitionRangeSchema, type PartitionRange } from './partition-ranges';
-import { parseRecords, RecordValidationError, type EmployeeRecord } from './records';
+import { parseRecords, RecordValidationError, type PipelineRecord, type RecordShape } from './records';
+
+/** The definition a run without `pipeline` runs (the old service's analysis). */
+export const DEFAULT_PIPELINE = 'employees';
 
 export const PipelineInputSchema = z.strictObject({
+  /** The pipeline definition to run (definitions/<name>/pipeline.yml). Default: employees. */
+  pipeline: z.string().regex(DEFINITION_NAME, 'expected a definition name (lowercase letters, digits, _ or -)').optional(),
   /** Records to ingest (at most 100,000; larger batches go through `file`). */
   records: z.array(z.unknown()).optional(),
   /**
@@ -25,31 +33,40 @@ export const PipelineInputSchema = z.strictObject({
   ingest: z.boolean().optional(),
   /** An existing offset range of a topic holding JSON records, read as it is. */
   topic: z.strictObject({ name: z.string().min(1), ranges: z.array(PartitionRangeSchema).min(1) }).optional(),
-  /** Which Spark jobs to run over the records. Default: final_analysis. */
-  jobs: z.array(z.enum(JOB_NAMES)).min(1).optional(),
-  /** Ages are computed on this date (YYYY-MM-DD). Default: the day the run started. */
+  /** Which of the definition's jobs to run over the records. Default: the definition's default jobs. */
+  jobs: z.array(z.string().min(1).max(63)).min(1).max(20).optional(),
+  /** The definition's parameters (name → value); the ones not given take their defaults. */
+  params: z.record(z.string().max(63), z.unknown()).optional(),
+  /** The `referenceDate` parameter (the employee jobs': ages are computed on this date), as before `params`. */
   referenceDate: z.iso.date().optional(),
 });
 
 export type PipelineInput = z.input<typeof PipelineInputSchema>;
 
 export type PipelineSource =
-  | { kind: 'records'; records: EmployeeRecord[] }
-  | { kind: 'groups'; groups: { id: string; records: EmployeeRecord[] }[] }
+  | { kind: 'records'; records: PipelineRecord[] }
+  | { kind: 'groups'; groups: { id: string; records: PipelineRecord[] }[] }
   | { kind: 'file'; path: string; ingest: boolean }
   | { kind: 'topic'; topic: string; ranges: PartitionRange[] };
 
+/** The input's shape checked; records, jobs and parameters are checked against the definition next. */
 export interface ParsedPipelineInput {
+  pipeline: string;
+  input: z.output<typeof PipelineInputSchema>;
+}
+
+/** The input checked against the run's definition. */
+export interface ResolvedPipelineInput {
   source: PipelineSource;
   jobs: JobName[];
-  referenceDate: string | undefined;
+  params: Record<string, ParameterValue>;
 }
 
 export class PipelineInputError extends Error {
   override name = 'PipelineInputError';
 }
 
-/** Validates a pipeline input; throws PipelineInputError (or RecordValidationError for bad records). */
+/** Checks a pipeline input's shape; throws PipelineInputError. */
 export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
   const parsed = PipelineInputSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -69,19 +86,45 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
     if (r.to < r.from)
       throw new PipelineInputError(`invalid pipeline input: topic.ranges: partition ${r.partition} has to (${r.to}) < from (${r.from})`);
   }
+  if (input.referenceDate !== undefined && input.params?.referenceDate !== undefined)
+    throw new PipelineInputError('invalid pipeline input: give referenceDate once: as "referenceDate" or in "params"');
+  return { pipeline: input.pipeline ?? DEFAULT_PIPELINE, input };
+}
+
+/**
+ * Checks the input against the run's definition: its records against the declared fields, its jobs among the
+ * declared ones, its parameters bound (`runDate`: what a date parameter's `today` is). Throws PipelineInputError,
+ * or RecordValidationError for bad records.
+ */
+export function resolvePipelineInput({ input }: ParsedPipelineInput, definition: Definition, runDate: string): ResolvedPipelineInput {
+  const unknownJobs = (input.jobs ?? []).filter((job) => !(job in definition.jobs));
+  if (unknownJobs.length > 0) {
+    throw new PipelineInputError(
+      `invalid pipeline input: jobs: ${unknownJobs.map((j) => `"${j}"`).join(', ')} not among ${definition.name}'s jobs (${Object.keys(definition.jobs).join(', ')})`,
+    );
+  }
+  const jobs: JobName[] = [...new Set(input.jobs ?? definition.defaultJobs)];
+  const given = { ...input.params, ...(input.referenceDate === undefined ? {} : { referenceDate: input.referenceDate }) };
+  let params: Record<string, ParameterValue>;
+  try {
+    params = bindParameters(definition, given, runDate);
+  } catch (err) {
+    if (err instanceof ParameterError) throw new PipelineInputError(err.message);
+    throw err;
+  }
+  const shape = recordShape(definition);
   const source: PipelineSource = input.records
-    ? { kind: 'records', records: parseRecords(input.records) }
+    ? { kind: 'records', records: parseRecords(input.records, shape) }
     : input.groups
-      ? { kind: 'groups', groups: parseGroups(input.groups) }
+      ? { kind: 'groups', groups: parseGroups(input.groups, shape) }
       : input.file !== undefined
         ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
         : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
-  const jobs: JobName[] = [...new Set(input.jobs ?? ['final_analysis' as const])];
-  return { source, jobs, referenceDate: input.referenceDate };
+  return { source, jobs, params };
 }
 
-/** Each group's records are validated on their own (ids are unique within a group); errors name the group. */
-function parseGroups(groups: { id: string; records: unknown[] }[]): { id: string; records: EmployeeRecord[] }[] {
+/** Each group's records are validated on their own (keys are unique within a group); errors name the group. */
+function parseGroups(groups: { id: string; records: unknown[] }[], shape: RecordShape): { id: string; records: PipelineRecord[] }[] {
   const seen = new Set<string>();
   let total = 0;
   return groups.map((group, i) => {
@@ -90,7 +133,7 @@ function parseGroups(groups: { id: string; records: unknown[] }[]): { id: string
     total += group.records.length;
     if (total > MAX_RUN_RECORDS) throw new PipelineInputError(`invalid pipeline input: groups: at most ${MAX_RUN_RECORDS} records in all`);
     try {
-      return { id: group.id, records: parseRecords(group.records) };
+      return { id: group.id, records: parseRecords(group.records, shape) };
     } catch (err) {
       if (!(err instanceof RecordValidationError)) throw err;
       throw new RecordValidationError(err.issues.map((issue) => ({ ...issue, path: `groups[${i}].${issue.path}` })));

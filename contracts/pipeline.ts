@@ -2,7 +2,8 @@
 // spec and handle, what ingest wrote, a collected result), and from the workflow to its callers (progress and the
 // result, and what it reports to the worker's metrics). Types only.
 import type { Sinks } from '@temporalio/workflow';
-import type { JobName, JobParams, JobResult } from './jobs';
+import type { JobPlan } from './definitions';
+import type { JobName, JobResult } from './jobs';
 import type { PartitionRange } from './partition-ranges';
 
 /** Where a job's records come from. */
@@ -11,7 +12,15 @@ export type SparkSource =
    * An offset range of a topic; with `recordKey`, only the messages of that key (one run's records), and with
    * `deduplicate` each of them once by its `seq` header (more than one ingest attempt may have written them).
    */
-  | { kind: 'kafka'; topic: string; ranges: PartitionRange[]; recordKey?: string; deduplicate?: boolean }
+  | {
+      kind: 'kafka';
+      topic: string;
+      ranges: PartitionRange[];
+      recordKey?: string;
+      deduplicate?: boolean;
+      /** With `recordKey`: the groups the run's records carry (a grouped run); none: they carry no group. */
+      groups?: string[];
+    }
   /** A file of records (`.json`: one JSON array; other names: JSON lines) read by Spark's own JSON reader. */
   | { kind: 'json-file'; path: string };
 
@@ -20,7 +29,8 @@ export interface SparkJobSpec {
   runKey: string;
   job: JobName;
   source: SparkSource;
-  params: JobParams;
+  /** What the job computes: its definition's SQL and the run's parameters (recorded with the run). */
+  plan: JobPlan;
 }
 
 export interface SparkJobHandle {

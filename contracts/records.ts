@@ -1,7 +1,17 @@
-// The employee record: one zod schema gives both validation and the `EmployeeRecord` type, and `parseRecords`
-// validates a whole batch (REST body, workflow input) with errors that name the record, the field and the problem.
+// Records' validation: `parseRecords` validates a whole batch (REST body, workflow input) against a record shape (a
+// pipeline definition's, contracts/definitions.ts recordShape) with errors that name the record, the field and the
+// problem. The employee record's schema is also here, for the streams (their SQL is the employee aggregates).
 import { z } from 'zod';
 import { MAX_RUN_RECORDS } from './limits';
+
+/** How records of one kind are validated: each record by `schema`, and `key` (a field) unique within a batch. */
+export interface RecordShape {
+  schema: z.ZodType;
+  key?: string;
+}
+
+/** A record that passed its shape's validation (its fields as JSON values). */
+export type PipelineRecord = Record<string, unknown>;
 
 export const EmployeeRecordSchema = z.strictObject({
   id: z.int(), // z.int() is the safe-integer range
@@ -12,6 +22,8 @@ export const EmployeeRecordSchema = z.strictObject({
   department: z.string().optional(),
 });
 export type EmployeeRecord = z.infer<typeof EmployeeRecordSchema>;
+/** The streams' record shape (a stream's aggregates are over employee records). */
+export const EMPLOYEE_RECORD_SHAPE: RecordShape = { schema: EmployeeRecordSchema, key: 'id' };
 
 const ISSUES_IN_MESSAGE = 5;
 
@@ -29,8 +41,8 @@ export class RecordValidationError extends Error {
   }
 }
 
-/** Validates a non-empty array of at most `maxRecords` records with unique ids; throws RecordValidationError. */
-export function parseRecords(input: unknown, opts: { maxRecords?: number } = {}): EmployeeRecord[] {
+/** Validates a non-empty array of at most `maxRecords` records with unique keys; throws RecordValidationError. */
+export function parseRecords<R = PipelineRecord>(input: unknown, shape: RecordShape, opts: { maxRecords?: number } = {}): R[] {
   const max = opts.maxRecords ?? MAX_RUN_RECORDS;
   if (!Array.isArray(input) || input.length === 0) {
     throw new RecordValidationError([{ path: 'records', message: 'must be a non-empty array' }]);
@@ -39,37 +51,48 @@ export function parseRecords(input: unknown, opts: { maxRecords?: number } = {})
     throw new RecordValidationError([{ path: 'records', message: `at most ${max} records allowed, got ${input.length}` }]);
   }
   const issues: RecordIssue[] = [];
-  const records: EmployeeRecord[] = [];
-  const firstIndexOfId = new Map<number, number>();
+  const records: PipelineRecord[] = [];
+  const { key } = shape;
+  const firstIndexOfKey = new Map<unknown, number>();
   input.forEach((item, index) => {
-    const checked = checkRecord(item, (keys) => [`records[${index}]`, ...keys].join('.'));
+    const checked = checkRecord(item, (keys) => [`records[${index}]`, ...keys].join('.'), shape);
     if ('issues' in checked) {
       issues.push(...checked.issues);
       return;
     }
     const { record } = checked;
-    const first = firstIndexOfId.get(record.id);
-    if (first !== undefined) {
-      issues.push({ path: `records[${index}].id`, message: `duplicate id ${record.id} (first at records[${first}])` });
-    } else {
-      firstIndexOfId.set(record.id, index);
+    if (key !== undefined) {
+      const value = record[key];
+      const first = firstIndexOfKey.get(value);
+      if (first !== undefined) {
+        issues.push({
+          path: `records[${index}].${key}`,
+          message: `duplicate ${key} ${JSON.stringify(value)} (first at records[${first}])`,
+        });
+      } else {
+        firstIndexOfKey.set(value, index);
+      }
     }
     records.push(record);
   });
   if (issues.length > 0) throw new RecordValidationError(issues);
-  return records;
+  return records as R[];
 }
 
 /**
  * Validates one record: the record, or what is wrong with it, each issue's path made by `at` from the field's
  * keys (none for the record as a whole). Ids' uniqueness is the caller's to check.
  */
-export function checkRecord(item: unknown, at: (keys: string[]) => string): { record: EmployeeRecord } | { issues: RecordIssue[] } {
-  const result = EmployeeRecordSchema.safeParse(item);
-  if (result.success) return { record: result.data };
+export function checkRecord(
+  item: unknown,
+  at: (keys: string[]) => string,
+  shape: RecordShape,
+): { record: PipelineRecord } | { issues: RecordIssue[] } {
+  const result = shape.schema.safeParse(item);
+  if (result.success) return { record: result.data as PipelineRecord };
   // Parsed again for the error message only: `reportInput` (issues that carry the bad value) takes zod off its
   // compiled fast path, ~5× slower per record, which a 1,000,000-record file feels.
-  const detailed = EmployeeRecordSchema.safeParse(item, { reportInput: true });
+  const detailed = shape.schema.safeParse(item, { reportInput: true });
   return { issues: (detailed.error?.issues ?? result.error.issues).map((issue) => toRecordIssue(at, issue)) };
 }
 
@@ -82,10 +105,21 @@ function toRecordIssue(at: (keys: string[]) => string, issue: z.core.$ZodIssue):
       if (issue.input === undefined && !('received' in issue)) return { path, message: 'is required' };
       return { path, message: `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${shown(issue)}` };
     case 'too_small':
-      return { path, message: issue.origin === 'string' ? 'must not be empty' : `must be >= ${issue.minimum}, got ${shown(issue)}` };
+      if (issue.origin === 'string')
+        return {
+          path,
+          message: issue.minimum === 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters, got ${shown(issue)}`,
+        };
+      return { path, message: `must be >= ${issue.minimum}, got ${shown(issue)}` };
     case 'too_big':
-      return { path, message: `must be a safe integer, got ${shown(issue)}` };
+      if (issue.origin === 'string') return { path, message: `must have at most ${issue.maximum} characters, got ${shown(issue)}` };
+      if (issue.maximum === Number.MAX_SAFE_INTEGER) return { path, message: `must be a safe integer, got ${shown(issue)}` };
+      return { path, message: `must be <= ${issue.maximum}, got ${shown(issue)}` };
+    case 'invalid_value':
+      return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(issue)}` };
     case 'invalid_format':
+      if (issue.format === 'datetime')
+        return { path, message: `must be a date-time as ISO 8601 with a zone (e.g. 2026-01-31T09:30:00Z), got ${shown(issue)}` };
       return { path, message: `must be a real date as YYYY-MM-DD, got ${shown(issue)}` };
     default:
       return { path, message: issue.message };
@@ -94,7 +128,9 @@ function toRecordIssue(at: (keys: string[]) => string, issue: z.core.$ZodIssue):
 
 const TYPE_NAMES: Record<string, string> = {
   int: 'an integer',
+  int32: 'an integer',
   number: 'a number',
+  boolean: 'true or false',
   string: 'a string',
   object: 'an object',
 };

@@ -6,6 +6,12 @@ export const PIPELINE_STATUS = defineSearchAttributeKey('PipelineStatus', Search
 export const PIPELINE_JOBS = defineSearchAttributeKey('PipelineJobs', SearchAttributeType.KEYWORD_LIST);
 export const RECORD_COUNT = defineSearchAttributeKey('RecordCount', SearchAttributeType.INT);
 /**
+ * The pipeline definition a run computes: its name and `name@version` (the hash of its files), so that
+ * `StreamforgePipeline = 'orders'` lists every run of a pipeline and `StreamforgePipeline = 'orders@<version>'`
+ * those of one version of it.
+ */
+export const PIPELINE_DEFINITION = defineSearchAttributeKey('StreamforgePipeline', SearchAttributeType.KEYWORD_LIST);
+/**
  * The REST token (its name) that started a run, benchmark or stream, given at start: only that token, or an admin
  * one, sees it. Unset on runs started from the Temporal CLI and on /process runs (they carry several clients' records).
  */
@@ -26,6 +32,7 @@ export const SEARCH_ATTRIBUTE_KEYS = [
   PIPELINE_STATUS,
   PIPELINE_JOBS,
   RECORD_COUNT,
+  PIPELINE_DEFINITION,
   CLIENT,
   STREAM_STATE,
   STREAM_INPUT_RATE,

@@ -53,6 +53,7 @@ const EnvSchema = z.object({
   SPARK_SESSION_KEEPALIVE_MS: z.coerce.number().int().min(0).default(60_000),
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
+  DEFINITIONS_DIR: z.string().min(1).optional(),
   STREAM_CHECKPOINT_DIR: z.string().min(1).optional(),
   RESULT_INLINE_LIMIT_BYTES: z.coerce
     .number()
@@ -130,6 +131,8 @@ export interface Config {
   };
   /** Files a pipeline may read (`file` input) must be under this directory. */
   dataDir: string;
+  /** Where pipeline definitions are read from: one directory per definition, each with a pipeline.yml. */
+  definitionsDir: string;
   /**
    * Where each stream's Spark query keeps its checkpoint (`<checkpointDir>/<stream name>`), as the Spark server
    * sees it: under the stack's state locally, a shared path (HDFS, S3, a volume) on a cluster.
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       gatherFactor: e.SPARK_GATHER_FACTOR,
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
+    definitionsDir: path.resolve(PROJECT_ROOT, e.DEFINITIONS_DIR ?? 'definitions'),
     streams: {
       // A URI (s3a://, hdfs://) is Spark's to resolve; a plain path is taken from the project root.
       checkpointDir: /^[a-z][a-z0-9+.-]*:\/\//.test(e.STREAM_CHECKPOINT_DIR ?? '')

@@ -16,8 +16,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { DefinitionActivities } from '../activities/definitions';
 import type { IngestActivities } from '../activities/ingest';
 import type { CollectResult, SparkJobActivities } from '../activities/spark-job';
+import { jobPlan, type Definition } from '../contracts/definitions';
 import type { JobName } from '../contracts/jobs';
 import {
   PIPELINE_PROGRESS_QUERY,
@@ -28,11 +30,19 @@ import {
   type PipelineResult,
   type PipelineStatus,
   type SparkJobHandle,
+  type SparkJobSpec,
   type SparkSource,
 } from '../contracts/pipeline';
-import { parsePipelineInput, PipelineInputError, type ParsedPipelineInput, type PipelineInput } from '../contracts/pipeline-input';
+import {
+  parsePipelineInput,
+  PipelineInputError,
+  resolvePipelineInput,
+  type ParsedPipelineInput,
+  type PipelineInput,
+  type ResolvedPipelineInput,
+} from '../contracts/pipeline-input';
 import { RecordValidationError } from '../contracts/records';
-import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
+import { PIPELINE_DEFINITION, PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
 import { rootCause, rootCauseMessage } from './failures';
 
 // Retries: transient faults (a broker or Spark restarting) clear within seconds to a minute; bad input never does.
@@ -42,6 +52,16 @@ const nonRetryableErrorTypes = ['PipelineInputError', 'RecordValidationError'];
 // Short idempotent steps run as local activities: no task-queue round trip and no workflow task of their own,
 // recorded as a marker in history when the workflow task that ran them completes.
 const { planIngest } = proxyLocalActivities<IngestActivities>({ startToCloseTimeout: '30s', retry });
+const { loadPipelineDefinition } = proxyLocalActivities<DefinitionActivities>({
+  startToCloseTimeout: '30s',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
+/**
+ * Runs started before pipeline definitions replay without loading one: their first workflow task validated their
+ * (employee) records already, and their Spark steps get specs without a plan, which the activities read as the
+ * employees definition's job (activities/spark-job.ts).
+ */
+const PIPELINE_DEFINITIONS = 'pipeline-definitions';
 // Releasing is cleanup (Spark drops what nobody releases after its detached timeout): a few tries, then a warning.
 const { releaseSparkRun } = proxyLocalActivities<SparkJobActivities>({
   startToCloseTimeout: '30s',
@@ -87,14 +107,41 @@ export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUE
 const { pipelineMetrics } = proxySinks<PipelineMetricsSinks>();
 
 /** Validation errors become non-retryable failures that fail the run at once with the message. */
-function parseOrFail(input: PipelineInput): ParsedPipelineInput {
+function orFail<T>(check: () => T): T {
   try {
-    return parsePipelineInput(input);
+    return check();
   } catch (err) {
     if (err instanceof PipelineInputError || err instanceof RecordValidationError)
       throw ApplicationFailure.nonRetryable(err.message, err.name);
     throw err;
   }
+}
+
+/** The run's input checked against its definition (recorded in history by the local activity that loads it). */
+async function resolveInput(
+  parsed: ParsedPipelineInput,
+  runDate: string,
+): Promise<{ definition?: Definition; resolved: ResolvedPipelineInput }> {
+  if (patched(PIPELINE_DEFINITIONS)) {
+    const definition = await loadPipelineDefinition(parsed.pipeline);
+    return { definition, resolved: orFail(() => resolvePipelineInput(parsed, definition, runDate)) };
+  }
+  const { input } = parsed;
+  const source: ResolvedPipelineInput['source'] = input.records
+    ? { kind: 'records', records: input.records as Record<string, unknown>[] }
+    : input.groups
+      ? { kind: 'groups', groups: input.groups as { id: string; records: Record<string, unknown>[] }[] }
+      : input.file !== undefined
+        ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
+        : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
+  const referenceDate = input.referenceDate ?? runDate;
+  return {
+    resolved: {
+      source,
+      jobs: [...new Set(input.jobs ?? ['final_analysis'])],
+      params: { referenceDate: { type: 'date', value: referenceDate } },
+    },
+  };
 }
 
 export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
@@ -111,19 +158,30 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     upsertSearchAttributes([{ key: PIPELINE_STATUS, value: status }, ...more]);
   };
 
-  const parsed = parseOrFail(input);
-  const { jobs } = parsed;
+  const runDate = workflowInfo().startTime.toISOString().slice(0, 10);
+  const { definition, resolved } = await resolveInput(
+    orFail(() => parsePipelineInput(input)),
+    runDate,
+  );
+  const { jobs, params } = resolved;
   for (const job of jobs) progress.jobs[job] = 'pending';
   pipelineMetrics.runStarted(jobs);
-  const params = { referenceDate: parsed.referenceDate ?? workflowInfo().startTime.toISOString().slice(0, 10) };
-  setStatus('ingesting', [{ key: PIPELINE_JOBS, value: jobs }]);
+  setStatus('ingesting', [
+    { key: PIPELINE_JOBS, value: jobs },
+    ...(definition ? [{ key: PIPELINE_DEFINITION, value: [definition.name, `${definition.name}@${definition.version}`] }] : []),
+  ]);
+  /** What each job computes: its definition's SQL with the run's parameters; a run from before definitions has none. */
+  const specOf = (job: JobName, source: SparkSource): SparkJobSpec =>
+    definition
+      ? { runKey, job, source, plan: jobPlan(definition, job, params) }
+      : ({ runKey, job, source, params: { referenceDate: params.referenceDate!.value } } as unknown as SparkJobSpec);
   /** Each job's Spark execution, once submitted: the run's own, or one it shares with other runs. */
   const handles: Partial<Record<JobName, SparkJobHandle>> = {};
 
   try {
     // 1. Ingest: records (inline, in groups, or from a file) into the records topic, unless Spark reads the source.
     let source: SparkSource;
-    const { source: input_ } = parsed;
+    const { source: input_ } = resolved;
     if (input_.kind === 'records' || input_.kind === 'groups' || (input_.kind === 'file' && input_.ingest)) {
       const plan = await planIngest();
       const ingest = await ingestRecords(
@@ -131,11 +189,18 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
           ? { runKey, plan, records: input_.records }
           : input_.kind === 'groups'
             ? { runKey, plan, groups: input_.groups }
-            : { runKey, plan, file: input_.path },
+            : { runKey, plan, file: input_.path, ...(definition ? { fields: { fields: definition.fields, key: definition.key } } : {}) },
       );
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;
-      source = { kind: 'kafka', topic: ingest.topic, ranges: ingest.ranges, recordKey: ingest.recordKey, deduplicate: ingest.attempt > 1 };
+      source = {
+        kind: 'kafka',
+        topic: ingest.topic,
+        ranges: ingest.ranges,
+        recordKey: ingest.recordKey,
+        deduplicate: ingest.attempt > 1,
+        ...(input_.kind === 'groups' ? { groups: input_.groups.map((g) => g.id) } : {}),
+      };
     } else if (input_.kind === 'file') {
       source = { kind: 'json-file', path: input_.path };
     } else {
@@ -149,7 +214,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     const results: Partial<Record<JobName, CollectedResult>> = {};
     await Promise.all(
       jobs.map(async (job) => {
-        const spec = { runKey, job, source, params };
+        const spec = specOf(job, source);
         const t0 = Date.now();
         handles[job] = await submitSparkJob(spec);
         progress.jobs[job] = 'submitted';

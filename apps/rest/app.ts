@@ -9,6 +9,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { REQUEST_BODY_MAX_BYTES } from '../../contracts/limits';
 import { ResourcePolicy } from '../../contracts/resource-policy';
+import { DefinitionsDirectory } from '../../lib/definitions';
+import type { AnalyzeSql } from '../../spark/jobs/definition-check';
 import type { Config } from '../../lib/config';
 import type { KafkaTopics } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
@@ -18,6 +20,7 @@ import { errorHandling, frameworkErrors, MAX_PATH_PARAM_CHARS } from './plugins/
 import { createRestMetrics, requestMetrics } from './plugins/metrics';
 import { validatorCompiler } from './plugins/validation';
 import { benchmarkRoutes } from './routes/benchmarks';
+import { definitionRoutes } from './routes/definitions';
 import { opsRoutes } from './routes/ops';
 import { pipelineRoutes } from './routes/pipelines';
 import { processRoutes } from './routes/process';
@@ -34,6 +37,8 @@ export interface RestDeps {
   kafka: KafkaTopics;
   /** Whether Spark Connect answers now, for /readyz; absent: not checked. */
   spark?: { ping(): Promise<void> };
+  /** Spark's analysis of a query, for checking definitions; absent: POST /definitions/:name/check answers 503. */
+  analyze?: AnalyzeSql;
   /** Bytes a request body may have (413 above); REQUEST_BODY_MAX_BYTES unless a test says otherwise. */
   bodyLimit?: number;
 }
@@ -76,9 +81,11 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const policy = new ResourcePolicy(config.resources);
+  const definitions = new DefinitionsDirectory(config.definitionsDir);
   await app.register(opsRoutes, { config, temporalConnection, kafka, spark: deps.spark, metrics });
   await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics });
-  await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy });
+  await app.register(definitionRoutes, { definitions, ...(deps.analyze ? { analyze: deps.analyze } : {}) });
+  await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy, definitions });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection, policy });
   await app.register(streamRoutes, { config, temporal, temporalConnection, kafka, policy });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

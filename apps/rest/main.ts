@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger, type Logger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
+import { sqlRelation } from '../../lib/spark-connect/relations';
 import { buildApp } from './app';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -25,7 +26,15 @@ export async function startRestServer(
   const kafka = new KafkaClient(config.kafka, logger);
   // For /readyz only (reachable(): a GetStatus of a session nobody works in, which creates none).
   const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
-  const app = await buildApp({ config, logger, temporal, temporalConnection: connection, kafka, spark: { ping: () => spark.reachable() } });
+  const app = await buildApp({
+    config,
+    logger,
+    temporal,
+    temporalConnection: connection,
+    kafka,
+    spark: { ping: () => spark.reachable() },
+    analyze: (sql, params) => spark.schema({ root: sqlRelation(sql, params) }),
+  });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   return {
     app,

@@ -14,10 +14,12 @@ import {
   type Relation,
   type SparkConnectServiceClient,
 } from './proto';
+import { schemaFields, type SchemaField } from './schema';
 import { SessionState, type SessionProbe } from './session';
 
 export type { Row } from './arrow';
 export type { DataSource, Plan, Relation, OperationState } from './proto';
+export type { SchemaField } from './schema';
 
 export interface SparkConnectClientOptions {
   /** `host:port` or `sc://host:port` */
@@ -135,6 +137,21 @@ export class SparkConnectClient {
   /** Runs one SQL statement and returns its rows. */
   async sql(query: string, options: ExecuteOptions = {}): Promise<Row[]> {
     return (await this.execute({ root: { sql: { query } } }, options)).rows;
+  }
+
+  /**
+   * The columns a plan would return, from Spark's analysis without running it: unknown tables or columns, type
+   * errors and unbound `:name` markers fail here as they would at execution (kind `user`, with Spark's error class).
+   */
+  async schema(plan: Plan): Promise<SchemaField[]> {
+    try {
+      // Analysis can read data: a JSON source without a schema infers one from its files.
+      const response = await this.inSession(() => this.unary('AnalyzePlan', { ...this.base(), schema: { plan } }, undefined, 120_000));
+      this.sawServerSideId(response.server_side_session_id);
+      return schemaFields(response.schema?.schema ?? {});
+    } catch (error) {
+      throw error instanceof SparkConnectError ? await this.withDetails(error) : error;
+    }
   }
 
   /** Registers (or replaces) a session temp view over a relation: SQL, or a data-source read (Kafka, JSON...). */
@@ -473,10 +490,11 @@ export class SparkConnectClient {
     }
   }
 
-  private unary<M extends 'ReleaseExecute' | 'Interrupt' | 'GetStatus' | 'ReleaseSession' | 'FetchErrorDetails'>(
+  private unary<M extends 'AnalyzePlan' | 'ReleaseExecute' | 'Interrupt' | 'GetStatus' | 'ReleaseSession' | 'FetchErrorDetails'>(
     method: M,
     request: Parameters<SparkConnectServiceClient[M]>[0],
     operationId?: string,
+    timeoutMs = 30_000,
   ): Promise<NonNullable<Parameters<Parameters<SparkConnectServiceClient[M]>[3]>[1]>> {
     type Response = NonNullable<Parameters<Parameters<SparkConnectServiceClient[M]>[3]>[1]>;
     const call = this.stub[method].bind(this.stub) as (
@@ -486,7 +504,7 @@ export class SparkConnectClient {
       callback: (error: grpc.ServiceError | null, response?: Response) => void,
     ) => grpc.ClientUnaryCall;
     return new Promise((resolve, reject) => {
-      call(request, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (error, response) => {
+      call(request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
         if (error) reject(toSparkConnectError(error, { address: this.address, operationId }));
         else resolve((response ?? {}) as Response);
       });

@@ -1,6 +1,6 @@
 // Our Spark Connect client: the one entry point the rest of the code imports.
 export { SparkConnectClient } from './client';
-export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row } from './client';
+export type { SparkConnectClientOptions, ExecuteOptions, ExecuteProgress, ExecuteResult, Row, SchemaField } from './client';
 export type { DataSource, OperationState, Plan, Relation } from './client';
 export { isOperationGone, isSessionLost, SparkConnectError, type SparkConnectErrorKind } from './errors';
 export {
@@ -14,6 +14,7 @@ export {
   withWatermark,
   type KafkaBatchRead,
   type KafkaStreamRead,
+  type SqlParameter,
 } from './relations';
 export {
   kafkaOffsets,

@@ -36,8 +36,26 @@ export interface StreamingQueryInstanceId {
   run_id: string;
 }
 
+/**
+ * A typed constant (`Expression.Literal`), one member set: `date` counts days since 1970-01-01, `timestamp`
+ * microseconds since the epoch (an instant, shown in the session time zone).
+ */
+export type Literal =
+  { string: string } | { long: string } | { double: number } | { boolean: boolean } | { date: number } | { timestamp: string };
+
+/** The subset of `Expression` we send: literals only. */
+export interface Expression {
+  literal: Literal;
+}
+
+export interface Sql {
+  query: string;
+  /** Values for the `:name` markers in the query (Spark 4's map; the older `args` map is deprecated). */
+  named_arguments?: { key: string; value: Expression }[];
+}
+
 export type Relation = { common?: { plan_id: number } } & (
-  | { sql: { query: string } }
+  | { sql: Sql }
   | { read: { data_source: DataSource; is_streaming?: boolean } }
   /** SQL whose table names resolve to the references' aliases (each reference a `subquery_alias`). */
   | { with_relations: { root: Relation; references: Relation[] } }
@@ -188,6 +206,43 @@ export interface FetchErrorDetailsResponse {
   }[];
 }
 
+/**
+ * A Spark data type as AnalyzePlan returns it: `kind` names the member that is set. Only the members whose
+ * parameters we read are typed; the others are empty messages.
+ */
+export interface DataType {
+  kind?: string;
+  decimal?: { precision?: number; scale?: number };
+  string?: { collation?: string };
+  char?: { length?: number };
+  var_char?: { length?: number };
+  year_month_interval?: { start_field?: number; end_field?: number };
+  day_time_interval?: { start_field?: number; end_field?: number };
+  array?: { element_type?: DataType; contains_null?: boolean };
+  map?: { key_type?: DataType; value_type?: DataType; value_contains_null?: boolean };
+  struct?: { fields?: StructField[] };
+  udt?: { type?: string; sql_type?: DataType };
+  time?: { precision?: number };
+  unparsed?: { data_type_string?: string };
+}
+
+export interface StructField {
+  name: string;
+  data_type?: DataType;
+  nullable?: boolean;
+}
+
+/** Only the `schema` analysis is used: the output type of a plan, resolved but not run. */
+export interface AnalyzePlanRequest extends RequestBase {
+  schema: { plan: Plan };
+}
+
+export interface AnalyzePlanResponse {
+  server_side_session_id?: string;
+  result?: string;
+  schema?: { schema?: DataType };
+}
+
 type Unary<Req, Res> = (
   request: Req,
   metadata: grpc.Metadata,
@@ -201,6 +256,7 @@ type ServerStream<Req, Res> = (request: Req, metadata: grpc.Metadata, options?: 
 export interface SparkConnectServiceClient extends grpc.Client {
   ExecutePlan: ServerStream<ExecutePlanRequest, ExecutePlanResponse>;
   ReattachExecute: ServerStream<ReattachExecuteRequest, ExecutePlanResponse>;
+  AnalyzePlan: Unary<AnalyzePlanRequest, AnalyzePlanResponse>;
   ReleaseExecute: Unary<ReleaseExecuteRequest, unknown>;
   Interrupt: Unary<InterruptRequest, InterruptResponse>;
   GetStatus: Unary<GetStatusRequest, GetStatusResponse>;

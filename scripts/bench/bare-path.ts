@@ -8,9 +8,11 @@ import crypto from 'node:crypto';
 import { recordValues, toMessages } from '../../activities/ingest';
 import type { JobName } from '../../contracts/jobs';
 import type { SparkJobSpec } from '../../contracts/pipeline';
+import { DEFAULT_PIPELINE } from '../../contracts/pipeline-input';
 import type { EmployeeRecord } from '../../contracts/records';
 import { summarizeRuns, type LatencyStats, type RunTimings, type Step } from '../../contracts/stats';
 import { generateEmployees } from '../../lib/employee-generator';
+import { loadJobPlan } from '../../lib/definitions';
 import { recordKey } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
 import type { SparkJobRunner } from '../../spark/runtime/job-runner';
@@ -50,6 +52,8 @@ export interface BarePathDeps {
   /** The records topic, and its partition count should it not exist yet. */
   topic: string;
   partitions: number;
+  /** Where the employees definition (the jobs' SQL) is read from. */
+  definitionsDir: string;
 }
 
 async function runOnce(
@@ -64,11 +68,10 @@ async function runOnce(
   const ingestMs = performance.now() - t0;
 
   const source = { kind: 'kafka' as const, topic: deps.topic, ranges, recordKey: recordKey(runKey) };
-  const params = { referenceDate: new Date().toISOString().slice(0, 10) };
   const timings: RunTimings['jobs'] = {};
   const handles = await Promise.all(
     jobs.map(async (job) => {
-      const spec: SparkJobSpec = { runKey, job, source, params };
+      const spec: SparkJobSpec = { runKey, job, source, plan: loadJobPlan(deps.definitionsDir, DEFAULT_PIPELINE, job) };
       const s0 = performance.now();
       const handle = await deps.spark.submit(spec);
       const s1 = performance.now();

@@ -155,7 +155,13 @@ async function main(): Promise<void> {
   const bare = (runs: number, label: string, prefix: string) => {
     const bar = progressLine(label);
     return runBarePath(
-      { kafka: deps.kafka, spark: deps.spark, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
+      {
+        kafka: deps.kafka,
+        spark: deps.spark,
+        topic: config.kafka.recordsTopic,
+        partitions: config.kafka.recordsPartitions,
+        definitionsDir: config.definitionsDir,
+      },
       {
         ...benchmark,
         runs,

@@ -26,7 +26,9 @@ import { createWorkerDeps } from '../../apps/worker/deps';
 import type { JobName } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
 import { summarize, type LatencyStats } from '../../contracts/stats';
+import { DEFAULT_PIPELINE } from '../../contracts/pipeline-input';
 import { loadConfig, PROJECT_ROOT, type Config } from '../../lib/config';
+import { loadJobPlan } from '../../lib/definitions';
 import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
 import { KafkaClient } from '../../lib/kafka';
@@ -114,7 +116,6 @@ async function measureSpark(
 ): Promise<{ points: SparkPoint[]; perRecord: LinearCost; perGroup: LinearCost }> {
   const kafka = new KafkaClient(config.kafka, createLogger('silent'));
   const { client, executor } = ownSparkExecutor(config);
-  const params = { referenceDate: new Date().toISOString().slice(0, 10) };
   const meter = cpuMeter({ spark: sparkPgid });
   const write = async (records: EmployeeRecord[], groups?: string[]) => {
     const runKey = `cost-${crypto.randomUUID()}`;
@@ -128,7 +129,7 @@ async function measureSpark(
       const operationId = crypto.randomUUID();
       meter.restart();
       const t0 = performance.now();
-      await executor.start(operationId, job, params, source);
+      await executor.start(operationId, loadJobPlan(config.definitionsDir, DEFAULT_PIPELINE, job), source);
       await executor.result(operationId);
       const wall = performance.now() - t0;
       const cpu = meter.elapsed().spark!;
@@ -293,7 +294,13 @@ async function measureBarePath(config: Config, runs: number, stack: Pgids): Prom
   const stamp = Date.now();
   const bare = (count: number, prefix: string) =>
     runBarePath(
-      { kafka: deps.kafka, spark: deps.spark, topic: config.kafka.recordsTopic, partitions: config.kafka.recordsPartitions },
+      {
+        kafka: deps.kafka,
+        spark: deps.spark,
+        topic: config.kafka.recordsTopic,
+        partitions: config.kafka.recordsPartitions,
+        definitionsDir: config.definitionsDir,
+      },
       { runs: count, recordsPerRun: 10, jobs: ['count_gender'], concurrency: count, seed: 3_000_000, prefix },
     );
   try {

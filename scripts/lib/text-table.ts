@@ -3,7 +3,7 @@ import type { PipelineResult } from '../../contracts/pipeline';
 // Plain-text rendering of a pipeline run for `npm start`: each result section as an aligned table, then where the
 // records went in Kafka and how long each step took. Pure functions (text in, text out), so tests pin the layout.
 
-type Cell = string | number | null | undefined;
+type Cell = string | number | boolean | null | undefined;
 export type TableRow = Record<string, Cell>;
 
 /** What an empty (null) cell shows. */
@@ -61,7 +61,11 @@ export function formatTable(rows: readonly TableRow[], indent = '  '): string {
     const decimals = columnDecimals(values);
     const numeric = values.some((v) => typeof v === 'number');
     const text = values.map((v) =>
-      v === null || v === undefined ? NULL_CELL : typeof v === 'number' ? formatNumber(v, decimals, !PLAIN_NUMBER_COLUMNS.has(col)) : v,
+      v === null || v === undefined
+        ? NULL_CELL
+        : typeof v === 'number'
+          ? formatNumber(v, decimals, !PLAIN_NUMBER_COLUMNS.has(col))
+          : String(v),
     );
     const width = Math.max(label(col).length, ...text.map((t) => t.length));
     const pad = (t: string) => (numeric ? t.padStart(width) : t.padEnd(width));
@@ -89,7 +93,7 @@ export function formatRecord(row: TableRow, indent = '  '): string {
         ? NULL_CELL
         : typeof v === 'number'
           ? formatNumber(v, columnDecimals([v]), !PLAIN_NUMBER_COLUMNS.has(name))
-          : v,
+          : String(v),
   }));
   const nameWidth = Math.max(...entries.map((e) => e.name.length));
   const valueWidth = Math.max(...entries.map((e) => e.value.length));

@@ -290,6 +290,10 @@ function spark(config: Config, p: StackPaths): Service {
           'spark.sql.shuffle.partitions=1',
           '--conf',
           'spark.sql.adaptive.enabled=false',
+          // Definitions' SQL reads timestamps (hour(ts), date_trunc) in the session's time zone: UTC everywhere, not
+          // whatever the machine's zone is, so a pipeline's answer does not depend on where Spark runs.
+          '--conf',
+          'spark.sql.session.timeZone=UTC',
           // Submit detaches from an execution and poll only asks its status, so an execution may run this long with no
           // client attached before Spark abandons it (the default is 5 minutes).
           '--conf',

@@ -4,7 +4,9 @@
 // plan shape a pipeline run uses: one run's records from Kafka, and several runs' records in one shared read.
 import crypto from 'node:crypto';
 import { recordValues, toMessages } from '../../activities/ingest';
-import { JOB_NAMES, type JobName } from '../../contracts/jobs';
+import type { JobName } from '../../contracts/jobs';
+import { DEFAULT_PIPELINE } from '../../contracts/pipeline-input';
+import { DefinitionsDirectory, loadJobPlan } from '../../lib/definitions';
 import type { Config } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { recordKey } from '../../lib/idempotency';
@@ -49,19 +51,19 @@ export async function warmSpark(config: Config): Promise<number> {
       topic: WARMUP_TOPIC,
       members: runs.map(({ runKey }, i) => ({ tag: String(i), recordKey: recordKey(runKey), ranges: written[i]! })),
     };
-    const params = { referenceDate: new Date().toISOString().slice(0, 10) };
     // The first execution pays for the JVM and the consumer pool; then each plan shape for its code generation,
     // two at a time (a query's planning is single-threaded, and there are two cores).
     const run = async (source: ExecutionSource, job: JobName) => {
       const operationId = crypto.randomUUID();
-      await executor.start(operationId, job, params, source);
+      await executor.start(operationId, loadJobPlan(config.definitionsDir, DEFAULT_PIPELINE, job), source);
       await executor.result(operationId);
       await executor.release(operationId);
     };
     // The stack calls Spark ready once its port is open; right after a restart it may refuse calls a moment longer.
     await answering(client);
     await run(alone, 'count_gender');
-    const shapes = [alone, shared].flatMap((source) => JOB_NAMES.map((job) => [source, job] as const)).slice(1);
+    const jobs = Object.keys(new DefinitionsDirectory(config.definitionsDir).current().definitions.get(DEFAULT_PIPELINE)?.jobs ?? {});
+    const shapes = [alone, shared].flatMap((source) => jobs.map((job) => [source, job] as const)).slice(1);
     await Promise.all(
       [0, 1].map(async (lane) => {
         for (let i = lane; i < shapes.length; i += 2) await run(...shapes[i]!);

@@ -1,6 +1,5 @@
 // Spark's own JSON reader over a file of records (the old service's read_emp_data job; the pipeline's `file`
 // input with `ingest: false`), as a data-source description: format, options, paths and an explicit schema.
-import { RECORD_SCHEMA_DDL } from './sql';
 
 export interface DataSourceSpec {
   format: string;
@@ -10,12 +9,12 @@ export interface DataSourceSpec {
   schema: string;
 }
 
-/** A `.json` file is one JSON array, which Spark's reader reads only with multiLine; any other name is JSON lines. */
-export function recordsFileSource(path: string): DataSourceSpec {
+/** `schema`: the records' DDL (a definition's fields). A `.json` file is one JSON array, which Spark's reader reads only with multiLine; any other name is JSON lines. */
+export function recordsFileSource(path: string, schema: string): DataSourceSpec {
   return {
     format: 'json',
     options: { mode: 'FAILFAST', ...(path.endsWith('.json') ? { multiLine: 'true' } : {}) },
     paths: [path],
-    schema: RECORD_SCHEMA_DDL,
+    schema,
   };
 }

@@ -16,6 +16,7 @@
 // execution waited for).
 import crypto from 'node:crypto';
 import type { GroupedJobResult } from '../../contracts/groups';
+import { planKey } from '../../contracts/definitions';
 import type { JobName } from '../../contracts/jobs';
 import { coveringRanges, rangeMessages, type PartitionRange } from '../../contracts/partition-ranges';
 import type { SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
@@ -148,7 +149,8 @@ export class CoalescingScheduler implements SparkJobRunner {
         spec.source.recordKey !== undefined &&
         !spec.source.deduplicate &&
         rangeMessages(ranges) <= this.options.maxMemberMessages;
-      const key = coalescable ? JSON.stringify([spec.job, spec.params.referenceDate, (spec.source as { topic: string }).topic]) : undefined;
+      // Only runs of the same definition version, job and parameters share an execution: it computes one plan.
+      const key = coalescable ? JSON.stringify([planKey(spec.plan), (spec.source as { topic: string }).topic]) : undefined;
       const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
       this.waiting.push(waiting);
       this.lastArrival = performance.now();
@@ -264,24 +266,25 @@ export class CoalescingScheduler implements SparkJobRunner {
   }
 
   private async startShared(group: Waiting[]): Promise<string> {
-    const { job, params, source } = group[0]!.spec;
+    const { job, plan, source } = group[0]!.spec;
     const topic = (source as { topic: string }).topic;
     const byMember = new Map(group.map((w) => [sparkOperationId(w.spec.runKey, w.spec.job), w]));
     const members = [...byMember.keys()].sort().map((id, i) => {
       const { spec, ranges } = byMember.get(id)!;
-      return { operationId: id, runKey: spec.runKey, tag: String(i), recordKey: (spec.source as { recordKey: string }).recordKey, ranges };
+      const { recordKey, groups } = spec.source as { recordKey: string; groups?: string[] };
+      return { operationId: id, runKey: spec.runKey, tag: String(i), recordKey, ranges, ...(groups?.length ? { groups } : {}) };
     });
     const execution: SharedExecution = {
       // New every time (the journal, written first, is how a retry finds it): the same runs may share again after
       // a rerun, and Spark refuses or still holds the id of their earlier execution.
       operationId: crypto.randomUUID(),
       job,
-      params,
+      plan: planKey(plan),
       topic,
       members,
     };
     await this.journal.record(execution);
-    await this.executor.start(execution.operationId, job, params, { kind: 'kafka-members', topic, members });
+    await this.executor.start(execution.operationId, plan, { kind: 'kafka-members', topic, members });
     this.shared.started(execution.operationId, members.length);
     for (const member of members) {
       byMember.get(member.operationId)!.resolve({

@@ -2,12 +2,12 @@
 // can reach any execution by its operation id. An execution is ONE plan: the job's SQL over its source relation
 // (sqlOverRelations), so nothing is registered in the session beforehand or left to drop afterwards.
 import { groupRows, type GroupedJobResult } from '../../contracts/groups';
-import type { JobName, JobParams } from '../../contracts/jobs';
+import type { JobPlan } from '../../contracts/definitions';
 import { coveringRanges } from '../../contracts/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
-import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../../lib/spark-connect/relations';
+import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations, type SqlParameter } from '../../lib/spark-connect/relations';
 import { recordsFileSource } from '../jobs/sources';
-import { jobSql, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
+import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
 import type { ExecutionSource, SparkExecutor, SparkJobState } from './job-runner';
 
 export interface SparkConnectExecutorOptions {
@@ -53,11 +53,14 @@ export class SparkConnectExecutor implements SparkExecutor {
     private readonly options: SparkConnectExecutorOptions,
   ) {}
 
-  async start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<boolean> {
+  async start(operationId: string, plan: JobPlan, source: ExecutionSource): Promise<boolean> {
     const table = sourceTable(operationId);
-    const { records, relation } = this.records(source, table);
+    const { records, relation, groups } = this.records(plan, source, table);
     try {
-      await this.client.start({ root: sqlOverRelations(jobSql(job, params, records), { [table]: relation }) }, operationId);
+      await this.client.start(
+        { root: sqlOverRelations(jobSql(plan, records, groups), { [table]: relation }, 1, sqlParameters(plan)) },
+        operationId,
+      );
       return true;
     } catch (err) {
       if (err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED') return false;
@@ -72,7 +75,7 @@ export class SparkConnectExecutor implements SparkExecutor {
 
   async result(operationId: string): Promise<GroupedJobResult> {
     const { rows } = await this.client.attach(operationId);
-    return groupRows(rows as { section: string; row: string }[]);
+    return groupRows(rows as { _group: string | null; section: string; row: string }[]);
   }
 
   async release(operationId: string): Promise<void> {
@@ -86,11 +89,14 @@ export class SparkConnectExecutor implements SparkExecutor {
     await this.client.interrupt(operationId);
   }
 
-  /** The source as a relation, and the SQL that turns its rows into typed records with their group. */
-  private records(source: ExecutionSource, table: string) {
+  /**
+   * The source as a relation, the SQL that turns its rows into typed records with their group, and the groups
+   * the records carry ('': none).
+   */
+  private records(plan: JobPlan, source: ExecutionSource, table: string) {
     if (source.kind === 'json-file') {
-      const { format, ...read } = recordsFileSource(source.path);
-      return { relation: dataSourceRelation(format, read), records: recordsFromFileSql(table) };
+      const { format, ...read } = recordsFileSource(source.path, plan.fields);
+      return { relation: dataSourceRelation(format, read), records: recordsFromFileSql(table), groups: [''] };
     }
     const ranges = source.kind === 'kafka' ? source.ranges : coveringRanges(source.members.flatMap((m) => m.ranges));
     const deduplicate = source.kind === 'kafka' && source.recordKey !== undefined && source.deduplicate === true;
@@ -102,8 +108,19 @@ export class SparkConnectExecutor implements SparkExecutor {
       // Headers only when they are needed (de-duplicating by the seq header): reading them costs ~10 %.
       options: deduplicate ? { ...KAFKA_CONSUMER_OPTIONS, includeHeaders: 'true' } : KAFKA_CONSUMER_OPTIONS,
     });
-    const records =
-      source.kind === 'kafka' ? recordsFromKafkaSql(table, source.recordKey, { deduplicate }) : membersFromKafkaSql(table, source.members);
-    return { relation, records };
+    if (source.kind === 'kafka') {
+      const groups = source.recordKey !== undefined && source.groups?.length ? source.groups : [''];
+      return { relation, records: recordsFromKafkaSql(table, plan.fields, plan.columns, source.recordKey, { deduplicate }), groups };
+    }
+    return {
+      relation,
+      records: membersFromKafkaSql(table, plan.fields, plan.columns, source.members),
+      groups: source.members.flatMap(memberGroups),
+    };
   }
+}
+
+/** The plan's parameters as Spark's named arguments. */
+function sqlParameters(plan: JobPlan): Record<string, SqlParameter> {
+  return Object.fromEntries(Object.entries(plan.params).map(([name, p]) => [name, p as SqlParameter]));
 }

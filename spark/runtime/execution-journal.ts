@@ -4,19 +4,22 @@
 // (on Kubernetes, Kafka ACLs say so: k8s/README.md); a message it did not write is skipped and reported, never
 // trusted and never thrown.
 import { z } from 'zod';
-import { JOB_NAMES } from '../../contracts/jobs';
 import { PartitionRangeSchema } from '../../contracts/partition-ranges';
 import type { KafkaClient } from '../../lib/kafka';
 
-/** The version of the messages this code writes; a message of another version is not read. */
-export const JOURNAL_VERSION = 1;
+/**
+ * The version of the messages this code writes; a message of another version is not read. 2: jobs of pipeline
+ * definitions (a plan's key in place of the employee job's name and reference date).
+ */
+export const JOURNAL_VERSION = 2;
 
 /** What a journal message must be to be read: one this code wrote. It gives the types below too. */
 const JournalMessageSchema = z.object({
   version: z.literal(JOURNAL_VERSION, { error: `expected version ${JOURNAL_VERSION}` }),
   operationId: z.string().min(1),
-  job: z.enum(JOB_NAMES),
-  params: z.object({ referenceDate: z.string() }),
+  job: z.string().min(1),
+  /** What the execution computes: the plan's key (definition, version, job, parameters: contracts/definitions.ts planKey). */
+  plan: z.string().min(1),
   topic: z.string().min(1),
   members: z.array(
     z.object({
@@ -26,6 +29,7 @@ const JournalMessageSchema = z.object({
       tag: z.string(),
       recordKey: z.string().min(1),
       ranges: z.array(z.object(PartitionRangeSchema.shape)),
+      groups: z.array(z.string()).optional(),
     }),
   ),
 });

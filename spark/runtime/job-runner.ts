@@ -3,7 +3,8 @@
 // knows what runs the job (today the coalescing scheduler over Spark Connect; a spark-submit or Kubernetes
 // SparkApplication executor would implement the same interface).
 import type { GroupedJobResult } from '../../contracts/groups';
-import type { JobName, JobParams } from '../../contracts/jobs';
+import type { JobPlan } from '../../contracts/definitions';
+import type { JobName } from '../../contracts/jobs';
 import type { SparkJobHandle, SparkJobSpec, SparkSource } from '../../contracts/pipeline';
 import type { SourceMember } from '../jobs/sql';
 
@@ -65,7 +66,7 @@ export interface SparkExecutor {
    * Starts the execution unless the server holds the id already (then it starts nothing). Resolves false when
    * the server refuses the id for good (it held an execution under it once and let it go).
    */
-  start(operationId: string, job: JobName, params: JobParams, source: ExecutionSource): Promise<boolean>;
+  start(operationId: string, plan: JobPlan, source: ExecutionSource): Promise<boolean>;
   states(operationIds: string[]): Promise<Map<string, SparkJobState>>;
   /** All of the execution's rows, by group (raw group names). */
   result(operationId: string): Promise<GroupedJobResult>;

@@ -25,7 +25,7 @@ export class RunExecutions {
   /** A run's first start: under its first operation id, unless Spark refuses that one (then as startAlone). */
   async startOwn(spec: SparkJobSpec): Promise<SparkJobHandle> {
     const own = this.handle(spec.runKey, spec.job);
-    if (await this.executor.start(own.operationId, spec.job, spec.params, spec.source)) return own;
+    if (await this.executor.start(own.operationId, spec.plan, spec.source)) return own;
     return this.startAlone(spec, own.operationId);
   }
 
@@ -37,8 +37,7 @@ export class RunExecutions {
     const { ids, next, held } = await this.ownExecutions(spec, unusable);
     if (held) return held;
     for (let g = next; g < ids.length; g++) {
-      if (await this.executor.start(ids[g]!, spec.job, spec.params, spec.source))
-        return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
+      if (await this.executor.start(ids[g]!, spec.plan, spec.source)) return { runKey: spec.runKey, job: spec.job, operationId: ids[g]! };
     }
     throw new SparkJobLostError(
       `Spark job ${spec.job} of run ${spec.runKey} did not reach a result under any of its ${ids.length} operation ids: Spark let each one go (interrupted, failed or abandoned)`,

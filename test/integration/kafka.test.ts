@@ -63,7 +63,7 @@ describe('KafkaExecutionJournal', () => {
     const execution = (id: string, members: string[]): SharedExecution => ({
       operationId: id,
       job: 'count_gender',
-      params: { referenceDate: '2026-11-25' },
+      plan: '["employees","0123456789ab","count_gender",[["referenceDate","2026-11-25"]]]',
       topic: 'records',
       members: members.map((m, i) => ({
         operationId: m,

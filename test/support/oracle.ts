@@ -2,8 +2,15 @@
 // Spark returns (same columns, order and rounding), so tests and `npm run chaos` can hold Spark's rows against it.
 // It shares no code and no constants with spark/jobs/sql.ts (month names come from the platform, age bands are
 // written out again here), so a mistake there cannot hide by being repeated here.
-import type { JobName, JobParams, JobResult, Row } from '../../contracts/jobs';
+import type { JobResult, Row } from '../../contracts/jobs';
 import type { EmployeeRecord } from '../../contracts/records';
+
+/** The employees definition's jobs (definitions/employees/pipeline.yml), as its users name them. */
+export const EMPLOYEE_JOBS = ['count_gender', 'count_month', 'final_analysis', 'read_records'] as const;
+export type EmployeeJob = (typeof EMPLOYEE_JOBS)[number];
+export interface JobParams {
+  referenceDate: string;
+}
 
 /** Month names from the platform (the SQL spells them out; an independent source here). */
 const MONTH_NAMES = Array.from({ length: 12 }, (_, m) =>
@@ -13,7 +20,7 @@ const MONTH_NAMES = Array.from({ length: 12 }, (_, m) =>
 const AGE_BAND_FROM = [0, 25, 35, 45, 55, 65];
 const AGE_BAND_LABELS = 'under 25|25-34|35-44|45-54|55-64|65 and over'.split('|');
 
-export function referenceResult(job: JobName, records: readonly EmployeeRecord[], params: JobParams): JobResult {
+export function referenceResult(job: EmployeeJob | string, records: readonly EmployeeRecord[], params: JobParams): JobResult {
   switch (job) {
     case 'count_gender':
       return { by_gender: groupBy(records, (r) => r.gender).map(([gender, rs]) => ({ gender, count: rs.length })) };
@@ -55,6 +62,8 @@ export function referenceResult(job: JobName, records: readonly EmployeeRecord[]
             department: r.department ?? null,
           })),
       };
+    default:
+      throw new Error(`the oracle knows no employee job "${job}"`);
   }
 }
 

@@ -6,10 +6,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { PIPELINE_PROGRESS_QUERY, type PipelineProgress } from '../../../contracts/pipeline';
-import { parsePipelineInput, PipelineInputSchema } from '../../../contracts/pipeline-input';
+import { parsePipelineInput, PipelineInputError, PipelineInputSchema, resolvePipelineInput } from '../../../contracts/pipeline-input';
 import type { ResourcePolicy } from '../../../contracts/resource-policy';
 import { CLIENT } from '../../../contracts/search-attributes';
 import type { Config } from '../../../lib/config';
+import type { DefinitionsDirectory } from '../../../lib/definitions';
 import type { pipelineWorkflow } from '../../../workflows/pipeline';
 import { ErrorBodySchema, HttpError } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
@@ -20,6 +21,7 @@ export interface PipelineRoutesOptions {
   temporal: Client;
   temporalConnection: Connection;
   policy: ResourcePolicy;
+  definitions: DefinitionsDirectory;
 }
 
 /** A pipeline input, validated by the contract's parse (400 with the problem before anything starts). */
@@ -30,7 +32,7 @@ const PipelineBodySchema = parsedBy(PipelineInputSchema, (data) => {
 
 export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = async (
   app,
-  { config, temporal, temporalConnection, policy },
+  { config, temporal, temporalConnection, policy, definitions },
 ) => {
   app.post(
     '/pipelines',
@@ -48,6 +50,12 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
     },
     async (request, reply) => {
       const input = request.body;
+      // Checked against the definition as it is now (400 before anything starts); the run loads it again and
+      // records the version it runs.
+      const parsed = parsePipelineInput(input);
+      const found = definitions.get(parsed.pipeline);
+      if ('error' in found) throw new PipelineInputError(`invalid pipeline input: pipeline: ${found.error}`);
+      resolvePipelineInput(parsed, found.definition, new Date().toISOString().slice(0, 10));
       policy.pipelineSource({ file: input.file, topic: input.topic?.name }, request.grant);
       const key = request.headers['idempotency-key'];
       const workflowId = typeof key === 'string' ? `pipeline-${pipelineId(key)}` : `pipeline-${crypto.randomUUID()}`;

@@ -9,7 +9,7 @@ import { WorkflowFailedError, type Client, type Connection } from '@temporalio/c
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
-import { EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
+import { EMPLOYEE_RECORD_SHAPE, EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
 import type { Config } from '../../../lib/config';
 import type { KafkaTopics } from '../../../lib/kafka';
 import type { pipelineWorkflow } from '../../../workflows/pipeline';
@@ -31,7 +31,7 @@ export interface ProcessRoutesOptions {
 
 /** The old service's body: a JSON array of records, validated by the records contract (400s that name the field). */
 const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) =>
-  parseRecords(data, { maxRecords: MAX_PROCESS_RECORDS }),
+  parseRecords(data, EMPLOYEE_RECORD_SHAPE, { maxRecords: MAX_PROCESS_RECORDS }),
 );
 
 /** Seconds a client is asked to wait before retrying a request refused for capacity. */

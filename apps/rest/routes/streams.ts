@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { echo, type Grant, type ResourcePolicy } from '../../../contracts/resource-policy';
-import { EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
+import { EMPLOYEE_RECORD_SHAPE, EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
 import { STREAM_STATE } from '../../../contracts/search-attributes';
 import {
   parseStreamInput,
@@ -50,7 +50,7 @@ const StreamBodySchema = parsedBy(StreamInputSchema, (data) => {
 
 /** Records for a stream, validated as /process validates them (400 naming the record and the field, nothing written). */
 const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) =>
-  parseRecords(data, { maxRecords: MAX_PROCESS_RECORDS }),
+  parseRecords(data, EMPLOYEE_RECORD_SHAPE, { maxRecords: MAX_PROCESS_RECORDS }),
 );
 
 const NameParamsSchema = z.object({ name: z.string().regex(STREAM_NAME_PATTERN) });

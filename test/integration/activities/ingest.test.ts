@@ -13,6 +13,7 @@ import { generateEmployees } from '../../../lib/employee-generator';
 import { recordKey } from '../../../lib/idempotency';
 import { createLogger } from '../../../lib/logger';
 import { referenceResult } from '../../support/oracle';
+import { employeePlan } from '../../support/plans';
 
 const config = loadConfig({ ...process.env, KAFKA_RECORDS_TOPIC: `test.ingest.${Date.now()}` });
 const deps = createWorkerDeps(config, createLogger('warn'));
@@ -47,7 +48,7 @@ describe('ingestRecords', () => {
 describe('a zombie ingest attempt', () => {
   const params = { referenceDate: '2026-01-15' };
   const countGender = async (source: SparkJobSpec['source'], runKey: string) => {
-    const spec: SparkJobSpec = { runKey, job: 'count_gender', source, params };
+    const spec: SparkJobSpec = { runKey, job: 'count_gender', source, plan: employeePlan('count_gender', params) };
     const handle = await deps.spark.submit(spec);
     expect(await deps.spark.settled(handle, 60_000)).toBe('finished');
     const result = await deps.spark.result(handle);

@@ -27,6 +27,7 @@ import { WORKER_METRIC_NAMES } from '../../../lib/metric-names';
 import { referenceResult } from '../../support/oracle';
 import { latestSparkJobId } from '../../support/spark-ui';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
+import { employeePlan } from '../../support/plans';
 
 const base = loadConfig();
 const taskQueue = `hostile-${Date.now()}`;
@@ -306,7 +307,7 @@ describe('hostile clients', () => {
       runKey,
       job: 'count_gender',
       source: { kind: 'kafka', topic: config.kafka.recordsTopic, ranges, recordKey: recordKey(runKey), deduplicate: true },
-      params,
+      plan: employeePlan('count_gender', params),
     };
     const handle = await deps.spark.submit(spec, { retryOfAttemptAt: plantedAt - 1000 });
     expect(await deps.spark.settled(handle, 60_000)).toBe('finished');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { buildApp } from '../../../apps/rest/app';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { parseRecords } from '../../../contracts/records';
+import { EMPLOYEE_RECORD_SHAPE, parseRecords } from '../../../contracts/records';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 const isValid = (body: unknown) => {
   try {
-    parseRecords(body, { maxRecords: 10_000 });
+    parseRecords(body, EMPLOYEE_RECORD_SHAPE, { maxRecords: 10_000 });
     return true;
   } catch {
     return false;

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { JOB_NAMES } from '../../../contracts/jobs';
+import { EMPLOYEE_JOBS as JOB_NAMES } from '../../support/oracle';
 import type { PipelineResult } from '../../../contracts/pipeline';
 import type { PipelineInput } from '../../../contracts/pipeline-input';
 import type { EmployeeRecord } from '../../../contracts/records';
@@ -189,8 +189,9 @@ describe('pipelineWorkflow', () => {
       [
         'an unknown job',
         { records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_everything' as never] },
-        /jobs\.0: must be one of "count_gender", "count_month", "final_analysis", "read_records"/,
+        /jobs: "count_everything" not among employees's jobs \(count_gender, count_month, final_analysis, read_records\)/,
       ],
+      ['an unknown pipeline', { pipeline: 'nope', records: [{ id: 1 }] }, /pipeline: no definition "nope" \(there are: .*employees/],
       ['no source', {}, /give exactly one of "records", "groups", "file" or "topic"/],
       [
         'a bad record in a group',

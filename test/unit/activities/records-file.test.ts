@@ -4,6 +4,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeLines, readRecordsFile, RecordsFileError, splitAtLines } from '../../../activities/records-file';
 import { generateEmployees } from '../../../lib/employee-generator';
+import { recordShape } from '../../../contracts/definitions';
+import { loadDefinitions } from '../../../lib/definitions';
+import { DEFINITIONS_DIR } from '../../support/plans';
+
+/** The employees definition's fields and key: what the files' records are checked against. */
+const EMPLOYEE_FIELDS = loadDefinitions(DEFINITIONS_DIR).definitions.get('employees')!;
+const EMPLOYEE_SHAPE = recordShape(EMPLOYEE_FIELDS);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'records-file-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -22,9 +29,9 @@ const errorOf = async (promise: Promise<unknown>) =>
 describe('encodeLines', () => {
   it('encodes each valid record, names every bad line by its number in the file, and skips blank lines', () => {
     const text = ['{"id": 1, "gender": "F", "salary": 10}', '', '{"id": 2, "gender": "M", "salary": "lots"}', 'not json', '  '].join('\n');
-    const encoded = encodeLines(text, 41);
+    const encoded = encodeLines(text, 41, EMPLOYEE_SHAPE);
     expect(encoded.values).toEqual(['{"id":1,"gender":"F","salary":10}']);
-    expect([...encoded.ids]).toEqual([1]);
+    expect(encoded.keys).toEqual([1]);
     expect([...encoded.lines]).toEqual([41]);
     expect(encoded.records).toBe(3);
     expect(encoded.issues).toEqual([
@@ -55,9 +62,9 @@ describe('readRecordsFile', () => {
 
   it('gives the same values on one thread and on several, in file order', async () => {
     const file = write('good.jsonl', jsonl(records));
-    const one = await readRecordsFile(file, { maxRecords: 10_000, threads: 1 });
+    const one = await readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 10_000, threads: 1 });
     expect(one.map((v) => JSON.parse(v))).toEqual(records);
-    expect(await readRecordsFile(file, { maxRecords: 10_000, threads: 3 })).toEqual(one);
+    expect(await readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 10_000, threads: 3 })).toEqual(one);
   });
 
   it('names bad lines and duplicate ids across the parts, with the same message on one thread and on several', async () => {
@@ -65,37 +72,39 @@ describe('readRecordsFile', () => {
     lines[10] = JSON.stringify({ ...records[10], salary: -1 });
     lines[2_500] = JSON.stringify({ ...records[2_500], id: records[5]!.id });
     const file = write('bad.jsonl', lines.join('\n'));
-    const one = await errorOf(readRecordsFile(file, { maxRecords: 10_000, threads: 1 }));
+    const one = await errorOf(readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 10_000, threads: 1 }));
     expect(one).toBeInstanceOf(RecordsFileError);
     expect(one!.message).toBe(
       `${file}: invalid records: line 11, salary: must be >= 0, got -1; line 2501, id: duplicate id ${records[5]!.id} (first at line 6)`,
     );
-    expect((await errorOf(readRecordsFile(file, { maxRecords: 10_000, threads: 3 })))!.message).toBe(one!.message);
+    expect((await errorOf(readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 10_000, threads: 3 })))!.message).toBe(one!.message);
   });
 
   it('counts a record with two bad fields once against the limit', async () => {
     const file = write('two-bad.jsonl', jsonl([{ id: 1, gender: '', salary: -1 }, records[1]]));
-    expect((await errorOf(readRecordsFile(file, { maxRecords: 2 })))!.message).toBe(
+    expect((await errorOf(readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 2 })))!.message).toBe(
       `${file}: invalid records: line 1, gender: must not be empty; line 1, salary: must be >= 0, got -1`,
     );
   });
 
   it('refuses an empty file, too many records, and a missing file', async () => {
-    expect((await errorOf(readRecordsFile(write('empty.jsonl', '\n\n'), { maxRecords: 10 })))!.message).toMatch(/holds no records$/);
-    expect((await errorOf(readRecordsFile(write('many.jsonl', jsonl(records)), { maxRecords: 10 })))!.message).toMatch(
+    expect((await errorOf(readRecordsFile(write('empty.jsonl', '\n\n'), EMPLOYEE_FIELDS, { maxRecords: 10 })))!.message).toMatch(
+      /holds no records$/,
+    );
+    expect((await errorOf(readRecordsFile(write('many.jsonl', jsonl(records)), EMPLOYEE_FIELDS, { maxRecords: 10 })))!.message).toMatch(
       /at most 10 records allowed, got 3000$/,
     );
-    expect((await errorOf(readRecordsFile(path.join(dir, 'nope.jsonl'), { maxRecords: 10 })))!.message).toMatch(
+    expect((await errorOf(readRecordsFile(path.join(dir, 'nope.jsonl'), EMPLOYEE_FIELDS, { maxRecords: 10 })))!.message).toMatch(
       /^cannot read records file .*nope\.jsonl: ENOENT/,
     );
   });
 
   it('reads a .json file as one array, its errors named by index', async () => {
     const file = write('array.json', JSON.stringify([records[0], { ...records[1], gender: '' }]));
-    expect((await errorOf(readRecordsFile(file, { maxRecords: 10 })))!.message).toBe(
+    expect((await errorOf(readRecordsFile(file, EMPLOYEE_FIELDS, { maxRecords: 10 })))!.message).toBe(
       `${file}: invalid records: records[1].gender: must not be empty`,
     );
-    const values = await readRecordsFile(write('ok.json', JSON.stringify(records.slice(0, 2))), { maxRecords: 10 });
+    const values = await readRecordsFile(write('ok.json', JSON.stringify(records.slice(0, 2))), EMPLOYEE_FIELDS, { maxRecords: 10 });
     expect(values.map((v) => JSON.parse(v))).toEqual(records.slice(0, 2));
   });
 });

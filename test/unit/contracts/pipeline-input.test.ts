@@ -1,13 +1,21 @@
 // Specification of the pipeline's input: what each kind of source becomes, the defaults, and every error message.
 import { describe, expect, it } from 'vitest';
-import { parsePipelineInput, PipelineInputError, RecordValidationError } from '../../../contracts/pipeline-input';
+import { parsePipelineInput, PipelineInputError, RecordValidationError, resolvePipelineInput } from '../../../contracts/pipeline-input';
+import { loadDefinitions } from '../../../lib/definitions';
+import { DEFINITIONS_DIR } from '../../support/plans';
+
+const employees = loadDefinitions(DEFINITIONS_DIR).definitions.get('employees')!;
+const RUN_DATE = '2026-12-05';
+/** The input checked as a run checks it: its shape, then against the employees definition. */
+const check = (input: unknown) => resolvePipelineInput(parsePipelineInput(input), employees, RUN_DATE);
+const date = (value: string) => ({ referenceDate: { type: 'date', value } });
 
 const record = { id: 1, name: 'Ada', gender: 'F', salary: 120000, birth_date: '1990-02-28', department: 'Engineering' };
 
 /** The error parsePipelineInput throws for `input`; fails the test if it throws none. */
 function errorOf(input: unknown): Error {
   try {
-    parsePipelineInput(input);
+    check(input);
   } catch (err) {
     return err as Error;
   }
@@ -15,29 +23,32 @@ function errorOf(input: unknown): Error {
 }
 
 describe('parsePipelineInput: valid inputs', () => {
-  it('takes inline records, with final_analysis as the default job and no reference date', () => {
-    expect(parsePipelineInput({ records: [record] })).toEqual({
+  it('takes inline records, with final_analysis as the default job and the run date as the reference date', () => {
+    expect(check({ records: [record] })).toEqual({
       source: { kind: 'records', records: [record] },
       jobs: ['final_analysis'],
-      referenceDate: undefined,
+      params: date(RUN_DATE),
     });
+    expect(parsePipelineInput({ records: [record] }).pipeline).toBe('employees');
+  });
+
+  it('takes the reference date in params too, and names a pipeline', () => {
+    expect(check({ pipeline: 'employees', records: [record], params: { referenceDate: '2024-01-01' } }).params).toEqual(date('2024-01-01'));
   });
 
   it('takes a file, ingested into Kafka by default', () => {
-    expect(parsePipelineInput({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'] })).toEqual({
+    expect(check({ file: 'emp_data.json', jobs: ['count_gender', 'count_month'] })).toEqual({
       source: { kind: 'file', path: 'emp_data.json', ingest: true },
       jobs: ['count_gender', 'count_month'],
-      referenceDate: undefined,
+      params: date(RUN_DATE),
     });
   });
 
   it('takes a file that Spark reads itself, drops repeated jobs, keeps the reference date', () => {
-    expect(
-      parsePipelineInput({ file: 'emp_data.json', ingest: false, jobs: ['read_records', 'read_records'], referenceDate: '2024-01-01' }),
-    ).toEqual({
+    expect(check({ file: 'emp_data.json', ingest: false, jobs: ['read_records', 'read_records'], referenceDate: '2024-01-01' })).toEqual({
       source: { kind: 'file', path: 'emp_data.json', ingest: false },
       jobs: ['read_records'],
-      referenceDate: '2024-01-01',
+      params: date('2024-01-01'),
     });
   });
 
@@ -46,10 +57,10 @@ describe('parsePipelineInput: valid inputs', () => {
       { partition: 0, from: 0, to: 20 },
       { partition: 1, from: 5, to: 5 },
     ];
-    expect(parsePipelineInput({ topic: { name: 'emp_data', ranges }, jobs: ['read_records'] })).toEqual({
+    expect(check({ topic: { name: 'emp_data', ranges }, jobs: ['read_records'] })).toEqual({
       source: { kind: 'topic', topic: 'emp_data', ranges },
       jobs: ['read_records'],
-      referenceDate: undefined,
+      params: date(RUN_DATE),
     });
   });
 });
@@ -66,7 +77,27 @@ describe('parsePipelineInput: errors', () => {
     [
       'an unknown job, naming the allowed ones',
       { file: 'emp_data.json', jobs: ['count_gender', 'read_emp_data'] },
-      'invalid pipeline input: jobs.1: must be one of "count_gender", "count_month", "final_analysis", "read_records"',
+      'invalid pipeline input: jobs: "read_emp_data" not among employees\'s jobs (count_gender, count_month, final_analysis, read_records)',
+    ],
+    [
+      'an unknown parameter, naming the declared ones',
+      { file: 'emp_data.json', params: { refDate: '2024-01-01' } },
+      'invalid pipeline input: params.refDate: unknown parameter (employees declares referenceDate)',
+    ],
+    [
+      'a mistyped parameter',
+      { file: 'emp_data.json', params: { referenceDate: 20240101 } },
+      'invalid pipeline input: params.referenceDate: expected a date as YYYY-MM-DD, got 20240101',
+    ],
+    [
+      'the reference date given twice',
+      { file: 'emp_data.json', referenceDate: '2024-01-01', params: { referenceDate: '2024-01-01' } },
+      'invalid pipeline input: give referenceDate once: as "referenceDate" or in "params"',
+    ],
+    [
+      'a malformed pipeline name',
+      { file: 'emp_data.json', pipeline: '../orders' },
+      'invalid pipeline input: pipeline: expected a definition name (lowercase letters, digits, _ or -)',
     ],
     ['ingest without file', { records: [record], ingest: false }, 'invalid pipeline input: "ingest" only applies to "file"'],
     [

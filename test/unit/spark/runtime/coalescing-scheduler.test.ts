@@ -13,6 +13,7 @@ import {
 } from '../../../../spark/runtime/coalescing-scheduler';
 import type { ExecutionJournal, SharedExecution } from '../../../../spark/runtime/execution-journal';
 import { SparkJobLostError, type ExecutionSource, type SparkExecutor, type SparkJobState } from '../../../../spark/runtime/job-runner';
+import type { JobPlan } from '../../../../contracts/definitions';
 
 /** Executions that run until `finish(id)`; each returns one row per member tag (or for the single run). */
 class FakeExecutor implements SparkExecutor {
@@ -24,7 +25,7 @@ class FakeExecutor implements SparkExecutor {
   readonly refused = new Set<string>();
   resultCalls = 0;
 
-  async start(operationId: string, _job: string, _params: unknown, source: ExecutionSource): Promise<boolean> {
+  async start(operationId: string, _plan: unknown, source: ExecutionSource): Promise<boolean> {
     if (this.refused.has(operationId)) return false;
     if (this.states_.has(operationId)) return true;
     this.started.push({ operationId, source });
@@ -68,10 +69,21 @@ class FakeJournal implements ExecutionJournal {
   }
 }
 
+/** What a run of count_gender computes (the fake executor runs nothing: only its identity matters here). */
+const PLAN: JobPlan = {
+  definition: 'employees',
+  version: '0123456789ab',
+  job: 'count_gender',
+  fields: 'id BIGINT, gender STRING',
+  columns: ['id', 'gender'],
+  sections: [['by_gender', { kind: 'query', sql: 'SELECT gender, count(*) AS count FROM records GROUP BY gender', orderBy: 'gender' }]],
+  params: { referenceDate: { type: 'date', value: '2026-11-25' } },
+};
+
 const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10 }]): SparkJobSpec => ({
   runKey: `run-${i}`,
   job: 'count_gender',
-  params: { referenceDate: '2026-11-25' },
+  plan: PLAN,
   source: { kind: 'kafka', topic: 'records', ranges, recordKey: `key-${i}` },
 });
 
@@ -168,12 +180,37 @@ describe('CoalescingScheduler', () => {
     expect(executor.released).toEqual([a!.operationId]);
   });
 
+  it('shares an execution only among runs of the same definition version, job and parameters', async () => {
+    const { executor, scheduler } = setup();
+    await scheduler.submit(spec(1)); // takes the one slot: the others queue behind it
+    const otherDate = { ...PLAN, params: { referenceDate: { type: 'date' as const, value: '2026-11-26' } } };
+    const otherVersion = { ...PLAN, version: 'ba9876543210' };
+    const waiting = [
+      scheduler.submit(spec(2)),
+      scheduler.submit(spec(3)),
+      scheduler.submit({ ...spec(4), plan: otherDate }),
+      scheduler.submit({ ...spec(5), plan: otherDate }),
+      scheduler.submit({ ...spec(6), plan: otherVersion }),
+    ];
+    await tick();
+    for (let round = 0; round < 3; round++) {
+      executor.finish(executor.started.at(-1)!.operationId);
+      await tick();
+    }
+    const handles = await Promise.all(waiting);
+    const executionOf = (i: number) => handles[i]!.operationId;
+    expect(executionOf(0)).toBe(executionOf(1));
+    expect(executionOf(2)).toBe(executionOf(3));
+    expect(new Set([executionOf(0), executionOf(2), executionOf(4)]).size).toBe(3);
+    expect(executor.started).toHaveLength(4);
+  });
+
   it('does not coalesce large runs, other jobs, or reads that would scan too far', async () => {
     const { executor, scheduler } = setup({ maxMemberMessages: 100, maxScanMessages: 1_000 });
     const first = await scheduler.submit(spec(1));
     const waiting = [
       scheduler.submit(spec(2)),
-      scheduler.submit({ ...spec(3), job: 'count_month' }),
+      scheduler.submit({ ...spec(3), job: 'count_month', plan: { ...PLAN, job: 'count_month' } }),
       scheduler.submit(spec(4, [{ partition: 0, from: 0, to: 500 }])), // too large to share
       scheduler.submit(spec(5, [{ partition: 0, from: 5_000, to: 5_010 }])), // too far from run 2's offsets
     ];
@@ -391,23 +428,28 @@ describe('CoalescingScheduler: running a job again', () => {
 
 describe('membersFromKafkaSql / splitMemberGroup', () => {
   it("joins the source to a table of the members' keys and ranges (no offsets in the predicate)", () => {
-    const sql = membersFromKafkaSql('source_x', [
-      {
-        tag: '0',
-        recordKey: 'k',
-        ranges: [
-          { partition: 0, from: 5, to: 9 },
-          { partition: 1, from: 3, to: 3 },
-        ],
-      },
-      { tag: '1', recordKey: 'j', ranges: [{ partition: 1, from: 7, to: 8 }] },
-    ]);
+    const sql = membersFromKafkaSql(
+      'source_x',
+      'id BIGINT',
+      ['id'],
+      [
+        {
+          tag: '0',
+          recordKey: 'k',
+          ranges: [
+            { partition: 0, from: 5, to: 9 },
+            { partition: 1, from: 3, to: 3 },
+          ],
+        },
+        { tag: '1', recordKey: 'j', ranges: [{ partition: 1, from: 7, to: 8 }] },
+      ],
+    );
     expect(sql).toContain("VALUES (X'6b', 0, 5L, 9L, '0'), (X'6a', 1, 7L, 8L, '1')");
     expect(sql).toContain('s.offset >= m.from_offset AND s.offset < m.to_offset');
-    expect(() => membersFromKafkaSql('source_x', [{ tag: "x'", recordKey: 'k', ranges: [] }])).toThrow(/member tag/);
-    expect(() => membersFromKafkaSql('bad name', [{ tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 0, to: 1 }] }])).toThrow(
-      /plain identifier/,
-    );
+    expect(() => membersFromKafkaSql('source_x', 'id BIGINT', ['id'], [{ tag: "x'", recordKey: 'k', ranges: [] }])).toThrow(/member tag/);
+    expect(() =>
+      membersFromKafkaSql('bad name', 'id BIGINT', ['id'], [{ tag: '0', recordKey: 'k', ranges: [{ partition: 0, from: 0, to: 1 }] }]),
+    ).toThrow(/plain identifier/);
   });
 
   it("splits a coalesced group name back into the run's tag and the record's own group", () => {

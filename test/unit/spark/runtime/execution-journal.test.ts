@@ -31,7 +31,7 @@ class MemoryTopic {
 const execution = (operationId: string, member: string): SharedExecution => ({
   operationId,
   job: 'count_gender',
-  params: { referenceDate: '2026-12-05' },
+  plan: '["employees","0123456789ab","count_gender",[["referenceDate","2026-12-05"]]]',
   topic: 'records',
   members: [
     { operationId: member, runKey: `run-${member}`, tag: '0', recordKey: `key-${member}`, ranges: [{ partition: 0, from: 0, to: 1 }] },
@@ -62,6 +62,6 @@ describe('KafkaExecutionJournal', () => {
   it('writes a version with each message', async () => {
     const topic = new MemoryTopic();
     await new KafkaExecutionJournal(topic, 'journal').record(execution('exec-1', 'a'));
-    expect(JSON.parse(topic.messages[0]!.value)).toMatchObject({ version: 1, operationId: 'exec-1' });
+    expect(JSON.parse(topic.messages[0]!.value)).toMatchObject({ version: 2, operationId: 'exec-1' });
   });
 });

@@ -1,0 +1,362 @@
+// A pipeline definition: what a user declares in files (definitions/<name>/pipeline.yml and the SQL files beside
+// it) and what a run records in its history. Pure: the file's schema, and what follows from a definition (the
+// records' validation, the schema Spark parses them with, bound parameters, a job's plan). lib/definitions.ts
+// reads the files; docs/definitions.md describes the format for users.
+import { z } from 'zod';
+import { GROUP_COLUMN } from './groups';
+import type { RecordShape } from './records';
+
+/** Names of fields, parameters, jobs and sections: SQL identifiers, and never the reserved group column. */
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const name = (what: string) => z.string().regex(NAME, `${what}: expected a letter, then letters, digits or _ (at most 63)`);
+/** A definition's name: also a Temporal search attribute value and a URL segment. */
+export const DEFINITION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+export const FIELD_TYPES = ['string', 'long', 'int', 'double', 'boolean', 'date', 'timestamp'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+/** How Spark parses each field type out of a record's JSON. */
+const SPARK_TYPES: Record<FieldType, string> = {
+  string: 'STRING',
+  long: 'BIGINT',
+  int: 'INT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
+
+const FieldSchema = z
+  .strictObject({
+    type: z.enum(FIELD_TYPES),
+    /** false: the field may be absent. Default true. */
+    required: z.boolean().default(true),
+    /** true: the field may be null. Default false. */
+    nullable: z.boolean().default(false),
+    description: z.string().optional(),
+    /** Numbers: the least and greatest value allowed. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Strings: the shortest and longest allowed. */
+    min_length: z.int().min(0).optional(),
+    max_length: z.int().min(1).optional(),
+    /** Strings: the only values allowed. */
+    values: z.array(z.string()).min(1).optional(),
+  })
+  .superRefine((field, ctx) => {
+    const numeric = field.type === 'long' || field.type === 'int' || field.type === 'double';
+    if (!numeric && (field.min !== undefined || field.max !== undefined))
+      ctx.addIssue({ code: 'custom', message: `min and max apply to numbers, not to ${field.type}` });
+    if (field.type !== 'string' && (field.min_length !== undefined || field.max_length !== undefined || field.values !== undefined))
+      ctx.addIssue({ code: 'custom', message: `min_length, max_length and values apply to strings, not to ${field.type}` });
+  });
+export type FieldSpec = z.output<typeof FieldSchema>;
+
+export const PARAMETER_TYPES = ['string', 'long', 'double', 'boolean', 'date'] as const;
+export type ParameterType = (typeof PARAMETER_TYPES)[number];
+
+const ParameterSchema = z
+  .strictObject({
+    type: z.enum(PARAMETER_TYPES),
+    /** Without a default the parameter is required. A date's default may be `today`: the day the run started (UTC). */
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.default === undefined) return;
+    if (p.type === 'date' && p.default === 'today') return;
+    const problem = parameterValueProblem(p.type, p.default);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['default'], message: problem });
+  });
+export type ParameterSpec = z.output<typeof ParameterSchema>;
+
+/** SQL inline (`sql`) or in a file beside pipeline.yml (`file`); the loader replaces `file` by its text. */
+const SqlSource = { sql: z.string().min(1).optional(), file: z.string().min(1).optional() };
+const oneSqlSource = (s: { sql?: string; file?: string }, ctx: z.RefinementCtx) => {
+  if ((s.sql === undefined) === (s.file === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of "sql" and "file"' });
+};
+
+/** A section of its own: a query over `records`, its rows ordered by `order_by` (an expression over its columns). */
+const QuerySectionSchema = z.strictObject({ ...SqlSource, order_by: z.string().min(1) }).superRefine(oneSqlSource);
+/** A section that projects rows of its job's `relation`: which rows (`where`), which columns (name → expression). */
+const ProjectionSectionSchema = z.strictObject({
+  where: z.string().min(1),
+  select: z.record(name('column'), z.string().min(1)).refine((s) => Object.keys(s).length > 0, 'select at least one column'),
+  order_by: z.string().min(1),
+});
+
+const JobSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    /**
+     * A relation over `records` that every section projects, computed once: sections are then `select`/`where`
+     * projections of its rows, not queries of their own (one pass over the records instead of one per section).
+     */
+    relation: z.strictObject(SqlSource).superRefine(oneSqlSource).optional(),
+    sections: z.record(name('section'), z.union([QuerySectionSchema, ProjectionSectionSchema])),
+  })
+  .superRefine((job, ctx) => {
+    const entries = Object.entries(job.sections);
+    if (entries.length === 0) ctx.addIssue({ code: 'custom', path: ['sections'], message: 'declare at least one section' });
+    for (const [section, spec] of entries) {
+      const projects = 'select' in spec;
+      if (projects && !job.relation)
+        ctx.addIssue({ code: 'custom', path: ['sections', section], message: '"select" and "where" need the job\'s "relation"' });
+      if (!projects && job.relation)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sections', section],
+          message: 'a job with a "relation" has projection sections (select, where, order_by)',
+        });
+    }
+  });
+
+export const DefinitionFileSchema = z
+  .strictObject({
+    name: z.string().regex(DEFINITION_NAME, 'expected lowercase letters, digits, _ or - (at most 63), starting with a letter'),
+    description: z.string().optional(),
+    records: z.strictObject({
+      /** A field unique within a run's records (within each group of a grouped run). */
+      key: z.string().optional(),
+      fields: z.record(name('field'), FieldSchema).refine((f) => Object.keys(f).length > 0, 'declare at least one field'),
+    }),
+    parameters: z.record(name('parameter'), ParameterSchema).default({}),
+    /** The jobs a run computes when it names none. Default: every job. */
+    default_jobs: z.array(z.string()).min(1).optional(),
+    jobs: z.record(name('job'), JobSchema).refine((j) => Object.keys(j).length > 0, 'declare at least one job'),
+  })
+  .superRefine((def, ctx) => {
+    const { key, fields } = def.records;
+    if (key !== undefined) {
+      const field = fields[key];
+      if (!field) ctx.addIssue({ code: 'custom', path: ['records', 'key'], message: `"${key}" is not one of the fields` });
+      else if (!field.required || field.nullable)
+        ctx.addIssue({ code: 'custom', path: ['records', 'key'], message: `the key field "${key}" must be required and not nullable` });
+    }
+    if (GROUP_COLUMN in fields)
+      ctx.addIssue({ code: 'custom', path: ['records', 'fields'], message: `"${GROUP_COLUMN}" is reserved (streamforge's group column)` });
+    for (const job of def.default_jobs ?? []) {
+      if (!(job in def.jobs)) ctx.addIssue({ code: 'custom', path: ['default_jobs'], message: `"${job}" is not one of the jobs` });
+    }
+  });
+export type DefinitionFile = z.output<typeof DefinitionFileSchema>;
+
+/** A section as it runs: SQL text resolved (files read). */
+export type Section =
+  /** `file`: the SQL file it came from (for messages); none: inline in pipeline.yml. */
+  | { kind: 'query'; sql: string; orderBy: string; file?: string }
+  | { kind: 'projection'; where: string; select: [string, string][]; orderBy: string };
+
+export interface JobDefinition {
+  description?: string;
+  /** SQL over `records` that projection sections read (as `relation`). */
+  relation?: string;
+  /** In declared order: a result's sections come in this order. */
+  sections: [string, Section][];
+}
+
+/**
+ * A definition with its SQL files read: what a run records in its history (with the hash of its files, `version`),
+ * so a definition edited while the run is in flight changes nothing for it.
+ */
+export interface Definition {
+  name: string;
+  /** sha256 of the definition's files (pipeline.yml and its SQL files), the first 12 hex digits. */
+  version: string;
+  description?: string;
+  /** The fields in declared order (Spark's columns come in this order). */
+  fields: [string, FieldSpec][];
+  key?: string;
+  parameters: Record<string, ParameterSpec>;
+  defaultJobs: string[];
+  jobs: Record<string, JobDefinition>;
+  /** The definition's files as they were read (name → text), for the record and for a human reading history. */
+  files: Record<string, string>;
+}
+
+/** The DDL Spark parses a record's JSON with. */
+export function recordsDdl(def: Pick<Definition, 'fields'>): string {
+  return def.fields.map(([field, spec]) => `${field} ${SPARK_TYPES[spec.type]}`).join(', ');
+}
+
+/** A record's validation: a strict object of the declared fields, with the declared constraints. */
+export function recordShape(def: Pick<Definition, 'fields' | 'key'>): RecordShape {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [field, spec] of def.fields) {
+    let schema: z.ZodType = fieldSchema(spec);
+    if (spec.nullable) schema = schema.nullable();
+    if (!spec.required) schema = schema.optional();
+    shape[field] = schema;
+  }
+  return { schema: z.strictObject(shape), key: def.key };
+}
+
+function fieldSchema(spec: FieldSpec): z.ZodType {
+  switch (spec.type) {
+    case 'string': {
+      if (spec.values) return z.enum(spec.values as [string, ...string[]]);
+      let s = z.string();
+      if (spec.min_length !== undefined) s = s.min(spec.min_length);
+      if (spec.max_length !== undefined) s = s.max(spec.max_length);
+      return s;
+    }
+    case 'long':
+    case 'int':
+    case 'double': {
+      // z.int() is the safe-integer range; an int is a 32-bit one as Spark's INT.
+      let n = spec.type === 'double' ? z.number() : spec.type === 'int' ? z.int32() : z.int();
+      if (spec.min !== undefined) n = n.min(spec.min);
+      if (spec.max !== undefined) n = n.max(spec.max);
+      return n;
+    }
+    case 'boolean':
+      return z.boolean();
+    case 'date':
+      return z.iso.date();
+    case 'timestamp':
+      return z.iso.datetime({ offset: true });
+  }
+}
+
+/** A parameter's value as it reaches Spark: typed, never text spliced into SQL. */
+export type ParameterValue =
+  | { type: 'string'; value: string }
+  | { type: 'long'; value: number }
+  | { type: 'double'; value: number }
+  | { type: 'boolean'; value: boolean }
+  | { type: 'date'; value: string };
+
+/** What is wrong with `value` as a parameter of `type`, or undefined. */
+export function parameterValueProblem(type: ParameterType, value: unknown): string | undefined {
+  const got = JSON.stringify(value) ?? String(value);
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? undefined : `expected a string, got ${got}`;
+    case 'long':
+      return Number.isSafeInteger(value) ? undefined : `expected an integer, got ${got}`;
+    case 'double':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `expected a number, got ${got}`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `expected true or false, got ${got}`;
+    case 'date':
+      return typeof value === 'string' && z.iso.date().safeParse(value).success ? undefined : `expected a date as YYYY-MM-DD, got ${got}`;
+  }
+}
+
+export class ParameterError extends Error {
+  override name = 'ParameterError';
+}
+
+/**
+ * Every declared parameter with its value: the given one, else its default (`today` is `runDate`). A missing,
+ * unknown or mistyped one throws ParameterError naming it.
+ */
+export function bindParameters(
+  def: Pick<Definition, 'name' | 'parameters'>,
+  given: Record<string, unknown>,
+  runDate: string,
+): Record<string, ParameterValue> {
+  const problems: string[] = [];
+  for (const unknownName of Object.keys(given).filter((p) => !(p in def.parameters))) {
+    const declared = Object.keys(def.parameters);
+    problems.push(`params.${unknownName}: unknown parameter (${def.name} declares ${declared.length ? declared.join(', ') : 'none'})`);
+  }
+  const bound: Record<string, ParameterValue> = {};
+  for (const [param, spec] of Object.entries(def.parameters)) {
+    const value = param in given ? given[param] : spec.type === 'date' && spec.default === 'today' ? runDate : spec.default;
+    if (value === undefined) {
+      problems.push(`params.${param}: required (${spec.type})`);
+      continue;
+    }
+    const problem = parameterValueProblem(spec.type, value);
+    if (problem) problems.push(`params.${param}: ${problem}`);
+    else bound[param] = { type: spec.type, value } as ParameterValue;
+  }
+  if (problems.length > 0) throw new ParameterError(`invalid pipeline input: ${problems.join('; ')}`);
+  return bound;
+}
+
+/**
+ * One job of a definition as one Spark execution computes it: the records' DDL, the SQL, the bound parameters.
+ * Runs whose plans are equal (same definition version, job and parameters) may share an execution.
+ */
+export interface JobPlan {
+  definition: string;
+  version: string;
+  job: string;
+  /** The DDL of the records' fields (recordsDdl). */
+  fields: string;
+  /** The declared field names, in order: the columns of the `records` view. */
+  columns: string[];
+  relation?: string;
+  sections: [string, Section][];
+  params: Record<string, ParameterValue>;
+}
+
+export function jobPlan(def: Definition, job: string, params: Record<string, ParameterValue>): JobPlan {
+  const spec = def.jobs[job];
+  if (!spec) throw new Error(`${def.name} has no job "${job}"`);
+  return {
+    definition: def.name,
+    version: def.version,
+    job,
+    fields: recordsDdl(def),
+    columns: def.fields.map(([field]) => field),
+    ...(spec.relation === undefined ? {} : { relation: spec.relation }),
+    sections: spec.sections,
+    params,
+  };
+}
+
+/** What runs with this plan may share an execution under: the same definition version, job and parameters. */
+export function planKey(plan: JobPlan): string {
+  const params = Object.keys(plan.params)
+    .sort()
+    .map((p) => [p, plan.params[p]!.value]);
+  return JSON.stringify([plan.definition, plan.version, plan.job, params]);
+}
+
+/** The definition from its parsed file and its files' texts (SQL `file`s replaced by their text). */
+export function resolveDefinition(file: DefinitionFile, files: Record<string, string>, version: string): Definition {
+  // A statement's closing semicolon would end the subquery the SQL is placed in: it goes.
+  const text = (source: { sql?: string; file?: string }, where: string): string => {
+    const content = source.sql ?? files[source.file!];
+    if (content === undefined) throw new Error(`${where}: file "${source.file}" was not read`);
+    return content.trim().replace(/;\s*$/, '');
+  };
+  const jobs: Record<string, JobDefinition> = {};
+  for (const [job, spec] of Object.entries(file.jobs)) {
+    jobs[job] = {
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      ...(spec.relation === undefined ? {} : { relation: text(spec.relation, `jobs.${job}.relation`) }),
+      sections: Object.entries(spec.sections).map(([section, s]): [string, Section] =>
+        'select' in s
+          ? [section, { kind: 'projection', where: s.where, select: Object.entries(s.select), orderBy: s.order_by }]
+          : [
+              section,
+              { kind: 'query', sql: text(s, `jobs.${job}.sections.${section}`), orderBy: s.order_by, ...(s.file ? { file: s.file } : {}) },
+            ],
+      ),
+    };
+  }
+  return {
+    name: file.name,
+    version,
+    ...(file.description === undefined ? {} : { description: file.description }),
+    fields: Object.entries(file.records.fields),
+    ...(file.records.key === undefined ? {} : { key: file.records.key }),
+    parameters: file.parameters,
+    defaultJobs: file.default_jobs ?? Object.keys(file.jobs),
+    jobs,
+    files,
+  };
+}
+
+/** The SQL files a definition file names (to read beside it). */
+export function sqlFilesOf(file: DefinitionFile): string[] {
+  const names = new Set<string>();
+  for (const job of Object.values(file.jobs)) {
+    if (job.relation?.file) names.add(job.relation.file);
+    for (const s of Object.values(job.sections)) if ('file' in s && s.file) names.add(s.file);
+  }
+  return [...names];
+}

@@ -1,0 +1,73 @@
+// A definition checked by Spark before any run: every section's SQL analysed (AnalyzePlan: resolved and typed,
+// not run) against the declared record schema, alone and as runs sharing an execution compute it, so a misspelt
+// column or SQL Spark cannot run per group is an error naming the file and the section, not a failed run.
+import { jobPlan, type Definition, type JobPlan, type ParameterValue } from '../../contracts/definitions';
+import { jobSql } from './sql';
+
+/** What the check needs of Spark: a query's schema, or the analysis error (lib/spark-connect SparkConnectClient.schema). */
+export type AnalyzeSql = (sql: string, params: Record<string, ParameterValue>) => Promise<unknown>;
+
+export interface DefinitionCheck {
+  name: string;
+  version: string;
+  /** Each problem names the file, the job and section, and what Spark said. Empty: the definition is valid. */
+  problems: string[];
+}
+
+/** The declared fields as an empty relation with the group column (what the job's SQL reads, typed, no rows). */
+const emptyRecords = (plan: JobPlan) =>
+  `SELECT r.*, '' AS _group FROM (SELECT from_json(CAST(NULL AS STRING), '${plan.fields.replaceAll("'", "\\'")}') AS r) WHERE false`;
+
+/** Spark's message, its first line (the rest is the plan it could not resolve). */
+const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+
+/**
+ * Analyses each section of each job alone (one group), then each whole job as a shared execution computes it (two
+ * groups: the SQL runs per group through a LATERAL subquery, which Spark refuses for a few constructs, e.g.
+ * GROUPING SETS, ROLLUP and CUBE). Parameters take sample values of their types (defaults where there are some).
+ */
+export async function checkDefinition(definition: Definition, analyze: AnalyzeSql): Promise<DefinitionCheck> {
+  const params = sampleParameters(definition);
+  const problems: string[] = [];
+  for (const job of Object.keys(definition.jobs)) {
+    const plan = jobPlan(definition, job, params);
+    const records = emptyRecords(plan);
+    let sectionsOk = true;
+    for (const [name, section] of plan.sections) {
+      const alone: JobPlan = { ...plan, sections: [[name, section]] };
+      try {
+        await analyze(jobSql(alone, records, ['']), params);
+      } catch (err) {
+        sectionsOk = false;
+        const where = section.kind === 'query' ? (section.file ?? 'pipeline.yml') : `pipeline.yml (a projection of jobs.${job}.relation)`;
+        problems.push(`${definition.name}/${where}: jobs.${job}.sections.${name}: ${firstLine(err)}`);
+      }
+    }
+    if (!sectionsOk) continue;
+    try {
+      await analyze(jobSql(plan, records, ['a', 'b']), params);
+    } catch (err) {
+      problems.push(
+        `${definition.name}: jobs.${job}: Spark cannot run this job's SQL per run when runs share an execution (a LATERAL subquery over each run's records): ${firstLine(err)}`,
+      );
+    }
+  }
+  return { name: definition.name, version: definition.version, problems };
+}
+
+const SAMPLES: Record<ParameterValue['type'], ParameterValue['value']> = {
+  string: 'x',
+  long: 1,
+  double: 1,
+  boolean: true,
+  date: '2000-01-01',
+};
+
+function sampleParameters(definition: Definition): Record<string, ParameterValue> {
+  return Object.fromEntries(
+    Object.entries(definition.parameters).map(([name, p]) => {
+      const value = p.default === undefined || p.default === 'today' ? SAMPLES[p.type] : p.default;
+      return [name, { type: p.type, value } as ParameterValue];
+    }),
+  );
+}
