@@ -8,7 +8,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { EMPLOYEE_JOBS as JOB_NAMES } from '../../support/oracle';
 import type { PipelineResult } from '../../../contracts/pipeline';
 import type { PipelineInput } from '../../../contracts/pipeline-input';
 import type { EmployeeRecord } from '../../../contracts/records';
@@ -16,7 +15,7 @@ import { loadConfig, type Config } from '../../../lib/config';
 import { recordKey } from '../../../lib/idempotency';
 import { createLogger } from '../../../lib/logger';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import { referenceResult } from '../../support/oracle';
+import { EMPLOYEE_JOBS as JOB_NAMES, referenceResult } from '../../support/oracle';
 import { createTestEnv, startTestWorker } from '../../support/temporal';
 
 const config = loadConfig();

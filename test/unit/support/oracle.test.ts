@@ -1,8 +1,7 @@
 // Specification of the TypeScript reference for the Spark jobs, on a small input computed by hand.
 import { describe, expect, it } from 'vitest';
-import { EMPLOYEE_JOBS as JOB_NAMES } from '../../support/oracle';
 import type { EmployeeRecord } from '../../../contracts/records';
-import { referenceResult, roundHalfUp } from '../../support/oracle';
+import { EMPLOYEE_JOBS as JOB_NAMES, referenceResult, roundHalfUp } from '../../support/oracle';
 
 /** The sections of each job as the employees definition declares them (definitions/employees/pipeline.yml). */
 const SECTIONS = {
