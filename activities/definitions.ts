@@ -7,7 +7,8 @@ import { DefinitionsDirectory } from '../lib/definitions';
 import type { ActivityDeps } from './deps';
 
 export function createDefinitionActivities({ config }: Pick<ActivityDeps, 'config'>) {
-  const directory = new DefinitionsDirectory(config.definitionsDir);
+  // Read when each run starts (a handful of small files): a definition edited a moment ago is what the next run runs.
+  const directory = new DefinitionsDirectory(config.definitionsDir, 0);
   return {
     /** The named definition as its files are now; an unknown or broken one fails the run with the reason. */
     async loadPipelineDefinition(name: string): Promise<Definition> {
