@@ -5,6 +5,8 @@ import type { Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
+import { sqlRelation } from '../../lib/spark-connect/relations';
+import type { AnalyzeSql } from '../../spark/jobs/definition-check';
 import { StreamingQueries } from '../../lib/spark-connect/streaming';
 import { CoalescingScheduler, DEFAULT_COALESCING } from '../../spark/runtime/coalescing-scheduler';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
@@ -13,6 +15,8 @@ import { SparkStreamRunner } from '../../spark/runtime/stream-runner';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
 export interface WorkerDeps extends ActivityDeps {
+  /** Spark's analysis of a query (its schema, or its error), for checking pipeline definitions. */
+  analyze: AnalyzeSql;
   kafka: KafkaClient;
   metrics: WorkerMetrics;
   /** Whether Kafka and Spark answer now (they throw when not): the worker's readiness. */
@@ -60,6 +64,7 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     spark,
     streams,
     sparkSql: sparkClient,
+    analyze: (sql, params) => sparkClient.schema({ root: sqlRelation(sql, params) }),
     metrics,
     ping: { kafka: () => kafka.ping(), spark: () => sparkClient.reachable() },
     draining: draining.signal,

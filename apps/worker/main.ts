@@ -8,6 +8,7 @@ import { createActivities } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
 import { checkDependency, DEPENDENCY_CHECK_TIMEOUT_MS } from '../../lib/dependency-check';
 import { createLogger, type Logger } from '../../lib/logger';
+import { reportDefinitions } from './definitions-report';
 import { createWorkerDeps, type WorkerDeps } from './deps';
 import { serveWorkerMetrics, type Dependency, type Readiness } from './metrics';
 import { PinoTemporalLogger } from './temporal-logger';
@@ -85,6 +86,7 @@ export async function startWorker(
     });
   }
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
+  void reportDefinitions(config.definitionsDir, deps.analyze, logger);
   return { worker, done, shutdown };
 }
 

@@ -18,6 +18,20 @@ export interface DefinitionCheck {
 const emptyRecords = (plan: JobPlan) =>
   `SELECT r.*, '' AS _group FROM (SELECT from_json(CAST(NULL AS STRING), '${plan.fields.replaceAll("'", "\\'")}') AS r) WHERE false`;
 
+/**
+ * Spark's "line N pos M" counts lines of the whole generated query: said as a line of the user's own SQL (as
+ * stated after its leading blank lines) when it falls in it.
+ */
+function inOwnLines(message: string, generated: string, own: string): string {
+  const at = generated.indexOf(own);
+  if (at < 0) return message;
+  const first = generated.slice(0, at).split('\n').length;
+  const last = first + own.split('\n').length - 1;
+  return message.replace(/; line (\d+) pos (\d+)/, (text, line: string, pos: string) =>
+    Number(line) >= first && Number(line) <= last ? ` (line ${Number(line) - first + 1}, column ${Number(pos) + 1} of its SQL)` : text,
+  );
+}
+
 /** Spark's message, its first line (the rest is the plan it could not resolve). */
 const firstLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
 
@@ -35,12 +49,14 @@ export async function checkDefinition(definition: Definition, analyze: AnalyzeSq
     let sectionsOk = true;
     for (const [name, section] of plan.sections) {
       const alone: JobPlan = { ...plan, sections: [[name, section]] };
+      const sql = jobSql(alone, records, ['']);
       try {
-        await analyze(jobSql(alone, records, ['']), params);
+        await analyze(sql, params);
       } catch (err) {
         sectionsOk = false;
         const where = section.kind === 'query' ? (section.file ?? 'pipeline.yml') : `pipeline.yml (a projection of jobs.${job}.relation)`;
-        problems.push(`${definition.name}/${where}: jobs.${job}.sections.${name}: ${firstLine(err)}`);
+        const own = section.kind === 'query' ? section.sql : plan.relation!;
+        problems.push(`${definition.name}/${where}: jobs.${job}.sections.${name}: ${inOwnLines(firstLine(err), sql, own)}`);
       }
     }
     if (!sectionsOk) continue;
