@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { Config } from '../lib/config';
 import type { KafkaTopics } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
-import type { SparkJobRunner } from '../spark/runtime/job-runner';
+import type { SectionSinks, SparkJobRunner } from '../spark/runtime/job-runner';
 import type { StreamRunner } from '../spark/runtime/stream-runner';
 
 /** One SQL query on Spark, its rows back: all the stack check asks of Spark. */
@@ -23,6 +23,8 @@ export interface ActivityDeps {
   kafka: KafkaTopics;
   /** The Spark side as the pipeline sees it. */
   spark: SparkJobRunner;
+  /** Where definitions' sections are written besides a run's result (Parquet under the warehouse). */
+  sinks: SectionSinks;
   /** The streams' Structured Streaming queries. */
   streams: StreamRunner;
   /** Plain queries, for the stack check only. */

@@ -101,7 +101,14 @@ async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T>
   }
 }
 
-export function createSparkJobActivities({ spark, kafka, config, logger, draining }: ActivityDeps) {
+/** A section written by a sink: where its rows are now. */
+export interface SinkWritten {
+  section: string;
+  format: 'parquet';
+  path: string;
+}
+
+export function createSparkJobActivities({ spark, sinks, kafka, config, logger, draining }: ActivityDeps) {
   const policy = new ResourcePolicy(config.resources);
   /**
    * A file source names a file under the data directory (Spark gets its absolute path); a topic read as it is (a
@@ -247,6 +254,35 @@ export function createSparkJobActivities({ spark, kafka, config, logger, drainin
       );
       log.info({ job: spec.job, bytes, rows, topic, ranges }, 'large result stored in the results topic');
       return { result: { stored: { topic, key, ranges }, rows, bytes }, handle };
+    },
+
+    /**
+     * Writes each section of the job that declares a sink (Parquet under the warehouse, at
+     * `<path>/run_id=<the run's first run id>`), computed by Spark from exactly the run's records. Writing replaces
+     * what is there, so a retried attempt or a replayed run leaves the same rows, never more.
+     */
+    async writeSinks(spec: SparkJobSpec): Promise<SinkWritten[]> {
+      const log = activityLogger(logger);
+      const ctx = Context.current();
+      const resolved = resolve(spec);
+      const runId = spec.runKey.slice(spec.runKey.lastIndexOf('/') + 1);
+      const written: SinkWritten[] = [];
+      for (const [section, s] of resolved.plan.sections) {
+        if (!s.sink) continue;
+        try {
+          policy.warehousePath('invalid pipeline definition', `jobs.${spec.job}.sections.${section}.sink.parquet`, s.sink.parquet);
+        } catch (err) {
+          if (err instanceof ResourceRefusal) throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
+          throw err;
+        }
+        const path = `${config.warehouseDir}/${s.sink.parquet}/run_id=${runId}`;
+        await heartbeating(ctx, () => sinks.writeParquet(resolved.plan, section, resolved.source, path)).catch((err: unknown) =>
+          Promise.reject(toFailure(err)),
+        );
+        log.info({ job: spec.job, section, path }, 'section written to its sink');
+        written.push({ section, format: 'parquet', path });
+      }
+      return written;
     },
 
     /**

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { GROUP_COLUMN } from './groups';
 import type { RecordShape } from './records';
+import { relativePathProblem } from './resource-policy';
 
 /** Names of fields, parameters, jobs and sections: SQL identifiers, and never the reserved group column. */
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -75,13 +76,28 @@ const oneSqlSource = (s: { sql?: string; file?: string }, ctx: z.RefinementCtx) 
   if ((s.sql === undefined) === (s.file === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of "sql" and "file"' });
 };
 
+/**
+ * Where a section's rows go besides the run's result: Parquet files under the warehouse (WAREHOUSE_DIR), at
+ * `<parquet>/run_id=<the run's id>`, written again (replaced, never added to) when a run is retried or replayed.
+ */
+const SinkSchema = z.strictObject({
+  parquet: z.string().superRefine((path, ctx) => {
+    const problem = relativePathProblem(path, 'the warehouse');
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+});
+export type SinkSpec = z.output<typeof SinkSchema>;
+
 /** A section of its own: a query over `records`, its rows ordered by `order_by` (an expression over its columns). */
-const QuerySectionSchema = z.strictObject({ ...SqlSource, order_by: z.string().min(1) }).superRefine(oneSqlSource);
+const QuerySectionSchema = z
+  .strictObject({ ...SqlSource, order_by: z.string().min(1), sink: SinkSchema.optional() })
+  .superRefine(oneSqlSource);
 /** A section that projects rows of its job's `relation`: which rows (`where`), which columns (name → expression). */
 const ProjectionSectionSchema = z.strictObject({
   where: z.string().min(1),
   select: z.record(name('column'), z.string().min(1)).refine((s) => Object.keys(s).length > 0, 'select at least one column'),
   order_by: z.string().min(1),
+  sink: SinkSchema.optional(),
 });
 
 const JobSchema = z
@@ -132,10 +148,11 @@ export const DefinitionFileSchema = z
       else if (!field.required || field.nullable)
         ctx.addIssue({ code: 'custom', path: ['records', 'key'], message: `the key field "${key}" must be required and not nullable` });
     }
-    if (GROUP_COLUMN in fields)
+    if (Object.hasOwn(fields, GROUP_COLUMN))
       ctx.addIssue({ code: 'custom', path: ['records', 'fields'], message: `"${GROUP_COLUMN}" is reserved (streamforge's group column)` });
     for (const job of def.default_jobs ?? []) {
-      if (!(job in def.jobs)) ctx.addIssue({ code: 'custom', path: ['default_jobs'], message: `"${job}" is not one of the jobs` });
+      if (!Object.hasOwn(def.jobs, job))
+        ctx.addIssue({ code: 'custom', path: ['default_jobs'], message: `"${job}" is not one of the jobs` });
     }
   });
 export type DefinitionFile = z.output<typeof DefinitionFileSchema>;
@@ -143,8 +160,8 @@ export type DefinitionFile = z.output<typeof DefinitionFileSchema>;
 /** A section as it runs: SQL text resolved (files read). */
 export type Section =
   /** `file`: the SQL file it came from (for messages); none: inline in pipeline.yml. */
-  | { kind: 'query'; sql: string; orderBy: string; file?: string }
-  | { kind: 'projection'; where: string; select: [string, string][]; orderBy: string };
+  | { kind: 'query'; sql: string; orderBy: string; file?: string; sink?: SinkSpec }
+  | { kind: 'projection'; where: string; select: [string, string][]; orderBy: string; sink?: SinkSpec };
 
 export interface JobDefinition {
   description?: string;
@@ -256,13 +273,13 @@ export function bindParameters(
   runDate: string,
 ): Record<string, ParameterValue> {
   const problems: string[] = [];
-  for (const unknownName of Object.keys(given).filter((p) => !(p in def.parameters))) {
+  for (const unknownName of Object.keys(given).filter((p) => !Object.hasOwn(def.parameters, p))) {
     const declared = Object.keys(def.parameters);
     problems.push(`params.${unknownName}: unknown parameter (${def.name} declares ${declared.length ? declared.join(', ') : 'none'})`);
   }
   const bound: Record<string, ParameterValue> = {};
   for (const [param, spec] of Object.entries(def.parameters)) {
-    const value = param in given ? given[param] : spec.type === 'date' && spec.default === 'today' ? runDate : spec.default;
+    const value = Object.hasOwn(given, param) ? given[param] : spec.type === 'date' && spec.default === 'today' ? runDate : spec.default;
     if (value === undefined) {
       problems.push(`params.${param}: required (${spec.type})`);
       continue;
@@ -293,7 +310,7 @@ export interface JobPlan {
 }
 
 export function jobPlan(def: Definition, job: string, params: Record<string, ParameterValue>): JobPlan {
-  const spec = def.jobs[job];
+  const spec = Object.hasOwn(def.jobs, job) ? def.jobs[job] : undefined;
   if (!spec) throw new Error(`${def.name} has no job "${job}"`);
   return {
     definition: def.name,
@@ -330,10 +347,25 @@ export function resolveDefinition(file: DefinitionFile, files: Record<string, st
       ...(spec.relation === undefined ? {} : { relation: text(spec.relation, `jobs.${job}.relation`) }),
       sections: Object.entries(spec.sections).map(([section, s]): [string, Section] =>
         'select' in s
-          ? [section, { kind: 'projection', where: s.where, select: Object.entries(s.select), orderBy: s.order_by }]
+          ? [
+              section,
+              {
+                kind: 'projection',
+                where: s.where,
+                select: Object.entries(s.select),
+                orderBy: s.order_by,
+                ...(s.sink ? { sink: s.sink } : {}),
+              },
+            ]
           : [
               section,
-              { kind: 'query', sql: text(s, `jobs.${job}.sections.${section}`), orderBy: s.order_by, ...(s.file ? { file: s.file } : {}) },
+              {
+                kind: 'query',
+                sql: text(s, `jobs.${job}.sections.${section}`),
+                orderBy: s.order_by,
+                ...(s.file ? { file: s.file } : {}),
+                ...(s.sink ? { sink: s.sink } : {}),
+              },
             ],
       ),
     };

@@ -97,7 +97,7 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
  * or RecordValidationError for bad records.
  */
 export function resolvePipelineInput({ input }: ParsedPipelineInput, definition: Definition, runDate: string): ResolvedPipelineInput {
-  const unknownJobs = (input.jobs ?? []).filter((job) => !(job in definition.jobs));
+  const unknownJobs = (input.jobs ?? []).filter((job) => !Object.hasOwn(definition.jobs, job));
   if (unknownJobs.length > 0) {
     throw new PipelineInputError(
       `invalid pipeline input: jobs: ${unknownJobs.map((j) => `"${j}"`).join(', ')} not among ${definition.name}'s jobs (${Object.keys(definition.jobs).join(', ')})`,

@@ -96,6 +96,8 @@ export interface PipelineResult {
   /** Where the records were read from: for ingested runs, the topic and each partition's offset range. */
   source: SparkSource;
   results: Partial<Record<JobName, CollectedResult>>;
+  /** Where each job's sinks wrote their sections (jobs whose definition declares sinks). */
+  sinks?: Partial<Record<JobName, { section: string; format: 'parquet'; path: string }[]>>;
   /** The Spark execution that computed each job: the run's own, or one it shared with other runs (`shared`). */
   spark: Partial<Record<JobName, SparkJobHandle>>;
   timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };

@@ -134,17 +134,27 @@ export class ResourcePolicy {
 
   /** A file under the data directory, named relative to it. The worker still resolves it against DATA_DIR. */
   file(context: string, field: string, file: string, grant?: Grant): void {
-    const problem =
-      file.length === 0 || file.length > FILE_MAX_CHARS
-        ? `expected 1-${FILE_MAX_CHARS} characters`
-        : file.startsWith('/')
-          ? 'an absolute path: name a file relative to the data directory'
-          : !file.split('/').every((segment) => FILE_SEGMENT.test(segment))
-            ? 'expected a path relative to the data directory: segments of A-Z a-z 0-9 . _ - joined by "/", each starting with a letter, a digit or _ (no "..")'
-            : undefined;
+    const problem = relativePathProblem(file, 'the data directory');
     if (problem) throw new ResourceRefusal(context, field, 400, `${echo(file)}: ${problem}`);
     requireScope(context, field, grant, 'files', file);
   }
+
+  /** Where a definition's sink writes: a path relative to the warehouse (WAREHOUSE_DIR), by the same rule as files. */
+  warehousePath(context: string, field: string, path: string): void {
+    const problem = relativePathProblem(path, 'the warehouse');
+    if (problem) throw new ResourceRefusal(context, field, 400, `${echo(path)}: ${problem}`);
+  }
+}
+
+/** What is wrong with `path` as a path relative to `under` (a directory), or undefined. */
+export function relativePathProblem(path: string, under: string): string | undefined {
+  return path.length === 0 || path.length > FILE_MAX_CHARS
+    ? `expected 1-${FILE_MAX_CHARS} characters`
+    : path.startsWith('/')
+      ? `an absolute path: name a path relative to ${under}`
+      : !path.split('/').every((segment) => FILE_SEGMENT.test(segment))
+        ? `expected a path relative to ${under}: segments of A-Z a-z 0-9 . _ - joined by "/", each starting with a letter, a digit or _ (no "..")`
+        : undefined;
 }
 
 /** 403 unless the token's `scope` patterns take `value` (no token: the rules alone, nothing to check here). */

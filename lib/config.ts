@@ -54,6 +54,7 @@ const EnvSchema = z.object({
   SPARK_KAFKA_BOOTSTRAP_SERVERS: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).optional(),
   DEFINITIONS_DIR: z.string().min(1).optional(),
+  WAREHOUSE_DIR: z.string().min(1).optional(),
   STREAM_CHECKPOINT_DIR: z.string().min(1).optional(),
   RESULT_INLINE_LIMIT_BYTES: z.coerce
     .number()
@@ -133,6 +134,8 @@ export interface Config {
   dataDir: string;
   /** Where pipeline definitions are read from: one directory per definition, each with a pipeline.yml. */
   definitionsDir: string;
+  /** Where definitions' sinks write (Parquet files): a directory Spark writes to, or a URI its executors reach (s3a://…). */
+  warehouseDir: string;
   /**
    * Where each stream's Spark query keeps its checkpoint (`<checkpointDir>/<stream name>`), as the Spark server
    * sees it: under the stack's state locally, a shared path (HDFS, S3, a volume) on a cluster.
@@ -232,6 +235,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dataDir: path.resolve(PROJECT_ROOT, e.DATA_DIR ?? 'data'),
     definitionsDir: path.resolve(PROJECT_ROOT, e.DEFINITIONS_DIR ?? 'definitions'),
+    warehouseDir: /^[a-z][a-z0-9+.-]*:\/\//.test(e.WAREHOUSE_DIR ?? '')
+      ? e.WAREHOUSE_DIR!.replace(/\/+$/, '')
+      : path.resolve(PROJECT_ROOT, e.WAREHOUSE_DIR ?? path.join(e.STACK_STATE_DIR ?? stackDir, 'warehouse')),
     streams: {
       // A URI (s3a://, hdfs://) is Spark's to resolve; a plain path is taken from the project root.
       checkpointDir: /^[a-z][a-z0-9+.-]*:\/\//.test(e.STREAM_CHECKPOINT_DIR ?? '')

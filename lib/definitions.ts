@@ -33,7 +33,7 @@ export interface DefinitionCatalog {
 /** A SQL file a definition names: beside pipeline.yml or below it, nothing outside its directory. */
 const SQL_FILE = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9_./-]+\.sql$/;
 
-/** Every definition under `dir` (each subdirectory holding a pipeline.yml); a missing `dir` gives none. */
+/** Every definition under `dir`: each subdirectory (not hidden; one without a pipeline.yml is listed as broken); a missing `dir` gives none. */
 export function loadDefinitions(dir: string): DefinitionCatalog {
   const catalog: DefinitionCatalog = { definitions: new Map(), broken: [] };
   let entries: string[];
@@ -45,7 +45,15 @@ export function loadDefinitions(dir: string): DefinitionCatalog {
   }
   for (const directory of entries) {
     const root = path.join(dir, directory);
-    if (!statSync(root).isDirectory()) continue;
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(root).isDirectory();
+    } catch (err) {
+      // A dangling link, a directory removed while this reads: that entry is broken, the others are read.
+      catalog.broken.push({ directory, error: `${directory}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      continue;
+    }
+    if (!isDirectory || directory.startsWith('.')) continue;
     const loaded = loadDefinition(root);
     if ('error' in loaded) {
       catalog.broken.push({ directory, ...loaded });

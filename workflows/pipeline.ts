@@ -93,6 +93,12 @@ const { collectSparkResult: collectLocally } = proxyLocalActivities<SparkJobActi
   retry: { ...retry, nonRetryableErrorTypes },
 });
 const COLLECT_AS_ACTIVITY = 'collect-as-activity';
+// A sink writes a section again with Spark (a job's time): its retries replace what an earlier attempt wrote.
+const { writeSinks } = proxyActivities<SparkJobActivities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '10s',
+  retry: { ...retry, nonRetryableErrorTypes },
+});
 const { pollSparkJob } = proxyActivities<SparkJobActivities>({
   startToCloseTimeout: '2h',
   // Heartbeats come every poll (at most 1 s apart): a worker that dies mid-poll is noticed within 5 s, and
@@ -212,6 +218,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     // 2-4. Each job: submit, poll until it ends, collect. Jobs run side by side.
     const timings: Partial<Record<JobName, JobTimings>> = {};
     const results: Partial<Record<JobName, CollectedResult>> = {};
+    const sinks: NonNullable<PipelineResult['sinks']> = {};
     await Promise.all(
       jobs.map(async (job) => {
         const spec = specOf(job, source);
@@ -230,6 +237,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         results[job] = collected.result;
         progress.jobs[job] = 'done';
         timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
+        // Only jobs whose definition declares sinks have this step (runs recorded without one replay as they ran).
+        if (spec.plan?.sections.some(([, section]) => section.sink)) sinks[job] = await writeSinks(spec);
       }),
     );
     await releaseSparkRun(runKey, jobs, handles).catch((e: unknown) =>
@@ -238,7 +247,15 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     setStatus('completed');
     const runTimings = { ingestMs, jobs: timings, totalMs: Date.now() - started };
     pipelineMetrics.runEnded(jobs, 'completed', runTimings);
-    return { runKey, recordCount: progress.recordCount, source, results, spark: handles, timings: runTimings };
+    return {
+      runKey,
+      recordCount: progress.recordCount,
+      source,
+      results,
+      ...(Object.keys(sinks).length > 0 ? { sinks } : {}),
+      spark: handles,
+      timings: runTimings,
+    };
   } catch (err) {
     await CancellationScope.nonCancellable(async () => {
       if (isCancellation(err)) {

@@ -37,8 +37,9 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     sessionId: config.spark.sessionId,
     keepAliveMs: config.spark.sessionKeepAliveMs,
   });
+  const executor = new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers });
   const spark = new CoalescingScheduler(
-    new SparkConnectExecutor(sparkClient, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers }),
+    executor,
     new KafkaExecutionJournal(kafka, config.kafka.executionsTopic, {
       skipped: (offset, reason) => {
         metrics.journalMessageSkipped();
@@ -62,6 +63,7 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     logger,
     kafka,
     spark,
+    sinks: executor,
     streams,
     sparkSql: sparkClient,
     analyze: (sql, params) => sparkClient.schema({ root: sqlRelation(sql, params) }),

@@ -96,8 +96,18 @@ export interface StreamingQueryManagerCommand {
   get_query?: string;
 }
 
+/** `DataFrameWriter.save(path)`: the relation's rows written as files of `source` format at `path`. */
+export interface WriteOperation {
+  input: Relation;
+  source: string;
+  path: string;
+  mode: 'SAVE_MODE_APPEND' | 'SAVE_MODE_OVERWRITE' | 'SAVE_MODE_ERROR_IF_EXISTS' | 'SAVE_MODE_IGNORE';
+  options?: KeyValue[];
+}
+
 export type Command =
   | { create_dataframe_view: { input: Relation; name: string; is_global: boolean; replace: boolean } }
+  | { write_operation: WriteOperation }
   | { write_stream_operation_start: WriteStreamOperationStart }
   | { streaming_query_command: StreamingQueryCommand }
   | { streaming_query_manager_command: StreamingQueryManagerCommand };

@@ -2,7 +2,11 @@
 // not run) against the declared record schema, alone and as runs sharing an execution compute it, so a misspelt
 // column or SQL Spark cannot run per group is an error naming the file and the section, not a failed run.
 import { jobPlan, type Definition, type JobPlan, type ParameterValue } from '../../contracts/definitions';
+import { SparkConnectError } from '../../lib/spark-connect';
 import { jobSql } from './sql';
+
+/** Spark unreachable, or restarting: nothing is known of the SQL, and the check fails as a whole. */
+const unanswered = (err: unknown) => err instanceof SparkConnectError && err.isTransient;
 
 /** What the check needs of Spark: a query's schema, or the analysis error (lib/spark-connect SparkConnectClient.schema). */
 export type AnalyzeSql = (sql: string, params: Record<string, ParameterValue>) => Promise<unknown>;
@@ -53,6 +57,7 @@ export async function checkDefinition(definition: Definition, analyze: AnalyzeSq
       try {
         await analyze(sql, params);
       } catch (err) {
+        if (unanswered(err)) throw err;
         sectionsOk = false;
         const where = section.kind === 'query' ? (section.file ?? 'pipeline.yml') : `pipeline.yml (a projection of jobs.${job}.relation)`;
         const own = section.kind === 'query' ? section.sql : plan.relation!;
@@ -63,6 +68,7 @@ export async function checkDefinition(definition: Definition, analyze: AnalyzeSq
     try {
       await analyze(jobSql(plan, records, ['a', 'b']), params);
     } catch (err) {
+      if (unanswered(err)) throw err;
       problems.push(
         `${definition.name}: jobs.${job}: Spark cannot run this job's SQL per run when runs share an execution (a LATERAL subquery over each run's records): ${firstLine(err)}`,
       );

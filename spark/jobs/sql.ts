@@ -93,6 +93,31 @@ ${parts.join('\nUNION ALL\n')}
 ) ORDER BY ${GROUP_COLUMN}, section_index, seq`;
 }
 
+/**
+ * One section's rows, typed (not JSON), for a sink: its columns, and the group column first when the records carry
+ * groups (a grouped run's rows of each group). Unordered: files have no order.
+ */
+export function sectionRowsSql(plan: JobPlan, name: string, records: string, groups: readonly string[]): string {
+  const section = plan.sections.find(([n]) => n === name)?.[1];
+  if (!section) throw new Error(`${plan.definition}.${plan.job} has no section "${name}"`);
+  for (const group of groups) if (!GROUP_NAME.test(group)) throw new Error(`group name must match ${GROUP_NAME}, got "${group}"`);
+  const lateral = groups.length > 1;
+  const body =
+    section.kind === 'query'
+      ? `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)}\nSELECT * FROM (\n${section.sql}\n)`
+      : `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)},
+relation AS (SELECT * FROM (
+${plan.relation}
+))
+SELECT ${section.select.map(([column, expr]) => `${expr} AS ${column}`).join(', ')} FROM relation WHERE (${section.where})`;
+  const grouped = groups.length > 1 || groups[0] !== '';
+  return `WITH ${ALL_RECORDS} AS (
+${records}
+),
+${GROUPS} AS (SELECT * FROM VALUES ${groups.map((g) => `('${g}')`).join(', ')} AS t(${GROUP_COLUMN}))
+SELECT ${grouped ? `g.${GROUP_COLUMN}, ` : ''}s.* FROM ${GROUPS} g, ${lateral ? 'LATERAL ' : ''}(${body}) s`;
+}
+
 const hexKey = (key: string) => `X'${Buffer.from(key, 'utf8').toString('hex')}'`;
 const jsonSchema = (fields: string) => `'${fields.replaceAll("'", "\\'")}, ${GROUP_COLUMN} STRING'`;
 

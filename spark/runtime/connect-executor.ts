@@ -1,14 +1,16 @@
 // Spark executions over Spark Connect. All workers share one Spark session (a fixed session id), so any worker
 // can reach any execution by its operation id. An execution is ONE plan: the job's SQL over its source relation
 // (sqlOverRelations), so nothing is registered in the session beforehand or left to drop afterwards.
+import crypto from 'node:crypto';
 import { groupRows, type GroupedJobResult } from '../../contracts/groups';
 import type { JobPlan } from '../../contracts/definitions';
 import { coveringRanges } from '../../contracts/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
 import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations, type SqlParameter } from '../../lib/spark-connect/relations';
 import { recordsFileSource } from '../jobs/sources';
-import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql } from '../jobs/sql';
-import type { ExecutionSource, SparkExecutor, SparkJobState } from './job-runner';
+import type { SparkSource } from '../../contracts/pipeline';
+import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, sectionRowsSql } from '../jobs/sql';
+import type { ExecutionSource, SectionSinks, SparkExecutor, SparkJobState } from './job-runner';
 
 export interface SparkConnectExecutorOptions {
   /** Kafka bootstrap servers as Spark's executors reach them. */
@@ -47,7 +49,7 @@ const STATES: Record<string, SparkJobState> = {
   OPERATION_STATE_CANCELLED: 'canceled',
 };
 
-export class SparkConnectExecutor implements SparkExecutor {
+export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
   constructor(
     private readonly client: SparkConnectClient,
     private readonly options: SparkConnectExecutorOptions,
@@ -66,6 +68,13 @@ export class SparkConnectExecutor implements SparkExecutor {
       if (err instanceof SparkConnectError && err.errorClass === 'INVALID_HANDLE.OPERATION_ABANDONED') return false;
       throw err;
     }
+  }
+
+  async writeParquet(plan: JobPlan, section: string, source: SparkSource, path: string): Promise<void> {
+    const table = sourceTable(crypto.randomUUID());
+    const { records, relation, groups } = this.records(plan, source, table);
+    const input = sqlOverRelations(sectionRowsSql(plan, section, records, groups), { [table]: relation }, 1, sqlParameters(plan));
+    await this.client.command({ write_operation: { input, source: 'parquet', path, mode: 'SAVE_MODE_OVERWRITE' } });
   }
 
   async states(operationIds: string[]): Promise<Map<string, SparkJobState>> {

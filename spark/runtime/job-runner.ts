@@ -73,3 +73,12 @@ export interface SparkExecutor {
   release(operationId: string): Promise<void>;
   interrupt(operationId: string): Promise<void>;
 }
+
+/** Writes one section's rows of a run somewhere besides its result (a definition's sink). */
+export interface SectionSinks {
+  /**
+   * The section's rows over exactly the run's records, computed by Spark, replacing whatever is at `path` (a
+   * retried or replayed run writes the same rows again, never more).
+   */
+  writeParquet(plan: JobPlan, section: string, source: SparkSource, path: string): Promise<void>;
+}

@@ -89,7 +89,14 @@ export const definitionRoutes: FastifyPluginAsyncZod<DefinitionRoutesOptions> = 
         return { name: request.params.name, valid: false, problems: [found.error] };
       }
       if (!analyze) throw new HttpError(503, 'Spark is not configured for this service: definitions cannot be checked here');
-      const check = await checkDefinition(found.definition, analyze);
+      const check = await checkDefinition(found.definition, analyze).catch((err: unknown) => {
+        throw new HttpError(
+          503,
+          `Spark did not answer; the definition was not checked (${err instanceof Error ? err.message : String(err)})`,
+          undefined,
+          { 'retry-after': '5' },
+        );
+      });
       return { ...check, valid: check.problems.length === 0 };
     },
   );

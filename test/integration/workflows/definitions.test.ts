@@ -9,15 +9,19 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../../activities';
 import type { IngestInput } from '../../../activities/ingest';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import type { CollectedResult, PipelineResult } from '../../../contracts/pipeline';
+import { bindParameters, jobPlan } from '../../../contracts/definitions';
+import type { CollectedResult, PipelineResult, SparkJobSpec } from '../../../contracts/pipeline';
 import type { PipelineInput } from '../../../contracts/pipeline-input';
 import { PIPELINE_DEFINITION } from '../../../contracts/search-attributes';
 import { loadConfig } from '../../../lib/config';
+import { loadDefinitions } from '../../../lib/definitions';
 import { createLogger } from '../../../lib/logger';
 import { generateOrders } from '../../../lib/order-generator';
+import { SparkConnectClient } from '../../../lib/spark-connect/client';
 import { pipelineWorkflow } from '../../../workflows/pipeline';
 import { expectedOrders, type OracleOrder } from '../../support/orders-oracle';
 import { DEFINITIONS_DIR } from '../../support/plans';
@@ -35,7 +39,9 @@ fs.writeFileSync(
   'name: nosql\nrecords:\n  fields:\n    id: { type: long }\njobs:\n  j:\n    sections:\n      s: { file: missing.sql, order_by: id }\n',
 );
 
-const config = loadConfig({ ...process.env, DEFINITIONS_DIR: dir });
+const warehouse = path.join(dir, 'warehouse');
+const config = loadConfig({ ...process.env, DEFINITIONS_DIR: dir, WAREHOUSE_DIR: warehouse });
+const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
 const deps = createWorkerDeps(config, createLogger('warn'));
 const orders: OracleOrder[] = [...generateOrders(400, 11)];
 
@@ -59,6 +65,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await deps.close();
+  spark.close();
   await env?.teardown();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -98,6 +105,33 @@ describe('the orders definition', () => {
     await handle.result();
     const version = (await handle.describe()).typedSearchAttributes.get(PIPELINE_DEFINITION);
     expect(version).toEqual(['orders', expect.stringMatching(/^orders@[0-9a-f]{12}$/)]);
+  });
+});
+
+describe("the orders definition's sink", () => {
+  /** The rows of the Parquet files at `path`, as Spark reads them, sorted by country. */
+  const parquetRows = async (at: string) =>
+    (await spark.sql(`SELECT * FROM parquet.\`${at}\` ORDER BY country`)).map((row) => ({ ...row }));
+
+  it('writes revenue.by_country as Parquet under the warehouse, the same rows as the result; a retried write replaces them', async () => {
+    const records = orders.slice(200, 330);
+    const result = await (await run({ pipeline: 'orders', records, jobs: ['revenue'], params: { min_total: 10 } })).result();
+    const runId = result.runKey.slice(result.runKey.lastIndexOf('/') + 1);
+    const at = path.join(warehouse, 'orders', 'revenue_by_country', `run_id=${runId}`);
+    expect(result.sinks).toEqual({ revenue: [{ section: 'by_country', format: 'parquet', path: at }] });
+    const expected = expectedOrders('revenue', records, { min_total: 10 }).by_country!;
+    expect(await parquetRows(at)).toEqual(expected);
+
+    // The step again, as a retry or a replayed run would run it: the files hold the same rows, not twice as many.
+    const definition = loadDefinitions(dir).definitions.get('orders')!;
+    const spec: SparkJobSpec = {
+      runKey: result.runKey,
+      job: 'revenue',
+      source: result.source,
+      plan: jobPlan(definition, 'revenue', bindParameters(definition, { min_total: 10 }, '2026-01-01')),
+    };
+    await new MockActivityEnvironment().run(createActivities(deps).writeSinks, spec);
+    expect(await parquetRows(at)).toEqual(expected);
   });
 });
 

@@ -80,7 +80,7 @@ describe('ResourcePolicy', () => {
         expect(r.message).not.toMatch(/\p{Cc}/u);
       }
       expect(refusal(() => policy.pipelineSource({ file: '/etc/passwd' })).message).toBe(
-        'invalid pipeline input: file: "/etc/passwd": an absolute path: name a file relative to the data directory',
+        'invalid pipeline input: file: "/etc/passwd": an absolute path: name a path relative to the data directory',
       );
     });
 
