@@ -26,11 +26,13 @@ WORKDIR /app
 ENV NODE_ENV=production \
     SPARK_CONNECT_DESCRIPTORS=/app/spark-connect.desc \
     DATA_DIR=/app/data \
+    DEFINITIONS_DIR=/app/definitions \
     HOST=0.0.0.0
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/package.json package.json
 COPY data data
+COPY definitions definitions
 COPY --from=spark-protocol /build/spark-connect.desc /app/spark-connect.desc
 # The image's `node` user by number, so Kubernetes' runAsNonRoot can verify it (k8s/base sets the same uid).
 USER 1000:1000
