@@ -12,6 +12,7 @@ import {
   resolveDefinition,
   sqlFilesOf,
   type Definition,
+  type DefinitionFile,
   type JobPlan,
 } from '../contracts/definitions';
 
@@ -83,17 +84,8 @@ export function loadDefinition(root: string): { definition: Definition } | { nam
   } catch (err) {
     return { error: `${where}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    return { error: `${where}: not valid YAML: ${err instanceof YAMLParseError ? err.message : String(err)}` };
-  }
-  const parsed = DefinitionFileSchema.safeParse(raw);
-  const declaredName = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : undefined;
-  if (!parsed.success) {
-    return { ...(declaredName ? { name: declaredName } : {}), error: `${where}: ${describe(parsed.error)}` };
-  }
+  const parsed = parseDefinitionFile(text, where);
+  if ('error' in parsed) return parsed;
   const files: Record<string, string> = { [DEFINITION_FILE]: text };
   for (const file of sqlFilesOf(parsed.data)) {
     if (!SQL_FILE.test(file)) {
@@ -109,6 +101,34 @@ export function loadDefinition(root: string): { definition: Definition } | { nam
     }
   }
   return { definition: resolveDefinition(parsed.data, files, versionOf(files)) };
+}
+
+/** Parsed definition files by their text: a run reads its definition's files when it starts, and parses them once. */
+const parsedFiles = new Map<string, ReturnType<typeof parseText>>();
+const PARSED_FILES_KEPT = 64;
+
+function parseDefinitionFile(text: string, where: string): { data: DefinitionFile; success: true } | { name?: string; error: string } {
+  const key = `${where}\0${text}`;
+  let parsed = parsedFiles.get(key);
+  if (!parsed) {
+    parsed = parseText(text, where);
+    if (parsedFiles.size >= PARSED_FILES_KEPT) parsedFiles.delete(parsedFiles.keys().next().value!);
+    parsedFiles.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseText(text: string, where: string): { data: DefinitionFile; success: true } | { name?: string; error: string } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    return { error: `${where}: not valid YAML: ${err instanceof YAMLParseError ? err.message : String(err)}` };
+  }
+  const parsed = DefinitionFileSchema.safeParse(raw);
+  const declaredName = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : undefined;
+  if (!parsed.success) return { ...(declaredName ? { name: declaredName } : {}), error: `${where}: ${describe(parsed.error)}` };
+  return { data: parsed.data, success: true };
 }
 
 /** The first 12 hex digits of the sha256 of the files (names and texts, in name order). */

@@ -1,12 +1,15 @@
 // The chaos run's steady load, and the record of every answer it got: `/process` clients (the old service's
-// profile: bodies of 2-200 records, no pause) and a benchmark of pipeline runs. Every answer is checked against
-// the oracle as it arrives.
+// profile: bodies of 2-200 records, no pause), a benchmark of pipeline runs, and runs of the orders example
+// definition. Every answer is checked against its oracle as it arrives.
+import { isDeepStrictEqual } from 'node:util';
 import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { JobName } from '../../contracts/jobs';
 import type { PipelineResult } from '../../contracts/pipeline';
 import type { EmployeeRecord } from '../../contracts/records';
 import { generateEmployees } from '../../lib/employee-generator';
-import { benchmarkWorkflow } from '../../workflows';
+import { generateOrders } from '../../lib/order-generator';
+import { expectedOrders } from '../../test/support/orders-oracle';
+import { benchmarkWorkflow, pipelineWorkflow } from '../../workflows';
 import { sleep } from '../stack/processes';
 import { isRightJobResult, isRightProcessAnswer, utcDay } from './expected';
 
@@ -205,6 +208,64 @@ export function startBenchmark(temporal: Client, taskQueue: string, id: string, 
         }
       }),
     );
+  })();
+  return { done };
+}
+
+export interface OrdersLoad {
+  /** Resolves with one answer per run once every run ended (or is hung). */
+  done: Promise<Answer[]>;
+}
+
+/**
+ * Runs of the orders example definition (a second, unrelated pipeline) beside the benchmark: `runs` runs in
+ * `lanes` lanes (a lane starts its next run when its last one ended), each over its own generated orders with its
+ * own parameters, every answer checked against the orders oracle (test/support/orders-oracle.ts).
+ */
+export function startOrders(temporal: Client, taskQueue: string, id: string, runs: number, lanes = 2): OrdersLoad {
+  const seed = Math.floor(Math.random() * 2 ** 30);
+  const jobs = ['revenue', 'top_products'] as const;
+  const one = async (i: number): Promise<Answer> => {
+    const records = [...generateOrders(5 + ((i * 37) % 60), seed + i)];
+    const params = { min_total: (i % 4) * 25, top_n: 1 + (i % 5) };
+    const workflowId = `${id}-orders-${i}`;
+    const startedAt = Date.now();
+    const base = { kind: 'pipeline' as const, retries: 0, batchSize: records.length, workflowId, startedAt };
+    try {
+      const handle = await temporal.workflow.start(pipelineWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ pipeline: 'orders', records, jobs: [...jobs], params }],
+      });
+      const result = await Promise.race([handle.result(), sleep(HUNG_AFTER_MS).then(() => undefined)]);
+      if (!result) return { ...base, answeredAt: Date.now(), outcome: 'hung', status: 'RUNNING' };
+      const right = jobs.every((job) => {
+        const collected = result.results[job];
+        return (
+          collected !== undefined && 'inline' in collected && isDeepStrictEqual(collected.inline, expectedOrders(job, records, params))
+        );
+      });
+      return {
+        ...base,
+        answeredAt: Date.now(),
+        outcome: right ? 'right' : 'wrong',
+        status: 'COMPLETED',
+        ...(right ? {} : { message: 'an orders result differs from the oracle' }),
+      };
+    } catch (err) {
+      const message = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
+      return { ...base, answeredAt: Date.now(), outcome: 'error', status: 'FAILED', message };
+    }
+  };
+  const done = (async () => {
+    const answers: Answer[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let i = next++; i < runs; i = next++) answers.push(await one(i));
+      }),
+    );
+    return answers;
   })();
   return { done };
 }

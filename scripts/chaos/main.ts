@@ -1,7 +1,7 @@
 // `npm run chaos [-- --scenarios spark-restart,worker-kill] [--clients 20] [--runs 100]`: brings up a stack of its
 // own (other ports, state under .stack/chaos, Spark with a short idle-session timeout), a REST trigger and workers
-// as processes, and for each scenario keeps a steady load of /process clients and a benchmark of pipeline runs
-// going while it injects the fault; every answer is checked against the oracle, then Spark's executions and
+// as processes, and for each scenario keeps a steady load of /process clients, a benchmark of pipeline runs and runs of
+// the orders example definition going while it injects the fault; every answer is checked against its oracle, then Spark's executions and
 // Kafka's records of every run. Prints a table, writes JSON under results/, exits 1 if a scenario failed.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../lib/config';
 import { countExecutions, countRecords, runResults, sharedExecutionsByMember } from './check';
 import { ChaosCluster } from './cluster';
-import { ProcessClients, startBenchmark, type Answer, type BenchmarkLoad } from './load';
+import { ProcessClients, startBenchmark, startOrders, type Answer, type BenchmarkLoad } from './load';
 import { formatChaosTable, summarize, type Check, type FaultWindow, type ScenarioReport } from './report';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
 
@@ -66,6 +66,12 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
     options.runs,
     5,
   );
+  const orders = startOrders(
+    cluster.temporal,
+    cluster.config.temporal.taskQueue,
+    `chaos-${scenario.name}-${begin}`,
+    Math.ceil(options.runs / 2),
+  );
   const ctx: ScenarioContext = {
     cluster,
     clients(count, o = {}) {
@@ -99,8 +105,9 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
   finished.push(steady);
   for (const c of more) await c.stop();
   const benchmarkAnswers = await benchmark.done;
+  const ordersAnswers = await orders.done;
   const end = Date.now();
-  const answers: Answer[] = [...finished, ...more].flatMap((c) => c.answers).concat(elsewhere, benchmarkAnswers);
+  const answers: Answer[] = [...finished, ...more].flatMap((c) => c.answers).concat(elsewhere, benchmarkAnswers, ordersAnswers);
 
   ctx.log(`checking Spark executions and Kafka records of ${new Set(answers.map((a) => a.workflowId).filter(Boolean)).size} runs`);
   await cluster.collectSparkJobs().catch(() => undefined);
