@@ -74,6 +74,11 @@ export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
     throw new PipelineInputError(`invalid pipeline input: ${problems.slice(0, 5).join('; ')}`);
   }
   const input = parsed.data;
+  // zod leaves out a parameter named like an object's own properties (__proto__); such a name is no parameter.
+  const rawParams = (raw as { params?: unknown } | null | undefined)?.params;
+  const dropped =
+    rawParams && typeof rawParams === 'object' ? Object.keys(rawParams).filter((k) => !Object.hasOwn(input.params ?? {}, k)) : [];
+  if (dropped.length > 0) throw new PipelineInputError(`invalid pipeline input: params.${dropped[0]}: not a parameter name`);
   const given = (['records', 'groups', 'file', 'topic'] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1) {
     throw new PipelineInputError(

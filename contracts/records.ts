@@ -116,6 +116,7 @@ function toRecordIssue(at: (keys: string[]) => string, issue: z.core.$ZodIssue):
       if (issue.maximum === Number.MAX_SAFE_INTEGER) return { path, message: `must be a safe integer, got ${shown(issue)}` };
       return { path, message: `must be <= ${issue.maximum}, got ${shown(issue)}` };
     case 'invalid_value':
+      if (issue.input === undefined) return { path, message: 'is required' };
       return { path, message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(issue)}` };
     case 'invalid_format':
       if (issue.format === 'datetime')

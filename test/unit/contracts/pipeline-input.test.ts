@@ -95,6 +95,16 @@ describe('parsePipelineInput: errors', () => {
       'invalid pipeline input: give referenceDate once: as "referenceDate" or in "params"',
     ],
     [
+      'a parameter named like an object property',
+      JSON.parse('{"file": "emp_data.json", "params": {"__proto__": {"referenceDate": "2024-01-01"}}}'),
+      'invalid pipeline input: params.__proto__: not a parameter name',
+    ],
+    [
+      'a job named like an object property',
+      { file: 'emp_data.json', jobs: ['constructor'] },
+      'invalid pipeline input: jobs: "constructor" not among employees\'s jobs (count_gender, count_month, final_analysis, read_records)',
+    ],
+    [
       'a malformed pipeline name',
       { file: 'emp_data.json', pipeline: '../orders' },
       'invalid pipeline input: pipeline: expected a definition name (lowercase letters, digits, _ or -)',
