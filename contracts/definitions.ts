@@ -190,6 +190,18 @@ export interface Definition {
   files: Record<string, string>;
 }
 
+/** A definition file's problems, each as `path: what is wrong` (at most five). */
+export function describeDefinitionIssues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 5).map((i) => {
+    const where = i.path.length ? i.path.join('.') : 'file';
+    if (i.code === 'unrecognized_keys') return `${where}: unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    // A record key refused by its name's rule (a field, a job, a section): say the rule, not "Invalid key".
+    if (i.code === 'invalid_key') return `${where}: ${i.issues[0]?.message ?? i.message}`;
+    if (i.code === 'invalid_value') return `${where}: expected one of ${i.values.map(String).join(', ')}`;
+    return `${where}: ${i.message}`;
+  });
+}
+
 /** The DDL Spark parses a record's JSON with. */
 export function recordsDdl(def: Pick<Definition, 'fields'>): string {
   return def.fields.map(([field, spec]) => `${field} ${SPARK_TYPES[spec.type]}`).join(', ');

@@ -4,10 +4,10 @@ import crypto from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
 import {
   bindParameters,
   DefinitionFileSchema,
+  describeDefinitionIssues,
   jobPlan,
   resolveDefinition,
   sqlFilesOf,
@@ -127,7 +127,9 @@ function parseText(text: string, where: string): { data: DefinitionFile; success
   }
   const parsed = DefinitionFileSchema.safeParse(raw);
   const declaredName = typeof (raw as { name?: unknown })?.name === 'string' ? (raw as { name: string }).name : undefined;
-  if (!parsed.success) return { ...(declaredName ? { name: declaredName } : {}), error: `${where}: ${describe(parsed.error)}` };
+  if (!parsed.success) {
+    return { ...(declaredName ? { name: declaredName } : {}), error: `${where}: ${describeDefinitionIssues(parsed.error).join('; ')}` };
+  }
   return { data: parsed.data, success: true };
 }
 
@@ -136,16 +138,6 @@ export function versionOf(files: Record<string, string>): string {
   const hash = crypto.createHash('sha256');
   for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name]}\0`);
   return hash.digest('hex').slice(0, 12);
-}
-
-function describe(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map(
-      (i) =>
-        `${i.path.length ? i.path.join('.') : 'file'}: ${i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message}`,
-    )
-    .join('; ');
 }
 
 /**

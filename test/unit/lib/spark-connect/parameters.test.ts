@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
-import { loadSparkConnectService, type ExecutePlanRequest, type Relation } from '../../lib/spark-connect/proto';
-import { sqlOverRelations, sqlRelation, type SqlParameter } from '../../lib/spark-connect/relations';
+import { loadConfig } from '../../../../lib/config';
+import { loadSparkConnectService, type ExecutePlanRequest, type Relation } from '../../../../lib/spark-connect/proto';
+import { sqlOverRelations, sqlRelation, type SqlParameter } from '../../../../lib/spark-connect/relations';
 
 /** The literal `sqlRelation` sends for one parameter named `p`. */
 function literalOf(parameter: SqlParameter): unknown {

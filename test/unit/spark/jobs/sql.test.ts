@@ -1,0 +1,59 @@
+// Specification of how a job's plan becomes one Spark query: its groups, LATERAL only when there are several,
+// parameters as markers (no value in the text), group names checked before they are written.
+import { describe, expect, it } from 'vitest';
+import type { JobPlan } from '../../../../contracts/definitions';
+import { jobSql, memberGroups, recordsFromKafkaSql, sectionRowsSql } from '../../../../spark/jobs/sql';
+
+const plan: JobPlan = {
+  definition: 'shop',
+  version: '0123456789ab',
+  job: 'totals',
+  fields: 'sku STRING, qty BIGINT',
+  columns: ['sku', 'qty'],
+  sections: [['by_sku', { kind: 'query', sql: 'SELECT sku, sum(qty) AS n FROM records WHERE qty > :min GROUP BY sku', orderBy: 'sku' }]],
+  params: { min: { type: 'long', value: 987654321 } },
+};
+
+describe('jobSql', () => {
+  it('runs the SQL as written for one group, and through a LATERAL view of each group for several', () => {
+    const alone = jobSql(plan, 'SELECT 1', ['']);
+    expect(alone).not.toContain('LATERAL');
+    expect(alone).toContain("VALUES ('')");
+    const shared = jobSql(plan, 'SELECT 1', ['0', '1:req-a']);
+    expect(shared).toContain('run_groups g, LATERAL (WITH records AS (SELECT sku, qty FROM all_records WHERE _group = g._group)');
+    expect(shared).toContain("VALUES ('0'), ('1:req-a')");
+  });
+
+  it('leaves parameters as markers: no value of theirs is in the text', () => {
+    const sql = jobSql(plan, 'SELECT 1', ['', 'x']);
+    expect(sql).toContain(':min');
+    expect(sql).not.toContain('987654321');
+  });
+
+  it('refuses a group name that could end its string literal', () => {
+    expect(() => jobSql(plan, 'SELECT 1', ["a'b"])).toThrow(/group name must match/);
+    expect(() => jobSql(plan, 'SELECT 1', [])).toThrow(/at least one group/);
+  });
+
+  it("names a member's groups by its tag", () => {
+    expect(memberGroups({ tag: '3' })).toEqual(['3']);
+    expect(memberGroups({ tag: '3', groups: ['a', 'b'] })).toEqual(['3:a', '3:b']);
+  });
+});
+
+describe('sectionRowsSql', () => {
+  it("gives a section's typed rows, with the group column only when the records carry groups", () => {
+    expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', [''])).toMatch(/SELECT s\.\* FROM run_groups g, \(/);
+    expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', ['a', 'b'])).toMatch(/SELECT g\._group, s\.\* FROM run_groups g, LATERAL \(/);
+    expect(() => sectionRowsSql(plan, 'nope', 'SELECT 1', [''])).toThrow(/no section "nope"/);
+  });
+});
+
+describe('recordsFromKafkaSql', () => {
+  it("takes a run's records by its key as a hex literal, the declared columns and the group", () => {
+    const sql = recordsFromKafkaSql('source_x', plan.fields, plan.columns, "k'1");
+    expect(sql).toContain("WHERE key = X'6b2731'");
+    expect(sql).toContain("SELECT r.sku, r.qty, coalesce(r._group, '') AS _group");
+    expect(recordsFromKafkaSql('source_x', plan.fields, plan.columns)).toContain("'' AS _group");
+  });
+});
