@@ -306,8 +306,21 @@ describe('operations', () => {
     expect(metrics).toMatch(/streamforge_pipelines_in_flight 0/);
     const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(openapi.paths)).toEqual(
-      expect.arrayContaining(['/process', '/pipelines', '/pipelines/{id}', '/benchmarks', '/benchmarks/{id}', '/healthz', '/readyz']),
+      expect.arrayContaining([
+        '/process',
+        '/pipelines',
+        '/pipelines/{id}',
+        '/benchmarks',
+        '/benchmarks/{id}',
+        '/definitions',
+        '/definitions/{name}',
+        '/definitions/{name}/check',
+        '/healthz',
+        '/readyz',
+      ]),
     );
+    const pipelineBody = openapi.paths['/pipelines'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(pipelineBody.properties)).toEqual(expect.arrayContaining(['pipeline', 'params', 'jobs', 'records']));
     expect(openapi.paths['/process'].post.requestBody.content['application/json'].schema.items.required).toEqual([
       'id',
       'gender',
