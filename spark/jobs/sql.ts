@@ -26,25 +26,56 @@ const checkedTable = (table: string) => {
   return table;
 };
 
-/** The view of one group's records the user's SQL reads as `records`: the declared columns, not the group column. */
-const recordsOf = (plan: JobPlan, group: string | undefined) =>
-  `records AS (SELECT ${plan.columns.join(', ')} FROM ${ALL_RECORDS}${group === undefined ? '' : ` WHERE ${GROUP_COLUMN} = ${group}`})`;
+/**
+ * How the parts of a query read their groups. Several: a table of them (`run_groups`), each one's records through a
+ * LATERAL subquery. One: its records are all the records, and its name a literal (no join, no table: a run alone
+ * runs its SQL as written).
+ */
+interface Groups {
+  /** Common table expressions to add (the table of groups), each with its leading comma. */
+  cte: string;
+  /** The group of a row, as an SQL expression. */
+  group: string;
+  /** The records view of the group (filtered to it when there are several). */
+  records(plan: JobPlan): string;
+  /** `body` (SQL over `records`) for each group, under `alias`. */
+  from(body: string, alias: string): string;
+}
+
+function groupsOf(groups: readonly string[]): Groups {
+  if (groups.length === 0) throw new Error('a job needs at least one group');
+  for (const group of groups) if (!GROUP_NAME.test(group)) throw new Error(`group name must match ${GROUP_NAME}, got "${group}"`);
+  const columns = (plan: JobPlan) => plan.columns.join(', ');
+  if (groups.length === 1) {
+    return {
+      cte: '',
+      group: `'${groups[0]}'`,
+      records: (plan) => `records AS (SELECT ${columns(plan)} FROM ${ALL_RECORDS})`,
+      from: (body, alias) => `(${body}) ${alias}`,
+    };
+  }
+  return {
+    cte: `,\n${GROUPS} AS (SELECT * FROM VALUES ${groups.map((g) => `('${g}')`).join(', ')} AS t(${GROUP_COLUMN}))`,
+    group: `g.${GROUP_COLUMN}`,
+    records: (plan) => `records AS (SELECT ${columns(plan)} FROM ${ALL_RECORDS} WHERE ${GROUP_COLUMN} = g.${GROUP_COLUMN})`,
+    from: (body, alias) => `${GROUPS} g, LATERAL (${body}) ${alias}`,
+  };
+}
 
 /** The rows of one query section: the user's SQL over `records`, each row as JSON, numbered in the section's order. */
-function queryPart(plan: JobPlan, index: number, name: string, section: Extract<Section, { kind: 'query' }>, lateral: boolean): string {
-  const body = `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)}\nSELECT * FROM (\n${section.sql}\n)`;
-  const from = lateral ? `${GROUPS} g, LATERAL (${body}) s` : `${GROUPS} g, (${body}) s`;
-  return `SELECT g.${GROUP_COLUMN}, ${index} AS section_index, '${name}' AS section,
+function queryPart(plan: JobPlan, index: number, name: string, section: Extract<Section, { kind: 'query' }>, groups: Groups): string {
+  const body = `WITH ${groups.records(plan)}\nSELECT * FROM (\n${section.sql}\n)`;
+  return `SELECT ${groups.group} AS ${GROUP_COLUMN}, ${index} AS section_index, '${name}' AS section,
   to_json(struct(s.*), ${ROW_JSON_OPTIONS}) AS row,
-  row_number() OVER (PARTITION BY g.${GROUP_COLUMN} ORDER BY ${section.orderBy}) AS seq
-FROM ${from}`;
+  row_number() OVER (PARTITION BY ${groups.group} ORDER BY ${section.orderBy}) AS seq
+FROM ${groups.from(body, 's')}`;
 }
 
 /**
  * The rows of a job whose sections project its relation, in one pass: each row of the relation becomes the row of
  * the (first) section whose `where` it meets.
  */
-function projectionPart(plan: JobPlan, first: number, lateral: boolean): string {
+function projectionPart(plan: JobPlan, first: number, groups: Groups): string {
   const sections = plan.sections
     .map(([name, section], i) => ({ name, section, index: first + i }))
     .filter(
@@ -56,17 +87,16 @@ function projectionPart(plan: JobPlan, first: number, lateral: boolean): string 
     (s) => `to_json(named_struct(${s.section.select.map(([column, expr]) => `'${column}', ${expr}`).join(', ')}), ${ROW_JSON_OPTIONS})`,
   );
   const orders = sections.map((s) => `CASE WHEN (${s.section.where}) THEN ${s.section.orderBy} END`);
-  const body = `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)},
+  const body = `WITH ${groups.records(plan)},
 relation AS (SELECT * FROM (
 ${plan.relation}
 ))
 SELECT ${when((s) => String(s.index))} AS section_index, ${when((s) => `'${s.name}'`)} AS section, ${row} AS row,
   ${orders.map((o, k) => `${o} AS order_${k}`).join(', ')}
 FROM relation WHERE ${sections.map((s) => `(${s.section.where})`).join(' OR ')}`;
-  const from = lateral ? `${GROUPS} g, LATERAL (${body}) p` : `${GROUPS} g, (${body}) p`;
-  return `SELECT g.${GROUP_COLUMN}, p.section_index, p.section, p.row,
-  row_number() OVER (PARTITION BY g.${GROUP_COLUMN}, p.section_index ORDER BY ${orders.map((_o, k) => `p.order_${k}`).join(', ')}) AS seq
-FROM ${from}`;
+  return `SELECT ${groups.group} AS ${GROUP_COLUMN}, p.section_index, p.section, p.row,
+  row_number() OVER (PARTITION BY ${groups.group}, p.section_index ORDER BY ${orders.map((_o, k) => `p.order_${k}`).join(', ')}) AS seq
+FROM ${groups.from(body, 'p')}`;
 }
 
 /**
@@ -75,19 +105,16 @@ FROM ${from}`;
  * section's row as JSON (nulls kept), ordered by group, section and the section's own order. Its `:name` markers
  * take the plan's parameters (named arguments). Groups with no records give no rows (none are asked for).
  */
-export function jobSql(plan: JobPlan, records: string, groups: readonly string[]): string {
-  if (groups.length === 0) throw new Error('a job needs at least one group');
-  for (const group of groups) if (!GROUP_NAME.test(group)) throw new Error(`group name must match ${GROUP_NAME}, got "${group}"`);
-  const lateral = groups.length > 1;
+export function jobSql(plan: JobPlan, records: string, groupNames: readonly string[]): string {
+  const groups = groupsOf(groupNames);
   const parts: string[] = [];
-  if (plan.relation !== undefined) parts.push(projectionPart(plan, 0, lateral));
+  if (plan.relation !== undefined) parts.push(projectionPart(plan, 0, groups));
   plan.sections.forEach(([name, section], i) => {
-    if (section.kind === 'query') parts.push(queryPart(plan, i, name, section, lateral));
+    if (section.kind === 'query') parts.push(queryPart(plan, i, name, section, groups));
   });
   return `WITH ${ALL_RECORDS} AS (
 ${records}
-),
-${GROUPS} AS (SELECT * FROM VALUES ${groups.map((g) => `('${g}')`).join(', ')} AS t(${GROUP_COLUMN}))
+)${groups.cte}
 SELECT nullif(${GROUP_COLUMN}, '') AS ${GROUP_COLUMN}, section, row FROM (
 ${parts.join('\nUNION ALL\n')}
 ) ORDER BY ${GROUP_COLUMN}, section_index, seq`;
@@ -97,25 +124,23 @@ ${parts.join('\nUNION ALL\n')}
  * One section's rows, typed (not JSON), for a sink: its columns, and the group column first when the records carry
  * groups (a grouped run's rows of each group). Unordered: files have no order.
  */
-export function sectionRowsSql(plan: JobPlan, name: string, records: string, groups: readonly string[]): string {
+export function sectionRowsSql(plan: JobPlan, name: string, records: string, groupNames: readonly string[]): string {
   const section = plan.sections.find(([n]) => n === name)?.[1];
   if (!section) throw new Error(`${plan.definition}.${plan.job} has no section "${name}"`);
-  for (const group of groups) if (!GROUP_NAME.test(group)) throw new Error(`group name must match ${GROUP_NAME}, got "${group}"`);
-  const lateral = groups.length > 1;
+  const groups = groupsOf(groupNames);
   const body =
     section.kind === 'query'
-      ? `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)}\nSELECT * FROM (\n${section.sql}\n)`
-      : `WITH ${recordsOf(plan, lateral ? `g.${GROUP_COLUMN}` : undefined)},
+      ? `WITH ${groups.records(plan)}\nSELECT * FROM (\n${section.sql}\n)`
+      : `WITH ${groups.records(plan)},
 relation AS (SELECT * FROM (
 ${plan.relation}
 ))
 SELECT ${section.select.map(([column, expr]) => `${expr} AS ${column}`).join(', ')} FROM relation WHERE (${section.where})`;
-  const grouped = groups.length > 1 || groups[0] !== '';
+  const grouped = groupNames.length > 1 || groupNames[0] !== '';
   return `WITH ${ALL_RECORDS} AS (
 ${records}
-),
-${GROUPS} AS (SELECT * FROM VALUES ${groups.map((g) => `('${g}')`).join(', ')} AS t(${GROUP_COLUMN}))
-SELECT ${grouped ? `g.${GROUP_COLUMN}, ` : ''}s.* FROM ${GROUPS} g, ${lateral ? 'LATERAL ' : ''}(${body}) s`;
+)${groups.cte}
+SELECT ${grouped ? `${groups.group} AS ${GROUP_COLUMN}, ` : ''}s.* FROM ${groups.from(body, 's')}`;
 }
 
 const hexKey = (key: string) => `X'${Buffer.from(key, 'utf8').toString('hex')}'`;

@@ -4,10 +4,19 @@ import type { Activities } from '../../activities';
 import type { IngestInput, IngestPlan } from '../../activities/ingest';
 import type { CollectResult, PollResult } from '../../activities/spark-job';
 import type { IngestResult, SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+import { loadDefinitions } from '../../lib/definitions';
+import { DEFINITIONS_DIR } from './plans';
 
 export type Fakes = Pick<
   Activities,
-  'planIngest' | 'ingestRecords' | 'submitSparkJob' | 'pollSparkJob' | 'collectSparkResult' | 'releaseSparkRun' | 'cancelSparkJobs'
+  | 'loadPipelineDefinition'
+  | 'planIngest'
+  | 'ingestRecords'
+  | 'submitSparkJob'
+  | 'pollSparkJob'
+  | 'collectSparkResult'
+  | 'releaseSparkRun'
+  | 'cancelSparkJobs'
 >;
 
 const plan: IngestPlan = { topic: 'records', partitions: 1, startOffsets: { '0': 0 } };
@@ -16,6 +25,12 @@ const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey,
 /** Fakes that succeed; each call is recorded. Override one to change a step. */
 export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
   return {
+    // The repository's definitions, as the worker reads them (not a pipeline step: not recorded in `calls`).
+    async loadPipelineDefinition(name: string) {
+      const definition = loadDefinitions(DEFINITIONS_DIR).definitions.get(name);
+      if (!definition) throw new Error(`no definition "${name}" in ${DEFINITIONS_DIR}`);
+      return definition;
+    },
     async planIngest() {
       calls.push('planIngest');
       return plan;
