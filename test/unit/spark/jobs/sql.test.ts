@@ -46,7 +46,9 @@ describe('sectionRowsSql', () => {
   it("gives a section's typed rows, with the group column only when the records carry groups", () => {
     expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', [''])).toMatch(/SELECT s\.\* FROM \(WITH records/);
     expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', ['a'])).toMatch(/SELECT 'a' AS _group, s\.\* FROM \(WITH records/);
-    expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', ['a', 'b'])).toMatch(/SELECT g\._group AS _group, s\.\* FROM run_groups g, LATERAL \(/);
+    expect(sectionRowsSql(plan, 'by_sku', 'SELECT 1', ['a', 'b'])).toMatch(
+      /SELECT g\._group AS _group, s\.\* FROM run_groups g, LATERAL \(/,
+    );
     expect(() => sectionRowsSql(plan, 'nope', 'SELECT 1', [''])).toThrow(/no section "nope"/);
   });
 });
