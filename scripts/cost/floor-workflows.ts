@@ -1,12 +1,12 @@
 // Temporal's own floor, for `npm run cost`: what a run costs the server and a worker when it does no work at all.
 // `emptyWorkflow` is the least a workflow can be (one workflow task, no activity). `pipelineShapeWorkflow` takes
-// every Temporal step `pipelineWorkflow` takes for a one-job run, in the same order and with the same options where
+// every Temporal step `pipelineWorkflow` takes for a one-job run (its definition's load included), in the same order and with the same options where
 // they matter (local or not, heartbeats), but each activity returns at once: the gap between it and a real run is
 // our code and the work, the gap between it and `emptyWorkflow` is the run's shape. Its variants price parts of
 // that shape: the search-attribute updates (the Web UI's status of a run), submit, poll and collect as three
 // activities (each durable on its own) rather than one, and the whole run as one activity.
 import { patched, proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../../contracts/search-attributes';
+import { PIPELINE_DEFINITION, PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../../contracts/search-attributes';
 import type { FloorActivities } from './floor-activities';
 
 const local = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '30s' });
@@ -34,9 +34,13 @@ export async function pipelineShapeWorkflow(shape: PipelineShape): Promise<numbe
     upsert([{ key: PIPELINE_STATUS, value: 'completed' }]);
     return records;
   }
+  // pipelineWorkflow's patch before it loads its definition (a marker and the SDK's update of
+  // TemporalChangeVersion), then the load, a local activity.
+  if (patched('pipeline-definitions')) await local.noop('load the definition');
   upsert([
     { key: PIPELINE_STATUS, value: 'ingesting' },
     { key: PIPELINE_JOBS, value: ['count_gender'] },
+    { key: PIPELINE_DEFINITION, value: ['employees', 'employees@0123456789ab'] },
   ]);
   await local.noop('plan ingest');
   const records = await remote.noop('ingest');

@@ -50,7 +50,7 @@ describe("the cost model's no-op pipeline shape", () => {
     });
     const pipeline = await eventTypes(temporal.env.client, workflowId);
     const shape = await runShape(temporal.env, { searchAttributes: true, steps: 'pipeline' });
-    expect(pipeline).toHaveLength(36); // a change to the workflow's steps shows here first
+    expect(pipeline).toHaveLength(39); // a change to the workflow's steps shows here first
     expect(shape).toEqual(pipeline);
   });
 });
