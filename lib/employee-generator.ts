@@ -1,6 +1,7 @@
 // Deterministic generator of realistic employee records (seeded PRNG): the sample data in data/, benchmark and
 // load-test input. Pure (no I/O); scripts/data/generate.ts writes its records to files.
 import type { EmployeeRecord } from '../contracts/records';
+import { mulberry32 } from './seeded-random';
 
 const FIRST_NAMES = {
   M: [
@@ -84,18 +85,6 @@ const FIRST_BIRTH_DAY = Date.UTC(1960, 0, 1) / 86_400_000;
 const BIRTH_DAYS = Date.UTC(2003, 11, 31) / 86_400_000 - FIRST_BIRTH_DAY + 1;
 /** A few records lack optional fields, so the "Unknown" department and "no birth date" paths are exercised. */
 const MISSING_RATE = 0.02;
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The department whose slice of [0, TOTAL_WEIGHT) holds `roll`. */
 function pickDepartment(roll: number): (typeof DEPARTMENTS)[number] {

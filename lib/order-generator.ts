@@ -1,5 +1,6 @@
 // Deterministic generator of order records (seeded PRNG) for the example pipeline definitions/orders/: the sample in
 // data/orders.jsonl and input for tests. Pure (no I/O); scripts/examples/orders.ts writes its records to files.
+import { mulberry32 } from './seeded-random';
 
 /** One order as definitions/orders/pipeline.yml declares it; `coupon` may be absent, null or a code. */
 export interface OrderRecord {
@@ -48,18 +49,6 @@ const COUPONS = ['SPRING10', 'WELCOME5', 'FREESHIP', 'VIP20'];
 /** Orders are placed over three days, so by_hour has many groups across day boundaries. */
 const FIRST_TS = Date.UTC(2025, 2, 1);
 const TS_SPAN_MS = 3 * 86_400_000;
-
-/** mulberry32: a tiny, well-distributed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The entry whose slice of [0, total weight) holds `roll` (roll in [0, 1)). */
 function pickWeighted<T extends [unknown, number, ...unknown[]]>(items: readonly T[], roll: number): T {
