@@ -10,6 +10,8 @@ import { coveringRanges, type PartitionRange } from '../contracts/partition-rang
 import type { IngestResult } from '../contracts/pipeline';
 import type { PipelineRecord } from '../contracts/records';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
+import { DEFAULT_PIPELINE } from '../contracts/pipeline-input';
+import { DefinitionsDirectory } from '../lib/definitions';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -88,6 +90,15 @@ async function readDataFile(policy: ResourcePolicy, dataDir: string, file: strin
 
 export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
   const policy = new ResourcePolicy(config.resources);
+  /**
+   * An ingest scheduled by a run from before pipeline definitions has no fields: its records are the employees
+   * definition's (workflows/pipeline.ts, PIPELINE_DEFINITIONS).
+   */
+  const employeeFields = (): RecordFields => {
+    const found = new DefinitionsDirectory(config.definitionsDir, 0).get(DEFAULT_PIPELINE);
+    if ('error' in found) throw ApplicationFailure.nonRetryable(`invalid pipeline input: ${found.error}`, 'PipelineInputError');
+    return found.definition;
+  };
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
     async planIngest(): Promise<IngestPlan> {
@@ -124,10 +135,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
         input.groups.flatMap((g) => g.records.map(() => g.id)),
       );
     }
-    if (input.file !== undefined) {
-      if (!input.fields) throw ApplicationFailure.nonRetryable('ingestRecords needs "fields" with "file"', 'PipelineInputError');
-      return readDataFile(policy, config.dataDir, input.file, input.fields);
-    }
+    if (input.file !== undefined) return readDataFile(policy, config.dataDir, input.file, input.fields ?? employeeFields());
     throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
   }
 

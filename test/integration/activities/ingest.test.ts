@@ -24,6 +24,14 @@ const runAs = <R>(attempt: number, fn: () => Promise<R>): Promise<R> =>
   new MockActivityEnvironment({ attempt, workflowExecution: { workflowId: 'ingest-test', runId: 'r' } }).run(fn) as Promise<R>;
 
 describe('ingestRecords', () => {
+  it('reads a file of a run from before pipeline definitions (no fields in its input) as employee records', async () => {
+    const runKey = `ingest-legacy-file-${Date.now()}`;
+    const plan = await runAs(1, () => planIngest());
+    const result = await runAs(1, () => ingestRecords({ runKey, plan, file: 'emp_data.json' }));
+    expect(result.recordCount).toBe(1000);
+    expect(result.written).toBe(1000);
+  });
+
   it.each([100, 25_000])('a retry after a partial write of %i records writes only the missing ones', async (n) => {
     const records = [...generateEmployees(n, 3)];
     const runKey = `ingest-retry-${n}-${Date.now()}`;
