@@ -3,18 +3,30 @@
 // in flight changes nothing for it, and its replays read the same definition.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Definition } from '../contracts/definitions';
+import { DEFAULT_PIPELINE } from '../contracts/pipeline-input';
 import { DefinitionsDirectory } from '../lib/definitions';
 import type { ActivityDeps } from './deps';
 
+/**
+ * The named definition as its files are now (read each time: a handful of small files, so a definition edited a
+ * moment ago is what the next run runs); an unknown or broken one fails the step with the reason.
+ */
+export function currentDefinition(definitionsDir: string, name: string): Definition {
+  const found = new DefinitionsDirectory(definitionsDir, 0).get(name);
+  if ('definition' in found) return found.definition;
+  throw ApplicationFailure.nonRetryable(`invalid pipeline input: pipeline: ${found.error}`, 'PipelineInputError');
+}
+
+/**
+ * What a step of a run from before pipeline definitions computes over: the employees definition (its steps carry no
+ * definition: workflows/pipeline.ts, PIPELINE_DEFINITIONS).
+ */
+export const definitionOfEarlierRuns = (definitionsDir: string): Definition => currentDefinition(definitionsDir, DEFAULT_PIPELINE);
+
 export function createDefinitionActivities({ config }: Pick<ActivityDeps, 'config'>) {
-  // Read when each run starts (a handful of small files): a definition edited a moment ago is what the next run runs.
-  const directory = new DefinitionsDirectory(config.definitionsDir, 0);
   return {
-    /** The named definition as its files are now; an unknown or broken one fails the run with the reason. */
     async loadPipelineDefinition(name: string): Promise<Definition> {
-      const found = directory.get(name);
-      if ('definition' in found) return found.definition;
-      throw ApplicationFailure.nonRetryable(`invalid pipeline input: pipeline: ${found.error}`, 'PipelineInputError');
+      return currentDefinition(config.definitionsDir, name);
     },
   };
 }

@@ -10,10 +10,9 @@ import { coveringRanges, type PartitionRange } from '../contracts/partition-rang
 import type { IngestResult } from '../contracts/pipeline';
 import type { PipelineRecord } from '../contracts/records';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
-import { DEFAULT_PIPELINE } from '../contracts/pipeline-input';
-import { DefinitionsDirectory } from '../lib/definitions';
 import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
+import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
 import { readRecordsFile, RecordsFileError, type RecordFields } from './records-file';
 
@@ -38,7 +37,7 @@ export interface IngestInput {
   records?: PipelineRecord[];
   groups?: { id: string; records: PipelineRecord[] }[];
   file?: string;
-  /** With `file`: the run's definition's fields and key, which the file's records are checked against. */
+  /** With `file`: the run's definition's fields and key, which the file's records are checked against (none: a run from before definitions, whose records are employees). */
   fields?: RecordFields;
 }
 
@@ -90,15 +89,6 @@ async function readDataFile(policy: ResourcePolicy, dataDir: string, file: strin
 
 export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
   const policy = new ResourcePolicy(config.resources);
-  /**
-   * An ingest scheduled by a run from before pipeline definitions has no fields: its records are the employees
-   * definition's (workflows/pipeline.ts, PIPELINE_DEFINITIONS).
-   */
-  const employeeFields = (): RecordFields => {
-    const found = new DefinitionsDirectory(config.definitionsDir, 0).get(DEFAULT_PIPELINE);
-    if ('error' in found) throw ApplicationFailure.nonRetryable(`invalid pipeline input: ${found.error}`, 'PipelineInputError');
-    return found.definition;
-  };
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
     async planIngest(): Promise<IngestPlan> {
@@ -135,7 +125,8 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
         input.groups.flatMap((g) => g.records.map(() => g.id)),
       );
     }
-    if (input.file !== undefined) return readDataFile(policy, config.dataDir, input.file, input.fields ?? employeeFields());
+    if (input.file !== undefined)
+      return readDataFile(policy, config.dataDir, input.file, input.fields ?? definitionOfEarlierRuns(config.definitionsDir));
     throw ApplicationFailure.nonRetryable('ingestRecords needs "records", "groups" or "file"', 'PipelineInputError');
   }
 

@@ -9,11 +9,10 @@ import { bindParameters, jobPlan } from '../contracts/definitions';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
 import type { CollectedResult, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
-import { DEFAULT_PIPELINE } from '../contracts/pipeline-input';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
-import { loadDefinitions } from '../lib/definitions';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
+import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
 import { resolveDataFile } from './ingest';
 
@@ -137,12 +136,7 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
   const planned = (spec: SparkJobSpec): SparkJobSpec => {
     if (spec.plan) return spec;
     const { params, ...rest } = spec as SparkJobSpec & { params: { referenceDate: string } };
-    const definition = loadDefinitions(config.definitionsDir).definitions.get(DEFAULT_PIPELINE);
-    if (!definition)
-      throw ApplicationFailure.nonRetryable(
-        `the ${DEFAULT_PIPELINE} definition is missing from ${config.definitionsDir}`,
-        'PipelineInputError',
-      );
+    const definition = definitionOfEarlierRuns(config.definitionsDir);
     return {
       ...rest,
       plan: jobPlan(definition, spec.job, bindParameters(definition, { referenceDate: params.referenceDate }, params.referenceDate)),

@@ -117,15 +117,23 @@ export function resolvePipelineInput({ input }: ParsedPipelineInput, definition:
     if (err instanceof ParameterError) throw new PipelineInputError(err.message);
     throw err;
   }
-  const shape = recordShape(definition);
-  const source: PipelineSource = input.records
-    ? { kind: 'records', records: parseRecords(input.records, shape) }
-    : input.groups
-      ? { kind: 'groups', groups: parseGroups(input.groups, shape) }
-      : input.file !== undefined
-        ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
-        : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
-  return { source, jobs, params };
+  return { source: pipelineSource({ input }, recordShape(definition)), jobs, params };
+}
+
+/**
+ * The input's source; its records checked against `shape`, or, without one, taken as they are (a run from before
+ * definitions, whose records were checked when it started).
+ */
+export function pipelineSource({ input }: Pick<ParsedPipelineInput, 'input'>, shape: RecordShape | undefined): PipelineSource {
+  if (input.records) return { kind: 'records', records: shape ? parseRecords(input.records, shape) : (input.records as PipelineRecord[]) };
+  if (input.groups) {
+    return {
+      kind: 'groups',
+      groups: shape ? parseGroups(input.groups, shape) : (input.groups as { id: string; records: PipelineRecord[] }[]),
+    };
+  }
+  if (input.file !== undefined) return { kind: 'file', path: input.file, ingest: input.ingest ?? true };
+  return { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
 }
 
 /** Each group's records are validated on their own (keys are unique within a group); errors name the group. */

@@ -36,6 +36,7 @@ import {
 import {
   parsePipelineInput,
   PipelineInputError,
+  pipelineSource,
   resolvePipelineInput,
   type ParsedPipelineInput,
   type PipelineInput,
@@ -133,13 +134,7 @@ async function resolveInput(
     return { definition, resolved: orFail(() => resolvePipelineInput(parsed, definition, runDate)) };
   }
   const { input } = parsed;
-  const source: ResolvedPipelineInput['source'] = input.records
-    ? { kind: 'records', records: input.records as Record<string, unknown>[] }
-    : input.groups
-      ? { kind: 'groups', groups: input.groups as { id: string; records: Record<string, unknown>[] }[] }
-      : input.file !== undefined
-        ? { kind: 'file', path: input.file, ingest: input.ingest ?? true }
-        : { kind: 'topic', topic: input.topic!.name, ranges: input.topic!.ranges };
+  const source = pipelineSource(parsed, undefined);
   const referenceDate = input.referenceDate ?? runDate;
   return {
     resolved: {

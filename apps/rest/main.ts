@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger, type Logger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
-import { sqlRelation } from '../../lib/spark-connect/relations';
+import { sparkAnalysis } from '../../spark/jobs/definition-check';
 import { buildApp } from './app';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -33,7 +33,7 @@ export async function startRestServer(
     temporalConnection: connection,
     kafka,
     spark: { ping: () => spark.reachable() },
-    analyze: (sql, params) => spark.schema({ root: sqlRelation(sql, params) }),
+    analyze: sparkAnalysis(spark),
   });
   const url = await app.listen({ host: config.http.host, port: config.http.port });
   return {

@@ -5,8 +5,7 @@ import type { Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
-import { sqlRelation } from '../../lib/spark-connect/relations';
-import type { AnalyzeSql } from '../../spark/jobs/definition-check';
+import { sparkAnalysis, type AnalyzeSql } from '../../spark/jobs/definition-check';
 import { StreamingQueries } from '../../lib/spark-connect/streaming';
 import { CoalescingScheduler, DEFAULT_COALESCING } from '../../spark/runtime/coalescing-scheduler';
 import { SparkConnectExecutor } from '../../spark/runtime/connect-executor';
@@ -66,7 +65,7 @@ export function createWorkerDeps(config: Config, logger: Logger): WorkerDeps {
     sinks: executor,
     streams,
     sparkSql: sparkClient,
-    analyze: (sql, params) => sparkClient.schema({ root: sqlRelation(sql, params) }),
+    analyze: sparkAnalysis(sparkClient),
     metrics,
     ping: { kafka: () => kafka.ping(), spark: () => sparkClient.reachable() },
     draining: draining.signal,

@@ -4,8 +4,7 @@
 import { loadConfig } from '../../lib/config';
 import { loadDefinitions } from '../../lib/definitions';
 import { SparkConnectClient } from '../../lib/spark-connect/client';
-import { sqlRelation } from '../../lib/spark-connect/relations';
-import { checkDefinition } from '../../spark/jobs/definition-check';
+import { checkDefinition, sparkAnalysis } from '../../spark/jobs/definition-check';
 
 async function main(): Promise<number> {
   const [command = 'list', name] = process.argv.slice(2);
@@ -31,7 +30,7 @@ async function main(): Promise<number> {
   const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });
   try {
     for (const d of definitions) {
-      const { problems } = await checkDefinition(d, (sql, params) => spark.schema({ root: sqlRelation(sql, params) }));
+      const { problems } = await checkDefinition(d, sparkAnalysis(spark));
       if (problems.length === 0) console.log(`✓ ${d.name}@${d.version}: every section analysed by Spark`);
       for (const problem of problems) console.log(`✗ ${problem}`);
       failed ||= problems.length > 0;

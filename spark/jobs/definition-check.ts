@@ -2,7 +2,8 @@
 // not run) against the declared record schema, alone and as runs sharing an execution compute it, so a misspelt
 // column or SQL Spark cannot run per group is an error naming the file and the section, not a failed run.
 import { jobPlan, type Definition, type JobPlan, type ParameterValue } from '../../contracts/definitions';
-import { SparkConnectError } from '../../lib/spark-connect';
+import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
+import { sqlRelation } from '../../lib/spark-connect/relations';
 import { jobSql } from './sql';
 
 /** Spark unreachable, or restarting: nothing is known of the SQL, and the check fails as a whole. */
@@ -10,6 +11,11 @@ const unanswered = (err: unknown) => err instanceof SparkConnectError && err.isT
 
 /** What the check needs of Spark: a query's schema, or the analysis error (lib/spark-connect SparkConnectClient.schema). */
 export type AnalyzeSql = (sql: string, params: Record<string, ParameterValue>) => Promise<unknown>;
+
+/** Spark Connect's AnalyzePlan of the query, its parameters as named arguments. */
+export function sparkAnalysis(client: Pick<SparkConnectClient, 'schema'>): AnalyzeSql {
+  return (sql, params) => client.schema({ root: sqlRelation(sql, params) });
+}
 
 export interface DefinitionCheck {
   name: string;

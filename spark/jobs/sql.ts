@@ -62,9 +62,24 @@ function groupsOf(groups: readonly string[]): Groups {
   };
 }
 
+/** The user's SQL (a section's query) over a group's `records`. */
+const overRecords = (plan: JobPlan, groups: Groups, sql: string) => `WITH ${groups.records(plan)}\nSELECT * FROM (\n${sql}\n)`;
+
+/** `select` (a query over `relation`) over the job's relation of a group's `records`. */
+const overRelation = (plan: JobPlan, groups: Groups, select: string) => `WITH ${groups.records(plan)},
+relation AS (SELECT * FROM (
+${plan.relation}
+))
+${select}`;
+
+/** The query's head: every group's records (`all_records`) and, with several groups, the table of them. */
+const allRecords = (records: string, groups: Groups) => `WITH ${ALL_RECORDS} AS (
+${records}
+)${groups.cte}`;
+
 /** The rows of one query section: the user's SQL over `records`, each row as JSON, numbered in the section's order. */
 function queryPart(plan: JobPlan, index: number, name: string, section: Extract<Section, { kind: 'query' }>, groups: Groups): string {
-  const body = `WITH ${groups.records(plan)}\nSELECT * FROM (\n${section.sql}\n)`;
+  const body = overRecords(plan, groups, section.sql);
   return `SELECT ${groups.group} AS ${GROUP_COLUMN}, ${index} AS section_index, '${name}' AS section,
   to_json(struct(s.*), ${ROW_JSON_OPTIONS}) AS row,
   row_number() OVER (PARTITION BY ${groups.group} ORDER BY ${section.orderBy}) AS seq
@@ -87,13 +102,13 @@ function projectionPart(plan: JobPlan, first: number, groups: Groups): string {
     (s) => `to_json(named_struct(${s.section.select.map(([column, expr]) => `'${column}', ${expr}`).join(', ')}), ${ROW_JSON_OPTIONS})`,
   );
   const orders = sections.map((s) => `CASE WHEN (${s.section.where}) THEN ${s.section.orderBy} END`);
-  const body = `WITH ${groups.records(plan)},
-relation AS (SELECT * FROM (
-${plan.relation}
-))
-SELECT ${when((s) => String(s.index))} AS section_index, ${when((s) => `'${s.name}'`)} AS section, ${row} AS row,
+  const body = overRelation(
+    plan,
+    groups,
+    `SELECT ${when((s) => String(s.index))} AS section_index, ${when((s) => `'${s.name}'`)} AS section, ${row} AS row,
   ${orders.map((o, k) => `${o} AS order_${k}`).join(', ')}
-FROM relation WHERE ${sections.map((s) => `(${s.section.where})`).join(' OR ')}`;
+FROM relation WHERE ${sections.map((s) => `(${s.section.where})`).join(' OR ')}`,
+  );
   return `SELECT ${groups.group} AS ${GROUP_COLUMN}, p.section_index, p.section, p.row,
   row_number() OVER (PARTITION BY ${groups.group}, p.section_index ORDER BY ${orders.map((_o, k) => `p.order_${k}`).join(', ')}) AS seq
 FROM ${groups.from(body, 'p')}`;
@@ -112,9 +127,7 @@ export function jobSql(plan: JobPlan, records: string, groupNames: readonly stri
   plan.sections.forEach(([name, section], i) => {
     if (section.kind === 'query') parts.push(queryPart(plan, i, name, section, groups));
   });
-  return `WITH ${ALL_RECORDS} AS (
-${records}
-)${groups.cte}
+  return `${allRecords(records, groups)}
 SELECT nullif(${GROUP_COLUMN}, '') AS ${GROUP_COLUMN}, section, row FROM (
 ${parts.join('\nUNION ALL\n')}
 ) ORDER BY ${GROUP_COLUMN}, section_index, seq`;
@@ -130,16 +143,14 @@ export function sectionRowsSql(plan: JobPlan, name: string, records: string, gro
   const groups = groupsOf(groupNames);
   const body =
     section.kind === 'query'
-      ? `WITH ${groups.records(plan)}\nSELECT * FROM (\n${section.sql}\n)`
-      : `WITH ${groups.records(plan)},
-relation AS (SELECT * FROM (
-${plan.relation}
-))
-SELECT ${section.select.map(([column, expr]) => `${expr} AS ${column}`).join(', ')} FROM relation WHERE (${section.where})`;
+      ? overRecords(plan, groups, section.sql)
+      : overRelation(
+          plan,
+          groups,
+          `SELECT ${section.select.map(([column, expr]) => `${expr} AS ${column}`).join(', ')} FROM relation WHERE (${section.where})`,
+        );
   const grouped = groupNames.length > 1 || groupNames[0] !== '';
-  return `WITH ${ALL_RECORDS} AS (
-${records}
-)${groups.cte}
+  return `${allRecords(records, groups)}
 SELECT ${grouped ? `${groups.group} AS ${GROUP_COLUMN}, ` : ''}s.* FROM ${groups.from(body, 's')}`;
 }
 

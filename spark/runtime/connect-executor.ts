@@ -6,7 +6,7 @@ import { groupRows, type GroupedJobResult } from '../../contracts/groups';
 import type { JobPlan } from '../../contracts/definitions';
 import { coveringRanges } from '../../contracts/partition-ranges';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
-import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations, type SqlParameter } from '../../lib/spark-connect/relations';
+import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../../lib/spark-connect/relations';
 import { recordsFileSource } from '../jobs/sources';
 import type { SparkSource } from '../../contracts/pipeline';
 import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, sectionRowsSql } from '../jobs/sql';
@@ -60,7 +60,7 @@ export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
     const { records, relation, groups } = this.records(plan, source, table);
     try {
       await this.client.start(
-        { root: sqlOverRelations(jobSql(plan, records, groups), { [table]: relation }, 1, sqlParameters(plan)) },
+        { root: sqlOverRelations(jobSql(plan, records, groups), { [table]: relation }, 1, plan.params) },
         operationId,
       );
       return true;
@@ -73,7 +73,7 @@ export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
   async writeParquet(plan: JobPlan, section: string, source: SparkSource, path: string): Promise<void> {
     const table = sourceTable(crypto.randomUUID());
     const { records, relation, groups } = this.records(plan, source, table);
-    const input = sqlOverRelations(sectionRowsSql(plan, section, records, groups), { [table]: relation }, 1, sqlParameters(plan));
+    const input = sqlOverRelations(sectionRowsSql(plan, section, records, groups), { [table]: relation }, 1, plan.params);
     await this.client.command({ write_operation: { input, source: 'parquet', path, mode: 'SAVE_MODE_OVERWRITE' } });
   }
 
@@ -127,9 +127,4 @@ export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
       groups: source.members.flatMap(memberGroups),
     };
   }
-}
-
-/** The plan's parameters as Spark's named arguments. */
-function sqlParameters(plan: JobPlan): Record<string, SqlParameter> {
-  return Object.fromEntries(Object.entries(plan.params).map(([name, p]) => [name, p as SqlParameter]));
 }
