@@ -2,8 +2,10 @@
 // is found by its name first, and a new one resumes from the stream's checkpoint), look at it, stop it.
 import { ApplicationFailure } from '@temporalio/activity';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
+import { streamPlan } from '../contracts/definitions';
 import type { StreamObservation, StreamQueryHandle, StreamSpec } from '../contracts/streams';
 import { SparkConnectError } from '../lib/spark-connect';
+import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
 
 /** A query Spark refuses to plan (bad SQL, a missing connector) fails the same way every time. */
@@ -16,8 +18,12 @@ function toFailure(err: unknown): unknown {
 
 export function createStreamingActivities({ streams, logger, config }: Pick<ActivityDeps, 'streams' | 'logger' | 'config'>) {
   const policy = new ResourcePolicy(config.resources);
+  /** A stream started before stream jobs came from definitions computes the employees definition's stream job. */
+  const withPlan = (spec: StreamSpec): StreamSpec =>
+    spec.plan ? spec : { ...spec, plan: streamPlan(definitionOfEarlierRuns(config.definitionsDir)) };
   return {
-    async startStream(spec: StreamSpec): Promise<StreamQueryHandle> {
+    async startStream(given: StreamSpec): Promise<StreamQueryHandle> {
+      const spec = withPlan(given);
       const log = activityLogger(logger);
       // The source as the REST trigger checks it, for streams started from the Temporal CLI: the stream fails.
       try {
@@ -40,7 +46,7 @@ export function createStreamingActivities({ streams, logger, config }: Pick<Acti
     },
 
     async observeStream(spec: StreamSpec, last: StreamQueryHandle | null): Promise<StreamObservation> {
-      const observation = await streams.observe(spec, last).catch((err: unknown) => {
+      const observation = await streams.observe(withPlan(spec), last).catch((err: unknown) => {
         throw toFailure(err);
       });
       if (observation.state !== 'active') activityLogger(logger).warn({ stream: spec.name, observation }, 'stream query not active');
@@ -48,7 +54,7 @@ export function createStreamingActivities({ streams, logger, config }: Pick<Acti
     },
 
     async stopStream(spec: StreamSpec): Promise<StreamQueryHandle | null> {
-      const stopped = await streams.stop(spec);
+      const stopped = await streams.stop(withPlan(spec));
       activityLogger(logger).info(
         { stream: spec.name, queryId: stopped?.id ?? null },
         stopped ? 'stream query stopped' : 'no stream query was running',

@@ -126,6 +126,44 @@ const JobSchema = z
     }
   });
 
+/** What a stream section computes per group and window: an aggregate Spark can merge across windows. */
+export const MEASURE_FUNCTIONS = ['count', 'sum', 'min', 'max', 'avg', 'stddev_pop', 'stddev_samp'] as const;
+export type MeasureFunction = (typeof MEASURE_FUNCTIONS)[number];
+/** `count(*)`, or one of MEASURE_FUNCTIONS over an expression of the record's fields. */
+const MEASURE = new RegExp(`^\\s*(${MEASURE_FUNCTIONS.join('|')})\\s*\\(\\s*([\\s\\S]+?)\\s*\\)\\s*$`, 'i');
+
+/**
+ * A section of a stream job: the valid records of each event-time window grouped by `group_by` (column → an
+ * expression over the fields; a list of field names for the fields themselves), with `measures` per group.
+ */
+const StreamSectionSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    group_by: z.union([z.array(name('column')), z.record(name('column'), z.string().min(1))]).default([]),
+    measures: z
+      .record(
+        name('measure'),
+        z.string().regex(MEASURE, `expected count(*) or ${MEASURE_FUNCTIONS.join(', ')} of an expression, e.g. sum(amount)`),
+      )
+      .refine((m) => Object.keys(m).length > 0, 'declare at least one measure'),
+  })
+  .superRefine((section, ctx) => {
+    const groups = Array.isArray(section.group_by) ? section.group_by : Object.keys(section.group_by);
+    for (const column of groups.filter((g) => Object.hasOwn(section.measures, g)))
+      ctx.addIssue({ code: 'custom', message: `"${column}" is both a group column and a measure` });
+    for (const [measure, text] of Object.entries(section.measures)) {
+      const [, fn, arg] = MEASURE.exec(text) ?? [];
+      if (arg === '*' && fn?.toLowerCase() !== 'count')
+        ctx.addIssue({ code: 'custom', path: ['measures', measure], message: `${fn}(*) is not a measure; only count(*) is` });
+    }
+  });
+
+/** A stream job: sections computed over a stream's records per event-time window, one Spark query for all of them. */
+const StreamJobSchema = z.strictObject({
+  description: z.string().optional(),
+  sections: z.record(name('section'), StreamSectionSchema).refine((s) => Object.keys(s).length > 0, 'declare at least one section'),
+});
+
 export const DefinitionFileSchema = z
   .strictObject({
     name: z.string().regex(DEFINITION_NAME, 'expected lowercase letters, digits, _ or - (at most 63), starting with a letter'),
@@ -139,6 +177,8 @@ export const DefinitionFileSchema = z
     /** The jobs a run computes when it names none. Default: every job. */
     default_jobs: z.array(z.string()).min(1).optional(),
     jobs: z.record(name('job'), JobSchema).refine((j) => Object.keys(j).length > 0, 'declare at least one job'),
+    /** Stream jobs: what a stream of these records computes per window (POST /streams names one). */
+    streams: z.record(name('stream job'), StreamJobSchema).default({}),
   })
   .superRefine((def, ctx) => {
     const { key, fields } = def.records;
@@ -171,6 +211,23 @@ export interface JobDefinition {
   sections: [string, Section][];
 }
 
+/** A measure as a stream computes it: `fn` over `expression` (`*` only for count). */
+export interface Measure {
+  fn: MeasureFunction;
+  expression: string;
+}
+
+export interface StreamSection {
+  /** Group column → its expression over the record's fields, in declared order. */
+  groupBy: [string, string][];
+  measures: [string, Measure][];
+}
+
+export interface StreamJobDefinition {
+  description?: string;
+  sections: [string, StreamSection][];
+}
+
 /**
  * A definition with its SQL files read: what a run records in its history (with the hash of its files, `version`),
  * so a definition edited while the run is in flight changes nothing for it.
@@ -186,6 +243,8 @@ export interface Definition {
   parameters: Record<string, ParameterSpec>;
   defaultJobs: string[];
   jobs: Record<string, JobDefinition>;
+  /** Stream jobs, by name, in declared order. */
+  streams: Record<string, StreamJobDefinition>;
   /** The definition's files as they were read (name → text), for the record and for a human reading history. */
   files: Record<string, string>;
 }
@@ -391,7 +450,57 @@ export function resolveDefinition(file: DefinitionFile, files: Record<string, st
     parameters: file.parameters,
     defaultJobs: file.default_jobs ?? Object.keys(file.jobs),
     jobs,
+    streams: Object.fromEntries(Object.entries(file.streams).map(([job, spec]) => [job, streamJob(spec)])),
     files,
+  };
+}
+
+function streamJob(spec: DefinitionFile['streams'][string]): StreamJobDefinition {
+  return {
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    sections: Object.entries(spec.sections).map(([section, s]): [string, StreamSection] => [
+      section,
+      {
+        groupBy: Array.isArray(s.group_by) ? s.group_by.map((field) => [field, field]) : Object.entries(s.group_by),
+        measures: Object.entries(s.measures).map(([measure, text]): [string, Measure] => {
+          const [, fn, expression] = MEASURE.exec(text)!;
+          return [measure, { fn: fn!.toLowerCase() as MeasureFunction, expression: expression! }];
+        }),
+      },
+    ]),
+  };
+}
+
+/**
+ * One stream job of a definition as one Structured Streaming query computes it. Everything the query's shape
+ * depends on is here: a stream keeps the plan it started with (its checkpoint and its results are the plan's).
+ */
+export interface StreamPlan {
+  definition: string;
+  /** The definition's version when the stream started. */
+  version: string;
+  job: string;
+  /** The record's fields in declared order: the stream's validation and the columns its expressions see. */
+  fields: [string, FieldSpec][];
+  /** The field unique within a batch of records written to the stream (REST validation). */
+  key?: string;
+  sections: [string, StreamSection][];
+}
+
+/** The stream job `job` of `def` (its first when none is named); throws naming the jobs it has. */
+export function streamPlan(def: Definition, job?: string): StreamPlan {
+  const jobs = Object.keys(def.streams);
+  const chosen = job ?? jobs[0];
+  if (chosen === undefined) throw new Error(`pipeline ${def.name} declares no stream jobs`);
+  const spec = Object.hasOwn(def.streams, chosen) ? def.streams[chosen] : undefined;
+  if (!spec) throw new Error(`pipeline ${def.name} has no stream job "${chosen}" (it has: ${jobs.join(', ') || 'none'})`);
+  return {
+    definition: def.name,
+    version: def.version,
+    job: chosen,
+    fields: def.fields,
+    ...(def.key === undefined ? {} : { key: def.key }),
+    sections: spec.sections,
   };
 }
 

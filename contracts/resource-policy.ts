@@ -2,7 +2,7 @@
 // input goes through it: the REST trigger at the edge (with the caller's token grant), and, for a run started from
 // the Temporal CLI, the first activity that touches the resource (rules only: Temporal's own access control decides
 // who may start workflows). Both refuse the same things with the same message. Pure: rules and grants are data.
-import { streamTopic } from './streams';
+import { streamTopic } from './stream-names';
 
 /** The rules every caller is held to, whatever its token: from the configuration (lib/config.ts `resources`). */
 export interface ResourceRules {

@@ -2,12 +2,24 @@
 // topics), the status its workflow reports, and the shape of its results with the fold that turns the results
 // topic into aggregates. Pure: the workflow, the activities, the REST trigger and the stream CLI share it.
 import { z } from 'zod';
+import { DEFINITION_NAME, type Measure, type StreamPlan } from './definitions';
+import { DEFAULT_PIPELINE } from './pipeline-input';
+import { STREAM_NAME_PATTERN, streamQueryName, streamResultsTopic, streamTopic, streamWorkflowId } from './stream-names';
 
-/** Lower-case letters, digits and dashes: it becomes a workflow id, topic names and a checkpoint directory. */
-export const STREAM_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { STREAM_NAME_PATTERN };
 
 export const StreamInputSchema = z.strictObject({
   name: z.string().regex(STREAM_NAME_PATTERN, 'expected 1-63 lower-case letters, digits and dashes, starting with a letter or digit'),
+  /** The pipeline definition whose records the stream reads and whose stream job it computes. */
+  pipeline: z
+    .string()
+    .regex(DEFINITION_NAME, 'expected a pipeline definition name (GET /definitions lists them)')
+    .default(DEFAULT_PIPELINE),
+  /** The definition's stream job; default its first. */
+  job: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'expected a stream job name of the definition')
+    .optional(),
   /** The topic of JSON records to read; default: the stream's own topic (`streamforge.stream.<name>`). */
   topic: z
     .string()
@@ -34,14 +46,17 @@ export const StreamInputSchema = z.strictObject({
   pollsPerRun: z.int().min(1).max(2000).default(500),
 });
 export type StreamInput = z.input<typeof StreamInputSchema>;
-export type StreamSpec = z.output<typeof StreamInputSchema> & { topic: string; resultsTopic: string };
+/** A stream's input as given, with its defaults and its topics. */
+export type StreamInputSpec = z.output<typeof StreamInputSchema> & { topic: string; resultsTopic: string };
+/** A stream as it runs: its input and the stream job it computes (resolved once, when the stream started). */
+export type StreamSpec = StreamInputSpec & { plan: StreamPlan };
 
 export class StreamInputError extends Error {
   override readonly name = 'StreamInputError';
 }
 
 /** Validates a stream input and fills in its defaults and derived topics; throws StreamInputError naming the field. */
-export function parseStreamInput(input: unknown): StreamSpec {
+export function parseStreamInput(input: unknown): StreamInputSpec {
   const parsed = StreamInputSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);
@@ -51,11 +66,7 @@ export function parseStreamInput(input: unknown): StreamSpec {
   return { ...spec, topic: spec.topic ?? streamTopic(spec.name), resultsTopic: streamResultsTopic(spec.name) };
 }
 
-export const streamWorkflowId = (name: string) => `stream-${name}`;
-export const streamTopic = (name: string) => `streamforge.stream.${name}`;
-export const streamResultsTopic = (name: string) => `streamforge.stream.${name}.results`;
-/** The Spark query's name: unique among the active queries of the Spark session. */
-export const streamQueryName = (name: string) => `streamforge_stream_${name.replace(/-/g, '_')}`;
+export { streamQueryName, streamResultsTopic, streamTopic, streamWorkflowId };
 
 export const STREAM_STATUS_QUERY = 'streamStatus';
 export const STREAM_STOP_SIGNAL = 'stop';
@@ -125,142 +136,165 @@ export interface StreamCarry {
   query: StreamQueryHandle | null;
   lastError: string | null;
   progress: StreamProgress | null;
+  /** The stream job the stream computes (the first run resolves it from its definition; the next runs keep it). */
+  plan?: StreamPlan;
 }
 
 export type StreamingWorkflowInput = StreamInput & { carry?: StreamCarry };
 
-// ---- Results: the Spark query writes one Kafka message per aggregate it updates ----
+// ---- Results: the Spark query writes one Kafka message per (section, group, window) it updates ----
+
+/** Built-in sections of every stream's results: the valid records counted, the rejected ones (spark/jobs/streaming.ts). */
+export const TOTAL_SECTION = '_total';
+export const REJECTED_SECTION = '_rejected';
 
 /**
- * What an aggregate counts: all valid records, by gender, by birth month (1-12, or NO_MONTH), by department, rejected
- * records. Every valid record is in one group of each kind, so per window each kind adds up to the total.
- */
-export type AggregateKind = 'total' | 'gender' | 'month' | 'department' | 'rejected';
-/** The month group of records without a birth date (counted by the query, not shown in `byMonth`). */
-export const NO_MONTH = 'none';
-
-/**
- * One aggregate of one event-time window, as the query writes it (message key: `<kind>|<group>|<window start ms>`).
- * The query emits it again, complete, whenever it changes: a reader keeps the latest per key, so a micro-batch
- * written twice (Spark's Kafka sink is at-least-once) replaces itself instead of adding.
+ * One section's aggregate of one group in one event-time window, as the query writes it (message key:
+ * `<results version>|<section>|<window start ms>|<group>`). The query emits it again, complete, whenever it changes:
+ * a reader keeps the latest per key, so a micro-batch written twice (Spark's Kafka sink is at-least-once) replaces
+ * itself instead of adding. Fields Spark found null are left out.
  */
 export interface WindowAggregate {
-  kind: AggregateKind;
-  group: string;
+  section: string;
   window_start: number;
   window_end: number;
-  count: number;
-  salary_sum?: number;
-  salary_min?: number;
-  salary_max?: number;
-  salary_sumsq?: number;
-}
-
-export interface SalaryStats {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  /** Population standard deviation. */
-  stddev: number;
-  sum: number;
+  /** Records in the group (in `_total`: valid records; in `_rejected`: rejected ones). */
+  records: number;
+  /** The group's columns. */
+  group?: Record<string, unknown>;
+  /** Each measure's partial aggregates: count, sum, min, max, sumsq as its function needs them. */
+  partials?: Record<string, Partial<Record<'count' | 'sum' | 'min' | 'max' | 'sumsq', unknown>>>;
 }
 
 export interface StreamAggregates {
   /** Valid records counted. */
   total: number;
-  /** Records that were not valid employee records (bad JSON, a missing or mistyped field, an unknown field). */
+  /** Records that were not valid records of the definition (bad JSON, a missing, mistyped or unknown field, a broken constraint). */
   rejected: number;
-  byGender: Record<string, number>;
-  /** Birth month 1-12 → count (records without a birth date are in no month). */
-  byMonth: Record<string, number>;
-  salaryByDepartment: Record<string, SalaryStats>;
+  /** Each section's rows: its group columns and its measures over every window, ordered by the group columns. */
+  sections: Record<string, Record<string, unknown>[]>;
   /** Valid records per event-time window, oldest first. */
   windows: { start: string; end: string; count: number }[];
   /** Distinct aggregate keys read (after keeping the latest of each). */
   keys: number;
   /**
-   * Whether every window's counts by gender, by month and by department add up to its total. False when the topic
-   * was read while Spark was writing a micro-batch (its sink is not transactional; readStreamAggregates reads again
-   * first) or a query stopped in the middle of one (it is complete again once the stream runs).
+   * Whether every window's rows of each section add up to its total. False when the topic was read while Spark was
+   * writing a micro-batch (its sink is not transactional; readStreamAggregates reads again first) or a query stopped
+   * in the middle of one (it is complete again once the stream runs).
    */
   consistent: boolean;
 }
 
-/** The latest aggregate of each key: later messages (in topic order) replace earlier ones. */
-export function latestByKey(messages: Iterable<{ key: string | null; value: string }>): Map<string, WindowAggregate> {
+/**
+ * The latest aggregate of each key of this results version (lib/streams.ts streamResultsVersion): later messages
+ * (in topic order) replace earlier ones; messages of another version (a stream that ran another plan) are skipped.
+ */
+export function latestByKey(messages: Iterable<{ key: string | null; value: string }>, version: string): Map<string, WindowAggregate> {
   const latest = new Map<string, WindowAggregate>();
+  const prefix = `${version}|`;
   for (const m of messages) {
-    if (m.key === null) continue;
+    if (m.key === null || !m.key.startsWith(prefix)) continue;
     latest.set(m.key, JSON.parse(m.value) as WindowAggregate);
   }
   return latest;
 }
 
-/** Folds the windows' aggregates into the stream's totals: counts add up, salary statistics merge. */
-export function foldAggregates(latest: Iterable<WindowAggregate>): StreamAggregates {
-  const out: StreamAggregates = {
-    total: 0,
-    rejected: 0,
-    byGender: {},
-    byMonth: {},
-    salaryByDepartment: {},
-    windows: [],
-    keys: 0,
-    consistent: true,
-  };
-  const departments = new Map<string, { count: number; min: number; max: number; sum: number; sumsq: number }>();
-  /** Per window start: its end and each kind's count in all. */
-  const windows = new Map<number, { end: number; counts: Record<AggregateKind, number> }>();
-  const add = (into: Record<string, number>, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);
+type Partials = NonNullable<WindowAggregate['partials']>[string];
+
+/** Merges one window's partials of a measure into the running ones: counts and sums add, minimums and maximums compare. */
+function mergePartials(into: Partials, more: Partials): void {
+  for (const part of ['count', 'sum', 'sumsq'] as const) {
+    if (more[part] !== undefined && more[part] !== null) into[part] = ((into[part] as number | undefined) ?? 0) + (more[part] as number);
+  }
+  if (more.min !== undefined && more.min !== null && (into.min === undefined || (more.min as number) < (into.min as number)))
+    into.min = more.min;
+  if (more.max !== undefined && more.max !== null && (into.max === undefined || (more.max as number) > (into.max as number)))
+    into.max = more.max;
+}
+
+/** A measure's value from its merged partials (null where Spark's aggregate of no values is null). */
+function finish(measure: Measure, records: number, p: Partials): unknown {
+  const count = (p.count as number | undefined) ?? 0;
+  const sum = p.sum as number | undefined;
+  switch (measure.fn) {
+    case 'count':
+      return measure.expression === '*' ? records : count;
+    case 'sum':
+      return sum ?? null;
+    case 'min':
+      return p.min ?? null;
+    case 'max':
+      return p.max ?? null;
+    case 'avg':
+      return count > 0 ? sum! / count : null;
+    case 'stddev_pop':
+    case 'stddev_samp': {
+      const divisor = measure.fn === 'stddev_pop' ? count : count - 1;
+      if (divisor <= 0) return null;
+      const mean = sum! / count;
+      return Math.sqrt(Math.max(0, ((p.sumsq as number) - count * mean * mean) / divisor));
+    }
+  }
+}
+
+/** Orders rows by their group columns: nulls first, numbers by value, the rest by text. */
+function compareGroups(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Folds the windows' aggregates into the stream's results: each section's groups over every window. */
+export function foldAggregates(plan: Pick<StreamPlan, 'sections'>, latest: Iterable<WindowAggregate>): StreamAggregates {
+  const out: StreamAggregates = { total: 0, rejected: 0, sections: {}, windows: [], keys: 0, consistent: true };
+  const declared = new Map(plan.sections);
+  /** Per section, per group (its values as JSON): the group's values, records, merged partials by measure. */
+  const groups = new Map<string, Map<string, { values: unknown[]; records: number; partials: Record<string, Partials> }>>();
+  /** Per window start: its end, its total, and each section's records in all. */
+  const windows = new Map<number, { end: number; total: number | undefined; sections: Map<string, number> }>();
   for (const a of latest) {
     out.keys++;
     let w = windows.get(a.window_start);
-    if (!w) windows.set(a.window_start, (w = { end: a.window_end, counts: { total: 0, gender: 0, month: 0, department: 0, rejected: 0 } }));
-    w.counts[a.kind] += a.count;
-    switch (a.kind) {
-      case 'total':
-        out.total += a.count;
-        break;
-      case 'rejected':
-        out.rejected += a.count;
-        break;
-      case 'gender':
-        add(out.byGender, a.group, a.count);
-        break;
-      case 'month':
-        if (a.group !== NO_MONTH) add(out.byMonth, a.group, a.count);
-        break;
-      case 'department': {
-        const d = departments.get(a.group) ?? { count: 0, min: Infinity, max: -Infinity, sum: 0, sumsq: 0 };
-        d.count += a.count;
-        d.min = Math.min(d.min, a.salary_min ?? Infinity);
-        d.max = Math.max(d.max, a.salary_max ?? -Infinity);
-        d.sum += a.salary_sum ?? 0;
-        d.sumsq += a.salary_sumsq ?? 0;
-        departments.set(a.group, d);
-        break;
-      }
+    if (!w) windows.set(a.window_start, (w = { end: a.window_end, total: undefined, sections: new Map() }));
+    if (a.section === TOTAL_SECTION) {
+      out.total += a.records;
+      w.total = (w.total ?? 0) + a.records;
+      continue;
     }
+    if (a.section === REJECTED_SECTION) {
+      out.rejected += a.records;
+      continue;
+    }
+    const section = declared.get(a.section);
+    if (!section) continue;
+    w.sections.set(a.section, (w.sections.get(a.section) ?? 0) + a.records);
+    const values = section.groupBy.map(([column]) => a.group?.[column] ?? null);
+    const id = JSON.stringify(values);
+    let byGroup = groups.get(a.section);
+    if (!byGroup) groups.set(a.section, (byGroup = new Map()));
+    let g = byGroup.get(id);
+    if (!g) byGroup.set(id, (g = { values, records: 0, partials: {} }));
+    g.records += a.records;
+    for (const [measure] of section.measures) mergePartials((g.partials[measure] ??= {}), a.partials?.[measure] ?? {});
   }
-  for (const [name, d] of [...departments].sort(([a], [b]) => a.localeCompare(b))) {
-    const mean = d.count ? d.sum / d.count : 0;
-    const variance = d.count ? Math.max(0, d.sumsq / d.count - mean * mean) : 0;
-    out.salaryByDepartment[name] = {
-      count: d.count,
-      min: d.min,
-      max: d.max,
-      mean: round2(mean),
-      stddev: round2(Math.sqrt(variance)),
-      sum: round2(d.sum),
-    };
+  for (const [name, section] of plan.sections) {
+    const rows = [...(groups.get(name)?.values() ?? [])].sort((a, b) => compareGroups(a.values, b.values));
+    out.sections[name] = rows.map((g) => ({
+      ...Object.fromEntries(section.groupBy.map(([column], i) => [column, g.values[i]])),
+      ...Object.fromEntries(section.measures.map(([measure, m]) => [measure, finish(m, g.records, g.partials[measure] ?? {})])),
+    }));
   }
   const sorted = [...windows].sort(([a], [b]) => a - b);
-  out.consistent = sorted.every(([, { counts: c }]) => c.gender === c.total && c.month === c.total && c.department === c.total);
+  out.consistent = sorted.every(([, w]) => plan.sections.every(([name]) => (w.sections.get(name) ?? 0) === (w.total ?? 0)));
   out.windows = sorted
-    .filter(([, w]) => w.counts.total > 0)
-    .map(([start, w]) => ({ start: new Date(start).toISOString(), end: new Date(w.end).toISOString(), count: w.counts.total }));
+    .filter(([, w]) => (w.total ?? 0) > 0)
+    .map(([start, w]) => ({ start: new Date(start).toISOString(), end: new Date(w.end).toISOString(), count: w.total! }));
   return out;
 }
-
-const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -2,8 +2,8 @@
 // with a record key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
 // results topic (the latest message of each aggregate key, folded: contracts/streams.ts), whole.
 import { setTimeout } from 'node:timers/promises';
-import type { EmployeeRecord } from '../contracts/records';
-import { foldAggregates, latestByKey, type StreamAggregates } from '../contracts/streams';
+import crypto from 'node:crypto';
+import { foldAggregates, latestByKey, type StreamAggregates, type StreamSpec } from '../contracts/streams';
 import { uuidV5 } from './idempotency';
 import type { KafkaTopics, OutgoingMessage } from './kafka';
 
@@ -24,13 +24,27 @@ export const RESULTS_TOPIC_CONFIGS: Record<string, string> = {
  * batch; a producer that sends the same batch again under the same batch key (a retried request with the same
  * Idempotency-Key) sends the same keys, and the stream counts each record once (within its watermark).
  */
-export function streamRecordMessages(records: readonly EmployeeRecord[], batchKey: string, partitions: number): OutgoingMessage[] {
+export function streamRecordMessages(records: readonly object[], batchKey: string, partitions: number): OutgoingMessage[] {
   const first = Number.parseInt(uuidV5(`stream-batch:${batchKey}`).slice(0, 8), 16) % partitions;
   return records.map((record, i) => ({
     key: uuidV5(`stream-record:${batchKey}:${i}`),
     value: JSON.stringify(record),
     partition: (first + i) % partitions,
   }));
+}
+
+/**
+ * What the query's result messages are keyed under: the hash of everything their meaning depends on (the fields,
+ * the sections, the window). A stream started again with another plan gets a new version, so a new checkpoint
+ * (spark/runtime/stream-runner.ts) and results of its own; a reader takes only its stream's current version.
+ */
+export function streamResultsVersion(spec: Pick<StreamSpec, 'plan' | 'windowSeconds'>): string {
+  const { fields, sections } = spec.plan;
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify([fields, sections, spec.windowSeconds]))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** How long a reader waits for a micro-batch that Spark is writing to be whole, and how often it reads again. */
@@ -45,14 +59,16 @@ const REREAD_MS = 200;
  */
 export async function readStreamAggregates(
   kafka: KafkaTopics,
-  resultsTopic: string,
+  spec: Pick<StreamSpec, 'plan' | 'windowSeconds' | 'resultsTopic'>,
   { timeoutMs = 30_000, settleMs = SETTLE_MS }: { timeoutMs?: number; settleMs?: number } = {},
 ): Promise<StreamAggregates | null> {
   const deadline = Date.now() + settleMs;
+  const version = streamResultsVersion(spec);
   for (;;) {
     let aggregates: StreamAggregates;
     try {
-      aggregates = foldAggregates(latestByKey(await kafka.readAll(resultsTopic, { timeoutMs })).values());
+      const messages = await kafka.readAll(spec.resultsTopic, { timeoutMs });
+      aggregates = foldAggregates(spec.plan, latestByKey(messages, version).values());
     } catch (err) {
       if (isUnknownTopic(err)) return null;
       throw err;

@@ -21,7 +21,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { DefinitionActivities } from '../activities/definitions';
 import type { StreamingActivities } from '../activities/streaming';
+import { streamPlan, type StreamPlan } from '../contracts/definitions';
 import {
   STREAM_BATCH_DURATION_MS,
   STREAM_INPUT_RATE,
@@ -35,6 +37,7 @@ import {
   STREAM_STATUS_QUERY,
   STREAM_STOP_SIGNAL,
   StreamInputError,
+  type StreamInputSpec,
   type StreamObservation,
   type StreamSpec,
   type StreamStatus,
@@ -60,6 +63,19 @@ const { observeStream } = proxyLocalActivities<StreamingActivities>({
   retry: { initialInterval: '500ms', maximumAttempts: 3 },
 });
 
+// The stream's definition, read when the stream starts and recorded in history (a local activity's marker); its
+// stream job's plan then goes along to every later run of the workflow, so an edited file never changes a stream
+// that runs (a stream started again reads it anew).
+const { loadPipelineDefinition } = proxyLocalActivities<DefinitionActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumAttempts: 5, nonRetryableErrorTypes: ['PipelineInputError'] },
+});
+/**
+ * Streams started before stream jobs came from definitions replay without loading one; their activities read a
+ * spec without a plan as the employees definition's stream job (activities/streaming.ts).
+ */
+const STREAM_DEFINITIONS = 'stream-definitions';
+
 export const streamStatusQuery = defineQuery<StreamStatus>(STREAM_STATUS_QUERY);
 export const stopSignal = defineSignal(STREAM_STOP_SIGNAL);
 
@@ -74,8 +90,10 @@ const AWAY_POLL_MS = 1_000;
 const RESTART_AT_ONCE_AFTER_SPARK_AWAY = 'restart-at-once-after-spark-away';
 
 export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<StreamStatus> {
-  const spec = parseOrFail(input);
+  const settings = parseOrFail(input);
   const carry = input.carry;
+  const plan = carry?.plan ?? (patched(STREAM_DEFINITIONS) ? await loadPlan(settings) : undefined);
+  const spec = (plan ? { ...settings, plan } : settings) as StreamSpec;
   const status: StreamStatus = {
     name: spec.name,
     state: carry?.query ? 'running' : 'starting',
@@ -179,6 +197,7 @@ export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<
             query: status.query,
             lastError: status.lastError,
             progress: status.progress,
+            ...(plan ? { plan } : {}),
           },
         });
       }
@@ -218,7 +237,17 @@ function isFinal(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
 }
 
-function parseOrFail(input: StreamingWorkflowInput): StreamSpec {
+/** The stream job the input names, from its definition as its files are now; an unknown one fails the stream. */
+async function loadPlan(settings: StreamInputSpec): Promise<StreamPlan> {
+  const definition = await loadPipelineDefinition(settings.pipeline);
+  try {
+    return streamPlan(definition, settings.job);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`invalid stream input: job: ${(err as Error).message}`, 'StreamInputError');
+  }
+}
+
+function parseOrFail(input: StreamingWorkflowInput): StreamInputSpec {
   const { carry: _carry, ...streamInput } = input;
   try {
     return parseStreamInput(streamInput);

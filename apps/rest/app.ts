@@ -87,7 +87,7 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   await app.register(definitionRoutes, { definitions, ...(deps.analyze ? { analyze: deps.analyze } : {}) });
   await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy, definitions });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection, policy });
-  await app.register(streamRoutes, { config, temporal, temporalConnection, kafka, policy });
+  await app.register(streamRoutes, { config, temporal, temporalConnection, kafka, policy, definitions });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

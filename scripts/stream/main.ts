@@ -17,6 +17,9 @@ import {
   parseStreamInput,
   StreamInputError,
   streamWorkflowId,
+  TOTAL_SECTION,
+  type StreamAggregates,
+  type StreamSpec,
   type StreamStatus,
   type WindowAggregate,
 } from '../../contracts/streams';
@@ -24,7 +27,7 @@ import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from '../../lib/streams';
+import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages, streamResultsVersion } from '../../lib/streams';
 import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
 import { calibrate, formatCalibration } from '../bench/calibration';
@@ -100,6 +103,25 @@ function parseOptions(argv: string[]) {
   };
 }
 
+/** Each section of the results as a table (numbers to 2 decimals). */
+function printSections(aggregates: StreamAggregates): void {
+  for (const [section, rows] of Object.entries(aggregates.sections)) {
+    say(section);
+    say(
+      formatTable(
+        rows.map((row) =>
+          Object.fromEntries(
+            Object.entries(row).map(([column, v]) => [
+              column,
+              typeof v === 'number' ? Math.round(v * 100) / 100 : v === null ? '(null)' : String(v),
+            ]),
+          ),
+        ),
+      ),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const spec = parseStreamInput(options.input);
@@ -124,9 +146,12 @@ async function main(): Promise<void> {
     say(`stream ${spec.name}: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}`);
     const status = () => handle.query(streamStatusQuery).catch(() => undefined);
     await waitFor(async () => (await status())?.state === 'running', 180_000, 'the stream query to run');
+    // The stream as its workflow runs it: with the plan of the definition's stream job it loaded.
+    const running: StreamSpec = (await handle.query(streamStatusQuery)).spec;
+    const version = streamResultsVersion(running);
     const partitions = await kafka.ensureTopic(spec.topic, spec.partitions, STREAM_TOPIC_CONFIGS);
 
-    const before = await readStreamAggregates(kafka, spec.resultsTopic);
+    const before = await readStreamAggregates(kafka, running);
     if (before && before.total > 0) throw new StreamCliError(`stream ${spec.name} has counted records already; use a new --name`);
 
     // What the results topic says, kept up to date as its messages arrive: the latest value of each key.
@@ -134,8 +159,8 @@ async function main(): Promise<void> {
     let counted = 0;
     const countedAt: { t: number; counted: number }[] = [];
     const follower = await kafka.follow(spec.resultsTopic, (messages) => {
-      for (const [key, aggregate] of latestByKey(messages)) {
-        if (aggregate.kind === 'total') counted += aggregate.count - (latest.get(key)?.count ?? 0);
+      for (const [key, aggregate] of latestByKey(messages, version)) {
+        if (aggregate.section === TOTAL_SECTION) counted += aggregate.records - (latest.get(key)?.records ?? 0);
         latest.set(key, aggregate);
       }
       countedAt.push({ t: Date.now(), counted });
@@ -202,7 +227,7 @@ async function main(): Promise<void> {
     await follower.stop();
     say();
 
-    const aggregates = await readStreamAggregates(kafka, spec.resultsTopic);
+    const aggregates = await readStreamAggregates(kafka, running);
     if (!aggregates) throw new StreamCliError(`the results topic ${spec.resultsTopic} does not exist`);
     const mismatches = streamMismatches(aggregates, expected);
     const lags = endToEndLags(sentAt, countedAt);
@@ -245,12 +270,8 @@ async function main(): Promise<void> {
       restarts: final?.restarts ?? null,
     };
 
-    say('By gender');
-    say(formatTable(Object.entries(aggregates.byGender).map(([gender, count]) => ({ gender, count }))));
-    say('By birth month');
-    say(formatTable(Object.entries(aggregates.byMonth).map(([month, count]) => ({ month: Number(month), count }))));
-    say('Salary by department');
-    say(formatTable(Object.entries(aggregates.salaryByDepartment).map(([department, s]) => ({ department, ...s }))));
+    say(`${running.plan.definition}.${running.plan.job} (version ${running.plan.version})`);
+    printSections(aggregates);
     say(`windows: ${aggregates.windows.length} of ${spec.windowSeconds} s · rejected: ${aggregates.rejected}`);
     say(
       mismatches.length === 0

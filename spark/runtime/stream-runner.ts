@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { StreamObservation, StreamProgress, StreamQueryHandle, StreamSpec } from '../../contracts/streams';
 import { streamQueryName, streamTopic } from '../../contracts/streams';
 import type { KafkaTopics } from '../../lib/kafka';
-import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS } from '../../lib/streams';
+import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS, streamResultsVersion } from '../../lib/streams';
 import {
   kafkaOffsets,
   progressRates,
@@ -44,9 +44,11 @@ export class SparkStreamRunner implements StreamRunner {
     if (running) return { query: handle(running), started: false };
     if (spec.topic === streamTopic(spec.name)) await this.kafka.ensureTopic(spec.topic, spec.partitions, STREAM_TOPIC_CONFIGS);
     await this.kafka.ensureTopic(spec.resultsTopic, spec.partitions, RESULTS_TOPIC_CONFIGS);
+    const resultsVersion = streamResultsVersion(spec);
     const job = streamingJob(spec, {
       bootstrapServers: this.options.kafkaBootstrapServers,
-      checkpointLocation: checkpointLocation(this.options.checkpointDir, spec.name),
+      checkpointLocation: checkpointLocation(this.options.checkpointDir, spec.name, resultsVersion),
+      resultsVersion,
     });
     try {
       return { query: handle(await this.queries.start(job)), started: true };
@@ -121,8 +123,14 @@ export class SparkStreamRunner implements StreamRunner {
   }
 }
 
-export function checkpointLocation(checkpointDir: string, name: string): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//.test(checkpointDir) ? `${checkpointDir.replace(/\/$/, '')}/${name}` : path.join(checkpointDir, name);
+/**
+ * A stream's checkpoint: one per plan version, so a stream started again with another plan (its definition's
+ * stream job edited, another window) starts a query of its own instead of resuming state of another shape.
+ */
+export function checkpointLocation(checkpointDir: string, name: string, resultsVersion: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//.test(checkpointDir)
+    ? `${checkpointDir.replace(/\/$/, '')}/${name}/${resultsVersion}`
+    : path.join(checkpointDir, name, resultsVersion);
 }
 
 const handle = (ref: StreamingQueryRef): StreamQueryHandle => ({ id: ref.id, runId: ref.runId });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmployeeRecord } from '../../contracts/records';
-import { parseStreamInput, type StreamAggregates, type StreamSpec, type StreamStatus } from '../../contracts/streams';
+import { type StreamAggregates, type StreamSpec, type StreamStatus } from '../../contracts/streams';
 import { loadConfig } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
@@ -17,6 +17,7 @@ import { createLogger } from '../../lib/logger';
 import { readStreamAggregates, streamRecordMessages } from '../../lib/streams';
 import { stackKill, stackUp } from '../../scripts/stack/stack';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
+import { streamSpec } from '../support/plans';
 import { expectedStreamCounts, streamMismatches } from '../support/stream-oracle';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { until } from '../support/until';
@@ -27,11 +28,11 @@ const config = loadConfig({ ...process.env, ...workerEnv });
 const kafka = new KafkaClient(config.kafka, createLogger('silent'));
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamforge-stream-faults-'));
 const input = { name: `faults-${Date.now()}`, windowSeconds: 5, watermarkSeconds: 60, triggerMs: 500, pollSeconds: 1 };
-const spec = parseStreamInput(input);
+const spec = streamSpec(input);
 const sent: EmployeeRecord[] = [];
 // A second stream that continues as new every 3 polls (~4 s): records flow before, during and after its runs change.
 const chainInput = { ...input, name: `chain-${Date.now()}`, pollsPerRun: 3 };
-const chainSpec = parseStreamInput(chainInput);
+const chainSpec = streamSpec(chainInput);
 const chainSent: EmployeeRecord[] = [];
 const workers: WorkerProcess[] = [];
 let client: Client;
@@ -55,7 +56,7 @@ async function send(n: number, to = spec, into = sent): Promise<void> {
 }
 
 const status = () => handle.query(streamStatusQuery);
-const aggregatesOf = (s: StreamSpec) => () => readStreamAggregates(kafka, s.resultsTopic) as Promise<StreamAggregates>;
+const aggregatesOf = (s: StreamSpec) => () => readStreamAggregates(kafka, s) as Promise<StreamAggregates>;
 
 async function expectAllCounted(of = spec, records = sent): Promise<void> {
   const aggregates = aggregatesOf(of);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmployeeRecord } from '../../contracts/records';
-import { parseStreamInput, streamQueryName, type StreamAggregates, type StreamSpec } from '../../contracts/streams';
+import { streamQueryName, type StreamAggregates, type StreamSpec } from '../../contracts/streams';
 import { loadConfig } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
@@ -18,6 +18,7 @@ import { SparkConnectClient, StreamingQueries } from '../../lib/spark-connect';
 import { readStreamAggregates, streamRecordMessages } from '../../lib/streams';
 import { SparkStreamRunner } from '../../spark/runtime/stream-runner';
 import { expectedStreamCounts, streamMismatches } from '../support/stream-oracle';
+import { streamSpec } from '../support/plans';
 import { until } from '../support/until';
 
 const config = loadConfig();
@@ -30,7 +31,7 @@ const client = new SparkConnectClient({
 const queries = new StreamingQueries(client);
 const checkpointDir = mkdtempSync(join(tmpdir(), 'streamforge-checkpoints-'));
 const runner = new SparkStreamRunner(queries, kafka, { kafkaBootstrapServers: config.spark.kafkaBootstrapServers, checkpointDir });
-const spec: StreamSpec = parseStreamInput({ name: `it-${Date.now()}`, windowSeconds: 5, watermarkSeconds: 60, triggerMs: 500 });
+const spec: StreamSpec = streamSpec({ name: `it-${Date.now()}`, windowSeconds: 5, watermarkSeconds: 60, triggerMs: 500 });
 
 async function send(records: EmployeeRecord[], batchKey: string = randomUUID()): Promise<void> {
   await kafka.produce(spec.topic, streamRecordMessages(records, batchKey, spec.partitions));
@@ -41,7 +42,7 @@ async function aggregatesWhen(done: (a: StreamAggregates) => boolean, ms = 120_0
   const until = Date.now() + ms;
   let last: StreamAggregates | null = null;
   while (Date.now() < until) {
-    last = await readStreamAggregates(kafka, spec.resultsTopic);
+    last = await readStreamAggregates(kafka, spec);
     if (last && done(last)) return last;
     await new Promise((r) => setTimeout(r, 1000));
   }

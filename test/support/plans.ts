@@ -1,11 +1,20 @@
-// Job plans for tests that drive the Spark side directly (no workflow): the employees definition's job, as a run
-// would record it, read from the repository's definitions directory.
+// Job and stream plans for tests that drive the Spark side directly (no workflow): a definition's job or stream job,
+// as a run would record it, read from the repository's definitions directory.
 import path from 'node:path';
-import type { JobPlan } from '../../contracts/definitions';
-import { loadJobPlan } from '../../lib/definitions';
+import { streamPlan, type JobPlan } from '../../contracts/definitions';
+import { parseStreamInput, type StreamSpec } from '../../contracts/streams';
+import { DefinitionsDirectory, loadJobPlan } from '../../lib/definitions';
 
 export const DEFINITIONS_DIR = path.resolve(__dirname, '../../definitions');
 
 export function employeePlan(job: string, params: { referenceDate: string }): JobPlan {
   return loadJobPlan(DEFINITIONS_DIR, 'employees', job, params);
+}
+
+/** A stream as its workflow runs it: the input's settings and the named definition's stream job, from this repository. */
+export function streamSpec(input: Record<string, unknown>): StreamSpec {
+  const settings = parseStreamInput(input);
+  const found = new DefinitionsDirectory(DEFINITIONS_DIR, 0).get(settings.pipeline);
+  if (!('definition' in found)) throw new Error(found.error);
+  return { ...settings, plan: streamPlan(found.definition, settings.job) };
 }

@@ -1,12 +1,14 @@
-// What a stream's aggregates must read for a set of valid records, computed apart from the Spark SQL (plain loops
-// over the records, months from the platform's date parsing), so a test or `npm run stream` can hold the stream's
-// aggregates against it.
+// What the employees definition's stream job (`aggregates`: by_gender, by_month, salary_by_department) must read
+// for a set of valid records, computed apart from the Spark SQL and from the results' fold (plain loops over the
+// records, months from the platform's date parsing, Welford's running variance), so a test or `npm run stream` can
+// hold the stream's results against it.
 import type { EmployeeRecord } from '../../contracts/records';
 import type { StreamAggregates } from '../../contracts/streams';
 
 export interface ExpectedStreamCounts {
   total: number;
   byGender: Record<string, number>;
+  /** Birth month 1-12 → count; records without a birth date under "null". */
   byMonth: Record<string, number>;
   /** Department (missing: "Unknown") → count, lowest and highest salary, and (Welford's running) mean and M2. */
   departments: Record<string, DepartmentExpectation>;
@@ -22,8 +24,11 @@ interface DepartmentExpectation {
   m2: number;
 }
 
-/** Sums, means and standard deviations are shown to 2 decimals: they may differ by that much from the float arithmetic. */
-const SHOWN_TO = 0.01;
+/**
+ * Sums, means and standard deviations: floating-point sums in another order (Spark's partial aggregates, merged
+ * across windows; the standard deviation from a sum of squares) agree to about this relative error.
+ */
+const TOLERANCE = 1e-6;
 
 export function expectedStreamCounts(records: Iterable<EmployeeRecord>): ExpectedStreamCounts {
   return countInto({ total: 0, byGender: {}, byMonth: {}, departments: {} }, records);
@@ -34,10 +39,8 @@ export function countInto(out: ExpectedStreamCounts, records: Iterable<EmployeeR
   for (const r of records) {
     out.total++;
     out.byGender[r.gender] = (out.byGender[r.gender] ?? 0) + 1;
-    if (r.birth_date) {
-      const month = String(new Date(`${r.birth_date}T00:00:00Z`).getUTCMonth() + 1);
-      out.byMonth[month] = (out.byMonth[month] ?? 0) + 1;
-    }
+    const month = r.birth_date ? String(new Date(`${r.birth_date}T00:00:00Z`).getUTCMonth() + 1) : 'null';
+    out.byMonth[month] = (out.byMonth[month] ?? 0) + 1;
     const name = r.department ?? 'Unknown';
     const d = (out.departments[name] ??= { count: 0, min: Infinity, max: -Infinity, sum: 0, mean: 0, m2: 0 });
     d.count++;
@@ -51,36 +54,54 @@ export function countInto(out: ExpectedStreamCounts, records: Iterable<EmployeeR
   return out;
 }
 
-/** Where the stream's aggregates differ from the expected counts, one line each; empty when they are exact. */
+/** A section's rows as column value (as text) → row, for comparing with the expected counts. */
+function rowsBy(aggregates: StreamAggregates, section: string, column: string): Record<string, Record<string, unknown>> {
+  return Object.fromEntries((aggregates.sections[section] ?? []).map((row) => [String(row[column]), row]));
+}
+
+/** Where the stream's results differ from the expected counts, one line each; empty when they are exact. */
 export function streamMismatches(aggregates: StreamAggregates, expected: ExpectedStreamCounts): string[] {
   const out: string[] = [];
-  if (!aggregates.consistent) out.push('a window half-written: its counts by kind do not add up to its total');
-  const compare = (what: string, got: Record<string, number>, want: Record<string, number>) => {
+  if (!aggregates.consistent) out.push('a window half-written: its rows in some section do not add up to its total');
+  const compare = (what: string, got: Record<string, unknown>, want: Record<string, number>) => {
     for (const key of new Set([...Object.keys(got), ...Object.keys(want)])) {
-      if (got[key] !== want[key]) out.push(`${what} ${key}: counted ${got[key] ?? 0}, sent ${want[key] ?? 0}`);
+      if (got[key] !== want[key]) out.push(`${what} ${key}: counted ${String(got[key] ?? 0)}, sent ${want[key] ?? 0}`);
     }
   };
+  const column = (rows: Record<string, Record<string, unknown>>, measure: string) =>
+    Object.fromEntries(Object.entries(rows).map(([k, row]) => [k, row[measure]]));
   if (aggregates.total !== expected.total) out.push(`total: counted ${aggregates.total}, sent ${expected.total}`);
-  compare('gender', aggregates.byGender, expected.byGender);
-  compare('birth month', aggregates.byMonth, expected.byMonth);
-  const departments = (pick: (d: { count: number; min: number; max: number }) => number) => [
-    Object.fromEntries(Object.entries(aggregates.salaryByDepartment).map(([k, d]) => [k, pick(d)])),
-    Object.fromEntries(Object.entries(expected.departments).map(([k, d]) => [k, pick(d)])),
-  ];
-  compare('department', ...(departments((d) => d.count) as [Record<string, number>, Record<string, number>]));
-  compare('lowest salary in', ...(departments((d) => d.min) as [Record<string, number>, Record<string, number>]));
-  compare('highest salary in', ...(departments((d) => d.max) as [Record<string, number>, Record<string, number>]));
-  for (const [name, want] of Object.entries(expected.departments)) {
-    const got = aggregates.salaryByDepartment[name];
+  compare('gender', column(rowsBy(aggregates, 'by_gender', 'gender'), 'count'), expected.byGender);
+  compare('birth month', column(rowsBy(aggregates, 'by_month', 'month'), 'count'), expected.byMonth);
+  const departments = rowsBy(aggregates, 'salary_by_department', 'department');
+  const want = (pick: (d: DepartmentExpectation) => number) =>
+    Object.fromEntries(Object.entries(expected.departments).map(([k, d]) => [k, pick(d)]));
+  compare(
+    'department',
+    column(departments, 'count'),
+    want((d) => d.count),
+  );
+  compare(
+    'lowest salary in',
+    column(departments, 'min'),
+    want((d) => d.min),
+  );
+  compare(
+    'highest salary in',
+    column(departments, 'max'),
+    want((d) => d.max),
+  );
+  for (const [name, wanted] of Object.entries(expected.departments)) {
+    const got = departments[name];
     if (!got) continue; // reported above, by count
-    const stats: [string, number, number][] = [
-      ['salary sum', got.sum, want.sum],
-      ['mean salary', got.mean, want.mean],
-      ['salary standard deviation (population)', got.stddev, Math.sqrt(want.m2 / want.count)],
+    const stats: [string, unknown, number][] = [
+      ['salary sum', got.sum, wanted.sum],
+      ['mean salary', got.mean, wanted.mean],
+      ['salary standard deviation (population)', got.stddev, Math.sqrt(wanted.m2 / wanted.count)],
     ];
-    for (const [what, value, wanted] of stats) {
-      if (!(Math.abs(value - wanted) <= SHOWN_TO + 1e-9 * Math.abs(wanted)))
-        out.push(`${what} in ${name}: ${value}, sent ${wanted.toFixed(4)}`);
+    for (const [what, value, expectedValue] of stats) {
+      if (!(typeof value === 'number' && Math.abs(value - expectedValue) <= TOLERANCE * Math.max(1, Math.abs(expectedValue))))
+        out.push(`${what} in ${name}: ${String(value)}, sent ${expectedValue.toFixed(4)}`);
     }
   }
   const windows = aggregates.windows.reduce((n, w) => n + w.count, 0);

@@ -8,7 +8,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { echo, type Grant, type ResourcePolicy } from '../../../contracts/resource-policy';
-import { EMPLOYEE_RECORD_SHAPE, EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
+import { recordShape, streamPlan } from '../../../contracts/definitions';
+import { parseRecords } from '../../../contracts/records';
 import { STREAM_STATE } from '../../../contracts/search-attributes';
 import {
   parseStreamInput,
@@ -19,10 +20,11 @@ import {
   StreamInputSchema,
   streamTopic,
   streamWorkflowId,
-  type StreamSpec,
+  type StreamInputSpec,
   type StreamStatus,
 } from '../../../contracts/streams';
 import type { Config } from '../../../lib/config';
+import type { DefinitionsDirectory } from '../../../lib/definitions';
 import type { KafkaTopics } from '../../../lib/kafka';
 import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from '../../../lib/streams';
 import type { streamingWorkflow } from '../../../workflows/streaming';
@@ -35,6 +37,7 @@ export interface StreamRoutesOptions {
   temporalConnection: Connection;
   kafka: KafkaTopics;
   policy: ResourcePolicy;
+  definitions: DefinitionsDirectory;
 }
 
 /** A stream input, validated by the contract's parse (400 naming the field). */
@@ -48,10 +51,11 @@ const StreamBodySchema = parsedBy(StreamInputSchema, (data) => {
   return StreamInputSchema.parse(data);
 });
 
-/** Records for a stream, validated as /process validates them (400 naming the record and the field, nothing written). */
-const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) =>
-  parseRecords(data, EMPLOYEE_RECORD_SHAPE, { maxRecords: MAX_PROCESS_RECORDS }),
-);
+/**
+ * Records for a stream: an array here; each record is checked against the stream's definition in the handler (400
+ * naming the record and the field, nothing written).
+ */
+const RecordsBodySchema = z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_PROCESS_RECORDS);
 
 const NameParamsSchema = z.object({ name: z.string().regex(STREAM_NAME_PATTERN) });
 parsedBy(NameParamsSchema, (data) => {
@@ -62,11 +66,11 @@ parsedBy(NameParamsSchema, (data) => {
   return { name };
 });
 
-const specHash = (spec: StreamSpec) => crypto.createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+const specHash = (spec: StreamInputSpec) => crypto.createHash('sha256').update(JSON.stringify(spec)).digest('hex');
 
 export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
   app,
-  { config, temporal, temporalConnection, kafka, policy },
+  { config, temporal, temporalConnection, kafka, policy, definitions },
 ) => {
   /**
    * The stream's workflow, its status and what it reports; 403 when the caller's token lacks the stream, 404 when
@@ -105,6 +109,15 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
     },
     async (request, reply) => {
       const spec = parseStreamInput(request.body);
+      // The definition and its stream job as they are now (400 before anything starts); the stream's workflow
+      // loads them again and keeps the plan it started with.
+      const found = definitions.get(spec.pipeline);
+      if ('error' in found) throw new HttpError(400, `invalid stream input: pipeline: ${found.error}`);
+      try {
+        streamPlan(found.definition, spec.job);
+      } catch (err) {
+        throw new HttpError(400, `invalid stream input: job: ${(err as Error).message}`);
+      }
       policy.stream(spec, request.grant);
       const workflowId = streamWorkflowId(spec.name);
       const hash = specHash(spec);
@@ -158,7 +171,8 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
     { schema: { summary: "A stream's status, progress and latest aggregates", params: NameParamsSchema } },
     async (request) => {
       const { workflowStatus, status } = await findStream(request.params.name, request.grant);
-      const aggregates = await readStreamAggregates(kafka, status.spec.resultsTopic);
+      // A stream that runs its plan (status.spec.plan) has results; one still loading its definition has none yet.
+      const aggregates = status.spec.plan ? await readStreamAggregates(kafka, status.spec) : null;
       return { name: status.name, workflowId: streamWorkflowId(status.name), workflowStatus, status, aggregates };
     },
   );
@@ -182,12 +196,15 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
       const { status } = await findStream(request.params.name, request.grant);
       // Its topic as the stream's start checked it, checked again: the token's scopes may have changed since.
       policy.stream(status.spec, request.grant);
+      const { plan } = status.spec;
+      if (!plan) throw new HttpError(409, `stream "${status.name}" has not loaded its definition yet; try again in a moment`);
+      const records = parseRecords(request.body, recordShape(plan), { maxRecords: MAX_PROCESS_RECORDS });
       const { topic, partitions } = status.spec;
       const partitionCount = await kafka.ensureTopic(topic, partitions, topic === streamTopic(status.name) ? STREAM_TOPIC_CONFIGS : {});
       const key = request.headers['idempotency-key'];
       const batchKey = typeof key === 'string' && key.length > 0 ? `${status.name}:${key}` : crypto.randomUUID();
-      await kafka.produce(topic, streamRecordMessages(request.body, batchKey, partitionCount));
-      return reply.status(202).send({ written: request.body.length, topic });
+      await kafka.produce(topic, streamRecordMessages(records, batchKey, partitionCount));
+      return reply.status(202).send({ written: records.length, topic });
     },
   );
 

@@ -12,12 +12,13 @@ import { createActivities } from '../../../activities';
 import { buildApp } from '../../../apps/rest/app';
 import { createWorkerDeps } from '../../../apps/worker/deps';
 import type { EmployeeRecord } from '../../../contracts/records';
-import { parseStreamInput, streamQueryName, streamTopic, type StreamAggregates, type StreamStatus } from '../../../contracts/streams';
+import { streamQueryName, streamTopic, type StreamAggregates, type StreamStatus } from '../../../contracts/streams';
 import { loadConfig } from '../../../lib/config';
 import { generateEmployees } from '../../../lib/employee-generator';
 import { createLogger } from '../../../lib/logger';
 import { SparkConnectClient, StreamingQueries } from '../../../lib/spark-connect';
 import { stackKill, stackUp } from '../../../scripts/stack/stack';
+import { streamSpec } from '../../support/plans';
 import { expectedStreamCounts, streamMismatches } from '../../support/stream-oracle';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
 import { until } from '../../support/until';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   cleanups.push(
     () => env.teardown(),
     () => deps.close(),
-    () => deps.streams.stop(parseStreamInput(input)).catch(() => undefined),
+    () => deps.streams.stop(streamSpec(input)).catch(() => undefined),
   );
   const worker: TestWorker = await startTestWorker(env, taskQueue, createActivities(deps));
   cleanups.push(() => worker.stop());

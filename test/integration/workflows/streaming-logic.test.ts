@@ -6,9 +6,12 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import type { DefinitionActivities } from '../../../activities/definitions';
 import type { StreamingActivities } from '../../../activities/streaming';
 import type { StreamObservation, StreamProgress, StreamQueryHandle, StreamStatus } from '../../../contracts/streams';
+import { DefinitionsDirectory } from '../../../lib/definitions';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../../workflows/streaming';
+import { DEFINITIONS_DIR } from '../../support/plans';
 import { workerPerTest } from '../../support/temporal';
 
 const progress = (batchId: number): StreamProgress => ({
@@ -25,11 +28,27 @@ const progress = (batchId: number): StreamProgress => ({
   droppedLate: 0,
 });
 
-/** Fakes of the three activities; `observations` are answered in turn (the last one from then on). */
-function fakes(calls: string[], observations: StreamObservation[], overrides: Partial<StreamingActivities> = {}): StreamingActivities {
+/** The definition the fake loader answers with (the repository's employees definition, as a run would record it). */
+const employees = (() => {
+  const found = new DefinitionsDirectory(DEFINITIONS_DIR, 0).get('employees');
+  if (!('definition' in found)) throw new Error(found.error);
+  return found.definition;
+})();
+
+type Fakes = StreamingActivities & DefinitionActivities;
+
+/**
+ * Fakes of the activities (the three of the stream, and the definition's loader); `observations` are answered in
+ * turn (the last one from then on).
+ */
+function fakes(calls: string[], observations: StreamObservation[], overrides: Partial<Fakes> = {}): Fakes {
   let started = 0;
   let seen = 0;
   return {
+    async loadPipelineDefinition(name: string) {
+      calls.push(`load:${name}`);
+      return employees;
+    },
     async startStream(): Promise<StreamQueryHandle> {
       calls.push('start');
       return { id: 'query', runId: `run-${++started}` };
@@ -55,10 +74,7 @@ const active = (batchId: number): StreamObservation => ({
 const temporal = workerPerTest();
 let seq = 0;
 
-async function run(
-  activities: StreamingActivities,
-  input: Record<string, unknown> = {},
-): Promise<WorkflowHandle<typeof streamingWorkflow>> {
+async function run(activities: Fakes, input: Record<string, unknown> = {}): Promise<WorkflowHandle<typeof streamingWorkflow>> {
   const taskQueue = `streaming-logic-${seq}`;
   await temporal.start(taskQueue, activities);
   const name = `logic-${Date.now()}-${seq++}`;
@@ -86,7 +102,7 @@ describe('streamingWorkflow with fake activities', () => {
     const handle = await run(fakes(calls, [active(1), active(2)]));
     const status = await statusWhen(handle, (s) => s.progress?.batchId === 2);
     expect(status).toMatchObject({ state: 'running', restarts: 0, query: { id: 'query', runId: 'run-1' }, workflowRuns: 1 });
-    expect(calls[0]).toBe('start');
+    expect(calls.slice(0, 2)).toEqual(['load:employees', 'start']);
     const attributes = (await handle.describe()).typedSearchAttributes;
     expect(attributes.get({ name: 'StreamState', type: 'KEYWORD' })).toBe('running');
     expect(attributes.get({ name: 'StreamLastBatchId', type: 'INT' })).toBe(2);
@@ -189,8 +205,21 @@ describe('streamingWorkflow with fake activities', () => {
     expect(status.query).toEqual({ id: 'query', runId: 'run-1' });
     // one start, one restart after "gone"; the new runs take the query over
     expect(calls.filter((c) => c === 'start')).toHaveLength(2);
+    // the definition was read once, when the stream started: the later runs carry its plan (an edited file changes
+    // nothing for a stream that runs)
+    expect(calls.filter((c) => c.startsWith('load:'))).toEqual(['load:employees']);
+    expect(status.spec.plan).toMatchObject({ definition: 'employees', version: employees.version, job: 'aggregates' });
     await handle.signal(stopSignal);
     expect((await handle.result()).state).toBe('stopped');
+  });
+
+  it('fails at once, before starting any query, when the definition has no such stream job', async () => {
+    const calls: string[] = [];
+    const handle = await run(fakes(calls, [active(1)]), { job: 'no_such_job' });
+    const error = await handle.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(String((error as WorkflowFailedError).cause?.message)).toMatch(/no stream job "no_such_job" \(it has: aggregates\)/);
+    expect(calls).toEqual(['load:employees']);
   });
 
   it('fails at once when Spark refuses the query itself', async () => {
@@ -205,6 +234,6 @@ describe('streamingWorkflow with fake activities', () => {
     );
     const error = await handle.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect(calls).toEqual(['start']);
+    expect(calls).toEqual(['load:employees', 'start']);
   });
 });

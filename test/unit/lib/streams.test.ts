@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { WindowAggregate } from '../../../contracts/streams';
+import type { StreamPlan } from '../../../contracts/definitions';
+import { TOTAL_SECTION, type WindowAggregate } from '../../../contracts/streams';
 import type { ConsumedMessage, KafkaTopics } from '../../../lib/kafka';
-import { readStreamAggregates, streamRecordMessages } from '../../../lib/streams';
+import { readStreamAggregates, streamRecordMessages, streamResultsVersion } from '../../../lib/streams';
 
 const records = [
   { id: 1, gender: 'F', salary: 1 },
@@ -25,13 +26,27 @@ describe('streamRecordMessages', () => {
 });
 
 describe('readStreamAggregates', () => {
+  const spec = {
+    resultsTopic: 'results',
+    windowSeconds: 10,
+    plan: {
+      definition: 'd',
+      version: 'x',
+      job: 'j',
+      fields: [['gender', { type: 'string', required: true, nullable: false }]],
+      sections: [['by_gender', { groupBy: [['gender', 'gender']], measures: [['count', { fn: 'count', expression: '*' }]] }]],
+    },
+  } as Parameters<typeof readStreamAggregates>[1];
+  const version = streamResultsVersion(spec);
   const message = (a: Omit<WindowAggregate, 'window_start' | 'window_end'>) =>
-    ({ key: `${a.kind}|${a.group}|0`, value: JSON.stringify({ ...a, window_start: 0, window_end: 10_000 }) }) as ConsumedMessage;
+    ({
+      key: `${version}|${a.section}|0|${JSON.stringify(a.group ?? {})}`,
+      value: JSON.stringify({ ...a, window_start: 0, window_end: 10_000 }),
+    }) as ConsumedMessage;
   const whole = [
-    message({ kind: 'total', group: '', count: 1 }),
-    message({ kind: 'gender', group: 'F', count: 1 }),
-    message({ kind: 'month', group: '3', count: 1 }),
-    message({ kind: 'department', group: 'HR', count: 1 }),
+    message({ section: TOTAL_SECTION, records: 2 }),
+    message({ section: 'by_gender', group: { gender: 'F' }, records: 1 }),
+    message({ section: 'by_gender', group: { gender: 'M' }, records: 1 }),
   ];
   /** A results topic read by turns: each read answers with the next of `reads` (the last one from then on). */
   const topic = (...reads: ConsumedMessage[][]) => {
@@ -41,15 +56,40 @@ describe('readStreamAggregates', () => {
 
   it('reads again while Spark is writing a micro-batch, and answers with the whole one', async () => {
     const { kafka, reads } = topic(whole.slice(0, 2), whole);
-    const aggregates = await readStreamAggregates(kafka, 'results');
-    expect(aggregates).toMatchObject({ total: 1, byMonth: { '3': 1 }, consistent: true });
+    const aggregates = await readStreamAggregates(kafka, spec);
+    expect(aggregates).toMatchObject({
+      total: 2,
+      sections: {
+        by_gender: [
+          { gender: 'F', count: 1 },
+          { gender: 'M', count: 1 },
+        ],
+      },
+      consistent: true,
+    });
     expect(reads()).toBe(2);
   });
 
   it('answers with what it read, marked not consistent, when the batch stays half-written', async () => {
-    const { kafka, reads } = topic(whole.slice(0, 3));
-    const aggregates = await readStreamAggregates(kafka, 'results', { settleMs: 500 });
-    expect(aggregates).toMatchObject({ total: 1, consistent: false, salaryByDepartment: {} });
+    const { kafka, reads } = topic(whole.slice(0, 2));
+    const aggregates = await readStreamAggregates(kafka, spec, { settleMs: 500 });
+    expect(aggregates).toMatchObject({ total: 2, consistent: false, sections: { by_gender: [{ gender: 'F', count: 1 }] } });
     expect(reads()).toBeGreaterThan(1);
+  });
+});
+
+describe('streamResultsVersion', () => {
+  const plan = (measure: string) => ({
+    definition: 'd',
+    version: 'any',
+    job: 'j',
+    fields: [],
+    sections: [['s', { groupBy: [], measures: [[measure, { fn: 'count' as const, expression: '*' }]] }]] as StreamPlan['sections'],
+  });
+  it('changes with what the results mean (a section, the window), not with the definition version alone', () => {
+    const base = streamResultsVersion({ plan: plan('n'), windowSeconds: 10 });
+    expect(streamResultsVersion({ plan: { ...plan('n'), version: 'other' }, windowSeconds: 10 })).toBe(base);
+    expect(streamResultsVersion({ plan: plan('m'), windowSeconds: 10 })).not.toBe(base);
+    expect(streamResultsVersion({ plan: plan('n'), windowSeconds: 20 })).not.toBe(base);
   });
 });

@@ -1,9 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamInput } from '../../../../contracts/streams';
+import type { StreamPlan } from '../../../../contracts/definitions';
+import { parseStreamInput, type StreamSpec } from '../../../../contracts/streams';
 import { aggregateSql, streamingJob } from '../../../../spark/jobs/streaming';
 
-const spec = parseStreamInput({ name: 'emp', windowSeconds: 15, watermarkSeconds: 45, triggerMs: 2000, maxRecordsPerBatch: 1000 });
-const job = streamingJob(spec, { bootstrapServers: 'kafka:9092', checkpointLocation: '/state/checkpoints/emp' });
+/** A plan written out here: two fields, one section. */
+const plan: StreamPlan = {
+  definition: 'emp',
+  version: 'abc',
+  job: 'live',
+  fields: [
+    ['gender', { type: 'string', required: true, nullable: false, values: ['F', 'M'] }],
+    ['salary', { type: 'double', required: false, nullable: true, min: 0 }],
+    ['hired', { type: 'date', required: false, nullable: false }],
+  ],
+  sections: [
+    [
+      'by_gender',
+      {
+        groupBy: [['gender', 'gender']],
+        measures: [
+          ['n', { fn: 'count', expression: '*' }],
+          ['mean', { fn: 'avg', expression: 'salary' }],
+        ],
+      },
+    ],
+  ],
+};
+const spec: StreamSpec = {
+  ...parseStreamInput({ name: 'emp', windowSeconds: 15, watermarkSeconds: 45, triggerMs: 2000, maxRecordsPerBatch: 1000 }),
+  plan,
+};
+const job = streamingJob(spec, { bootstrapServers: 'kafka:9092', checkpointLocation: '/state/checkpoints/emp', resultsVersion: 'v9' });
 
 /** The relation's layers, outermost first, as [kind, node]. */
 function layers(relation: any): [string, any][] {
@@ -52,11 +79,25 @@ describe('the streaming job', () => {
     });
   });
 
-  it('aggregates per event-time window of the configured size, keyed by kind, group and window', () => {
-    const sql = aggregateSql(15);
-    expect(sql).toContain("GROUP BY kind, grp, window(event_time, '15 seconds')");
-    expect(sql).toContain("concat_ws('|', kind, grp, CAST(unix_millis(w.start) AS STRING)) AS key");
-    // every field the records contract allows, and nothing else, makes a valid record
-    expect(sql).toContain("forall(fields, f -> f IN ('id', 'name', 'gender', 'salary', 'birth_date', 'department'))");
+  it('aggregates per section, group and event-time window of the configured size, keyed under the results version', () => {
+    const sql = aggregateSql(plan, 15, 'v9');
+    expect(sql).toContain("GROUP BY _t.section, _t._g0_0, window(_event_time, '15 seconds')");
+    expect(sql).toContain("concat_ws('|', 'v9', section, CAST(unix_millis(_w.start) AS STRING)");
+    // the measures' partials: avg as count and sum
+    expect(sql).toContain('count(_m0_1) AS _p0_1_count');
+    expect(sql).toContain('sum(CAST(_m0_1 AS DOUBLE)) AS _p0_1_sum');
+  });
+
+  it('validates each record against the declared fields: only they, required, nullable, constraints', () => {
+    const sql = aggregateSql(plan, 15, 'v9');
+    expect(sql).toContain("forall(_keys, k -> k IN ('gender', 'salary', 'hired'))");
+    expect(sql).toContain('`gender` IS NOT NULL');
+    expect(sql).toContain("`gender` IN ('F', 'M')");
+    expect(sql).toContain('(`salary` IS NULL OR (`salary` BETWEEN');
+    expect(sql).toContain('`salary` >= 0');
+    // optional, not nullable: absent, or present with a value
+    expect(sql).toContain("(`hired` IS NOT NULL OR NOT array_contains(_keys, 'hired'))");
+    // a date's text that is not a date
+    expect(sql).toContain('(_r.`hired` IS NULL OR `hired` IS NOT NULL)');
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamInput, streamQueryName } from '../../../../contracts/streams';
+import { streamQueryName } from '../../../../contracts/streams';
 import type { KafkaTopics } from '../../../../lib/kafka';
 import { SparkConnectError, type StreamingQueries, type StreamingQueryRef } from '../../../../lib/spark-connect';
-import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS } from '../../../../lib/streams';
+import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS, streamResultsVersion } from '../../../../lib/streams';
 import { checkpointLocation, SparkStreamRunner } from '../../../../spark/runtime/stream-runner';
+import { streamSpec } from '../../../support/plans';
 
-const spec = parseStreamInput({ name: 'emp' });
+const spec = streamSpec({ name: 'emp' });
+const version = streamResultsVersion(spec);
 const name = streamQueryName('emp');
 
 /** Fake Spark queries: `active` is what Spark lists; the other answers are set per test. */
@@ -107,7 +109,7 @@ describe('SparkStreamRunner', () => {
       [spec.topic, 2, STREAM_TOPIC_CONFIGS],
       [spec.resultsTopic, 2, RESULTS_TOPIC_CONFIGS],
     ]);
-    expect(calls).toContain(`start:${name}:/state/checkpoints/emp`);
+    expect(calls).toContain(`start:${name}:/state/checkpoints/emp/${version}`);
   });
 
   it('answers with the query another worker started meanwhile when Spark refuses a second one', async () => {
@@ -175,7 +177,7 @@ describe('SparkStreamRunner', () => {
 
 describe('checkpointLocation', () => {
   it('puts a stream’s checkpoint under the directory, or under a URI on a cluster', () => {
-    expect(checkpointLocation('/state/checkpoints', 'emp')).toBe('/state/checkpoints/emp');
-    expect(checkpointLocation('s3a://bucket/checkpoints/', 'emp')).toBe('s3a://bucket/checkpoints/emp');
+    expect(checkpointLocation('/state/checkpoints', 'emp', 'v1')).toBe('/state/checkpoints/emp/v1');
+    expect(checkpointLocation('s3a://bucket/checkpoints/', 'emp', 'v1')).toBe('s3a://bucket/checkpoints/emp/v1');
   });
 });
