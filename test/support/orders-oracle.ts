@@ -113,3 +113,43 @@ export function roundHalfUp(x: number, scale: number): number {
   const rounded = BigInt(digits.slice(0, kept) || '0') + (digits[kept]! >= '5' ? 1n : 0n);
   return rounded === 0n ? 0 : Math.sign(x) * Number(`${rounded}e-${scale}`);
 }
+
+/** A row of the orders stream job (`live_revenue`) as the oracle expects it: the measures over every window. */
+export interface ExpectedStreamRow {
+  orders: number;
+  revenue?: number;
+  largest_order?: number;
+  mean_order?: number;
+  with_coupon?: number;
+  /** Epoch milliseconds of the latest `ts`. */
+  last_order_at?: number;
+}
+
+/**
+ * What the orders definition's stream job must show for these (valid) orders: by country, the orders, their
+ * revenue (quantity × unit price) and the largest order's; by channel, the orders, the mean order, those with a
+ * coupon (present and not null) and the latest order time. Plain loops, unrounded.
+ */
+export function expectedOrdersStream(records: readonly OracleOrder[]): {
+  by_country: Record<string, ExpectedStreamRow>;
+  by_channel: Record<string, ExpectedStreamRow>;
+} {
+  const byCountry: Record<string, ExpectedStreamRow> = {};
+  const byChannel: Record<string, ExpectedStreamRow & { sum: number }> = {};
+  for (const r of records) {
+    const amount = r.quantity * r.unit_price;
+    const c = (byCountry[r.country] ??= { orders: 0, revenue: 0, largest_order: -Infinity });
+    c.orders++;
+    c.revenue! += amount;
+    c.largest_order = Math.max(c.largest_order!, amount);
+    const ch = (byChannel[r.channel] ??= { orders: 0, sum: 0, with_coupon: 0, last_order_at: -Infinity });
+    ch.orders++;
+    ch.sum += amount;
+    if (r.coupon !== undefined && r.coupon !== null) ch.with_coupon!++;
+    ch.last_order_at = Math.max(ch.last_order_at!, Date.parse(r.ts));
+  }
+  const by_channel = Object.fromEntries(
+    Object.entries(byChannel).map(([k, { sum, ...row }]) => [k, { ...row, mean_order: sum / row.orders }]),
+  );
+  return { by_country: byCountry, by_channel };
+}
