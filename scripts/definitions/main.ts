@@ -24,7 +24,9 @@ async function main(): Promise<number> {
   let failed = broken.length > 0;
   if (command === 'list') {
     for (const d of definitions)
-      console.log(`✓ ${d.name}@${d.version}: jobs ${Object.keys(d.jobs).join(', ')}; fields ${d.fields.map(([f]) => f).join(', ')}`);
+      console.log(
+        `✓ ${d.name}@${d.version}: jobs ${Object.keys(d.jobs).join(', ')}${Object.keys(d.streams).length ? `; stream jobs ${Object.keys(d.streams).join(', ')}` : ''}; fields ${d.fields.map(([f]) => f).join(', ')}`,
+      );
     return failed ? 1 : 0;
   }
   const spark = new SparkConnectClient({ url: config.spark.connectUrl, descriptorSetPath: config.spark.descriptorSetPath, keepAliveMs: 0 });

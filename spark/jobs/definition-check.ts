@@ -1,10 +1,23 @@
 // A definition checked by Spark before any run: every section's SQL analysed (AnalyzePlan: resolved and typed,
-// not run) against the declared record schema, alone and as runs sharing an execution compute it, so a misspelt
-// column or SQL Spark cannot run per group is an error naming the file and the section, not a failed run.
-import { jobPlan, type Definition, type JobPlan, type ParameterValue } from '../../contracts/definitions';
+// not run) against the declared record schema, alone and as runs sharing an execution compute it, and every stream
+// section's group columns and measures as its stream's query computes them, so a misspelt column, a sum of text or
+// SQL Spark cannot run per group is an error naming the file and the section, not a failed run or stream.
+import {
+  jobPlan,
+  recordsDdl,
+  streamPlan,
+  type Definition,
+  type JobPlan,
+  type ParameterValue,
+  type StreamPlan,
+} from '../../contracts/definitions';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
 import { sqlRelation } from '../../lib/spark-connect/relations';
 import { jobSql } from './sql';
+import { aggregateSql } from './streaming';
+
+/** A stream's records as its query reads them (event time, JSON text), typed, no rows: a batch stands in for the stream. */
+const EMPTY_STREAM = '(SELECT CAST(NULL AS TIMESTAMP) AS event_time, CAST(NULL AS STRING) AS json WHERE false) AS _records';
 
 /** Spark unreachable, or restarting: nothing is known of the SQL, and the check fails as a whole. */
 const unanswered = (err: unknown) => err instanceof SparkConnectError && err.isTransient;
@@ -80,7 +93,43 @@ export async function checkDefinition(definition: Definition, analyze: AnalyzeSq
       );
     }
   }
+  // Each stream job's sections, one at a time: the query a stream runs, over no records (the same SQL on a batch),
+  // then the measures' inputs, whose types Spark's implicit casts would let through to fail at run time.
+  for (const job of Object.keys(definition.streams)) {
+    const plan = streamPlan(definition, job);
+    for (const section of plan.sections) {
+      const where = `${definition.name}/pipeline.yml: streams.${job}.sections.${section[0]}`;
+      try {
+        await analyze(aggregateSql({ ...plan, sections: [section] }, 10, 'check', EMPTY_STREAM), {});
+        problems.push(...(await measureTypeProblems(plan, section, analyze)).map((p) => `${where}: ${p}`));
+      } catch (err) {
+        if (unanswered(err)) throw err;
+        problems.push(`${where}: ${firstLine(err)}`);
+      }
+    }
+  }
   return { name: definition.name, version: definition.version, problems };
+}
+
+/** Measures over numbers only: Spark would cast text to a number implicitly, and fail on the first record that is not one. */
+const NUMERIC_MEASURES = new Set(['sum', 'avg', 'stddev_pop', 'stddev_samp']);
+const NUMERIC_TYPE = /^(tinyint|smallint|int|bigint|float|double|decimal\(\d+,\d+\))$/;
+
+/** A numeric measure over something not a number, each as `measures.<name>: …`. */
+async function measureTypeProblems(plan: StreamPlan, [, section]: StreamPlan['sections'][number], analyze: AnalyzeSql): Promise<string[]> {
+  const numeric = section.measures.filter(([, m]) => NUMERIC_MEASURES.has(m.fn));
+  if (numeric.length === 0) return [];
+  const ddl = recordsDdl(plan).replaceAll("'", "\\'");
+  const select = numeric.map(([, m], i) => `(${m.expression}) AS m${i}`).join(', ');
+  const schema = await analyze(
+    `SELECT ${select} FROM (SELECT r.* FROM (SELECT from_json(CAST(NULL AS STRING), '${ddl}') AS r) WHERE false)`,
+    {},
+  );
+  if (!Array.isArray(schema)) return [];
+  return numeric.flatMap(([name, m], i) => {
+    const type = (schema[i] as { type?: string } | undefined)?.type ?? '';
+    return NUMERIC_TYPE.test(type) ? [] : [`measures.${name}: ${m.fn} needs a number, and ${m.expression} is ${type}`];
+  });
 }
 
 const SAMPLES: Record<ParameterValue['type'], ParameterValue['value']> = {

@@ -18,7 +18,7 @@ const NameParamsSchema = z.object({
   name: z.string().regex(DEFINITION_NAME, 'expected a definition name (lowercase letters, digits, _ or -)'),
 });
 
-/** What a client needs to start runs of a definition: its records, parameters and jobs (sections in order). */
+/** What a client needs to start runs and streams of a definition: its records, parameters, jobs and stream jobs. */
 function summary(d: Definition) {
   return {
     name: d.name,
@@ -35,6 +35,24 @@ function summary(d: Definition) {
       Object.entries(d.jobs).map(([job, spec]) => [
         job,
         { ...(spec.description === undefined ? {} : { description: spec.description }), sections: spec.sections.map(([name]) => name) },
+      ]),
+    ),
+    /** Stream jobs (POST /streams with `pipeline` and `job`): each section's group columns and measures. */
+    streams: Object.fromEntries(
+      Object.entries(d.streams).map(([job, spec]) => [
+        job,
+        {
+          ...(spec.description === undefined ? {} : { description: spec.description }),
+          sections: Object.fromEntries(
+            spec.sections.map(([name, section]) => [
+              name,
+              {
+                groupBy: Object.fromEntries(section.groupBy),
+                measures: Object.fromEntries(section.measures.map(([m, { fn, expression }]) => [m, `${fn}(${expression})`])),
+              },
+            ]),
+          ),
+        },
       ]),
     ),
   };

@@ -60,6 +60,23 @@ jobs:
 `;
 const TYPO_SQL = 'SELECT contry, count(*) AS n FROM records GROUP BY contry\n';
 
+const STREAM_TYPO_YML = `name: streamtypo
+records:
+  fields:
+    country: { type: string }
+    amount: { type: double }
+jobs:
+  all:
+    sections:
+      rows: { sql: 'SELECT * FROM records', order_by: country }
+streams:
+  live:
+    sections:
+      by_country: { group_by: [country], measures: { n: count(*), total: sum(amount) } }
+      misspelt: { group_by: { country: contry }, measures: { n: count(*) } }
+      summed_text: { group_by: [], measures: { total: sum(country) } }
+`;
+
 const ROLLUP_YML = `name: rollup
 records:
   fields:
@@ -92,6 +109,7 @@ jobs:
 `,
   });
   writeDefinition('rollup', { 'pipeline.yml': ROLLUP_YML, 'totals.sql': ROLLUP_SQL });
+  writeDefinition('streamtypo', { 'pipeline.yml': STREAM_TYPO_YML });
   env = await createTestEnv();
   app = await buildApp({
     config,
@@ -181,7 +199,7 @@ describe('GET /definitions', () => {
     const body = res.json();
     const byName = Object.fromEntries(body.definitions.map((d: { name: string }) => [d.name, d]));
     // typo and rollup are valid files (only Spark's check finds their problems).
-    expect(Object.keys(byName).sort()).toEqual(['employees', 'orders', 'rollup', 'typo']);
+    expect(Object.keys(byName).sort()).toEqual(['employees', 'orders', 'rollup', 'streamtypo', 'typo']);
 
     const employees = byName.employees;
     expect(employees).toMatchObject({ name: 'employees', valid: true, records: { key: 'id' }, defaultJobs: ['final_analysis'] });
@@ -337,6 +355,19 @@ describe('POST /definitions/:name/check', () => {
     expect(body.problems[0]).not.toMatch(/sections\./);
   });
 
+  it('names the stream job and section of a misspelt column and of a measure Spark cannot compute', async () => {
+    const res = await post('/definitions/streamtypo/check');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ name: 'streamtypo', valid: false });
+    // Two problems: the section beside them and the batch job are fine.
+    expect(body.problems).toHaveLength(2);
+    expect(body.problems[0]).toMatch(/^streamtypo\/pipeline\.yml: streams\.live\.sections\.misspelt: .*UNRESOLVED_COLUMN.*`contry`/);
+    expect(body.problems[1]).toBe(
+      'streamtypo/pipeline.yml: streams.live.sections.summed_text: measures.total: sum needs a number, and country is string',
+    );
+  });
+
   it('reports a broken definition as not valid without asking Spark', async () => {
     const res = await post('/definitions/badyaml/check');
     expect(res.statusCode).toBe(200);
@@ -352,7 +383,7 @@ describe('POST /definitions/:name/check', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json()).toEqual({
       error: 'Not Found',
-      message: 'name: no definition "nope" (there are: employees, orders, rollup, typo)',
+      message: 'name: no definition "nope" (there are: employees, orders, rollup, streamtypo, typo)',
     });
     const bad = await post(`/definitions/${encodeURIComponent('Bad Name')}/check`);
     expect(bad.statusCode).toBe(400);
@@ -429,7 +460,7 @@ describe('POST /pipelines with a definition', () => {
     [
       'an unknown pipeline (naming the ones there are)',
       { pipeline: 'nope', records: ORDERS },
-      'invalid pipeline input: pipeline: no definition "nope" (there are: employees, orders, rollup, typo)',
+      'invalid pipeline input: pipeline: no definition "nope" (there are: employees, orders, rollup, streamtypo, typo)',
     ],
     [
       'a broken pipeline (naming its error)',
@@ -507,7 +538,7 @@ describe('POST /pipelines with a definition', () => {
 
 describe('a broken definition never hides the others', () => {
   it('starts runs of employees (named, and by default) while typo, badyaml, nofields and rollup sit beside it', async () => {
-    expect(fs.readdirSync(dir).sort()).toEqual(['badyaml', 'employees', 'nofields', 'orders', 'rollup', 'typo']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['badyaml', 'employees', 'nofields', 'orders', 'rollup', 'streamtypo', 'typo']);
     const records = [...generateEmployees(5, 11)];
     for (const body of [{ pipeline: 'employees', records, jobs: ['count_gender'] }, { records }]) {
       const res = await post('/pipelines', body);
