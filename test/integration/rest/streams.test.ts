@@ -14,10 +14,12 @@ import { createWorkerDeps } from '../../../apps/worker/deps';
 import type { EmployeeRecord } from '../../../contracts/records';
 import { streamQueryName, streamTopic, type StreamAggregates, type StreamStatus } from '../../../contracts/streams';
 import { loadConfig } from '../../../lib/config';
+import { generateOrders } from '../../../lib/order-generator';
 import { generateEmployees } from '../../../lib/employee-generator';
 import { createLogger } from '../../../lib/logger';
 import { SparkConnectClient, StreamingQueries } from '../../../lib/spark-connect';
 import { stackKill, stackUp } from '../../../scripts/stack/stack';
+import { expectedOrdersStream } from '../../support/orders-oracle';
 import { streamSpec } from '../../support/plans';
 import { expectedStreamCounts, streamMismatches } from '../../support/stream-oracle';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
@@ -36,6 +38,8 @@ const spark = new SparkConnectClient({
 const queries = new StreamingQueries(spark);
 const name = `rest-${Date.now()}`;
 const input = { name, windowSeconds: 5, watermarkSeconds: 60, triggerMs: 500, pollSeconds: 1 };
+const ordersName = `rest-orders-${Date.now()}`;
+const ordersInput = { ...input, name: ordersName, pipeline: 'orders' };
 let env: TestWorkflowEnvironment;
 let app: FastifyInstance;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -55,6 +59,8 @@ beforeAll(async () => {
   cleanups.push(
     () => app.close(),
     () => app.inject({ method: 'DELETE', url: `/streams/${name}` }).catch(() => undefined),
+    () => app.inject({ method: 'DELETE', url: `/streams/${ordersName}` }).catch(() => undefined),
+    () => deps.streams.stop(streamSpec(ordersInput)).catch(() => undefined),
   );
 });
 afterAll(async () => {
@@ -157,4 +163,43 @@ describe('streams through REST', () => {
     expect(streamMismatches((await get()).aggregates!, expectedStreamCounts(sent))).toEqual([]);
     expect(aggregates!.rejected).toBe(1);
   }, 400_000);
+});
+
+describe('a stream of another definition through REST', () => {
+  const getOrders = async () => (await app.inject({ method: 'GET', url: `/streams/${ordersName}` })).json();
+
+  it('refuses an unknown definition or stream job with a 400 naming it, and starts nothing', async () => {
+    const unknown = await post('/streams', { ...ordersInput, pipeline: 'nope' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().message).toMatch(/^invalid stream input: pipeline: no definition "nope" \(there are: .*orders/);
+    const job = await post('/streams', { ...ordersInput, job: 'by_hour' });
+    expect(job.statusCode).toBe(400);
+    expect(job.json().message).toBe('invalid stream input: job: pipeline orders has no stream job "by_hour" (it has: live_revenue)');
+    expect((await app.inject({ method: 'GET', url: `/streams/${ordersName}` })).statusCode).toBe(404);
+  });
+
+  it('runs the orders stream job: records checked against its fields, its sections exact', async () => {
+    expect((await post('/streams', ordersInput)).statusCode).toBe(202);
+    await until(getOrders, (s) => s.status?.state === 'running', 'the orders stream running');
+    const bad = await post(`/streams/${ordersName}/records`, [
+      { order_id: 1, country: 'DE', channel: 'fax', product: 'x', quantity: 1, unit_price: 1, ts: '2025-03-01T10:00:00Z' },
+    ]);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toContain('records[0].channel');
+    const orders = [...generateOrders(500, 35)];
+    expect((await post(`/streams/${ordersName}/records`, orders)).statusCode).toBe(202);
+    const { status, aggregates } = await until(getOrders, (s) => (s.aggregates?.total ?? 0) >= orders.length, 'the orders counted');
+    expect(status.spec.plan).toMatchObject({ definition: 'orders', job: 'live_revenue' });
+    expect(aggregates.total).toBe(orders.length);
+    expect(aggregates.rejected).toBe(0);
+    const expected = expectedOrdersStream(orders);
+    const rows = Object.fromEntries(aggregates.sections.by_country.map((r: { country: string }) => [r.country, r]));
+    expect(Object.keys(rows).sort()).toEqual(Object.keys(expected.by_country).sort());
+    for (const [country, want] of Object.entries(expected.by_country)) {
+      expect(rows[country].orders).toBe(want.orders);
+      expect(rows[country].revenue).toBeCloseTo(want.revenue!, 6);
+      expect(rows[country].largest_order).toBeCloseTo(want.largest_order!, 9);
+    }
+    expect((await app.inject({ method: 'DELETE', url: `/streams/${ordersName}` })).statusCode).toBe(202);
+  });
 });
