@@ -8,7 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { bindParameters, jobPlan } from '../contracts/definitions';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
-import type { CollectedResult, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
+import type { CollectedResult, SinkWritten, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
@@ -98,13 +98,6 @@ async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T>
   } finally {
     clearInterval(timer);
   }
-}
-
-/** A section written by a sink: where its rows are now. */
-export interface SinkWritten {
-  section: string;
-  format: 'parquet';
-  path: string;
 }
 
 export function createSparkJobActivities({ spark, sinks, kafka, config, logger, draining }: ActivityDeps) {
@@ -251,9 +244,10 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
     },
 
     /**
-     * Writes each section of the job that declares a sink (Parquet under the warehouse, at
-     * `<path>/run_id=<the run's first run id>`), computed by Spark from exactly the run's records. Writing replaces
-     * what is there, so a retried attempt or a replayed run leaves the same rows, never more.
+     * Writes each section of the job that declares a sink, computed by Spark from exactly the run's records: Parquet
+     * under the warehouse at `<path>/run_id=<the run's first run id>` (replacing what is there), or messages to a
+     * topic keyed by the run, the section and the row (the same keys again). So a retried attempt or a replayed run
+     * leaves the same rows, never more.
      */
     async writeSinks(spec: SparkJobSpec): Promise<SinkWritten[]> {
       const log = activityLogger(logger);
@@ -263,18 +257,32 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
       const written: SinkWritten[] = [];
       for (const [section, s] of resolved.plan.sections) {
         if (!s.sink) continue;
+        const field = `jobs.${spec.job}.sections.${section}.sink`;
         try {
-          policy.warehousePath('invalid pipeline definition', `jobs.${spec.job}.sections.${section}.sink.parquet`, s.sink.parquet);
+          if (s.sink.parquet !== undefined) policy.warehousePath('invalid pipeline definition', `${field}.parquet`, s.sink.parquet);
+          if (s.sink.kafka !== undefined) policy.topic('invalid pipeline definition', `${field}.kafka`, s.sink.kafka);
         } catch (err) {
           if (err instanceof ResourceRefusal) throw ApplicationFailure.nonRetryable(err.message, 'PipelineInputError');
           throw err;
         }
-        const path = `${config.warehouseDir}/${s.sink.parquet}/run_id=${runId}`;
-        await heartbeating(ctx, () => sinks.writeParquet(resolved.plan, section, resolved.source, path)).catch((err: unknown) =>
-          Promise.reject(toFailure(err)),
-        );
-        log.info({ job: spec.job, section, path }, 'section written to its sink');
-        written.push({ section, format: 'parquet', path });
+        if (s.sink.parquet !== undefined) {
+          const path = `${config.warehouseDir}/${s.sink.parquet}/run_id=${runId}`;
+          await heartbeating(ctx, () => sinks.writeParquet(resolved.plan, section, resolved.source, path)).catch((err: unknown) =>
+            Promise.reject(toFailure(err)),
+          );
+          log.info({ job: spec.job, section, path }, 'section written to its sink');
+          written.push({ section, format: 'parquet', path });
+        } else if (s.sink.kafka !== undefined) {
+          const topic = s.sink.kafka;
+          const keyPrefix = `${runId}|${section}|`;
+          // Spark's Kafka writer needs the topic; one partition keeps a run's rows in order (one the user made stays as it is).
+          await kafka.ensureTopic(topic, 1);
+          await heartbeating(ctx, () => sinks.writeKafka(resolved.plan, section, resolved.source, topic, keyPrefix)).catch((err: unknown) =>
+            Promise.reject(toFailure(err)),
+          );
+          log.info({ job: spec.job, section, topic }, 'section written to its sink');
+          written.push({ section, format: 'kafka', topic, keyPrefix });
+        }
       }
       return written;
     },

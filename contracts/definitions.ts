@@ -77,15 +77,31 @@ const oneSqlSource = (s: { sql?: string; file?: string }, ctx: z.RefinementCtx) 
 };
 
 /**
- * Where a section's rows go besides the run's result: Parquet files under the warehouse (WAREHOUSE_DIR), at
- * `<parquet>/run_id=<the run's id>`, written again (replaced, never added to) when a run is retried or replayed.
+ * Where a section's rows go besides the run's result, one of:
+ * - `parquet`: Parquet files under the warehouse (WAREHOUSE_DIR), at `<parquet>/run_id=<the run's id>`, written again
+ *   (replaced, never added to) when a run is retried or replayed;
+ * - `kafka`: a topic, one JSON message per row keyed `<the run's id>|<section>|<row number>`, so a run written again
+ *   writes the same keys (a compacted topic, or a reader keeping the latest per key, has each row once). Which topics
+ *   are allowed is the resource policy's (CLIENT_TOPICS; never streamforge's own), checked when a run starts.
  */
-const SinkSchema = z.strictObject({
-  parquet: z.string().superRefine((path, ctx) => {
-    const problem = relativePathProblem(path, 'the warehouse');
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-});
+const SinkSchema = z
+  .strictObject({
+    parquet: z
+      .string()
+      .superRefine((path, ctx) => {
+        const problem = relativePathProblem(path, 'the warehouse');
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+    kafka: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)')
+      .optional(),
+  })
+  .superRefine((sink, ctx) => {
+    if ((sink.parquet === undefined) === (sink.kafka === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of "parquet" and "kafka"' });
+  });
 export type SinkSpec = z.output<typeof SinkSchema>;
 
 /** A section of its own: a query over `records`, its rows ordered by `order_by` (an expression over its columns). */

@@ -97,7 +97,7 @@ export interface PipelineResult {
   source: SparkSource;
   results: Partial<Record<JobName, CollectedResult>>;
   /** Where each job's sinks wrote their sections (jobs whose definition declares sinks). */
-  sinks?: Partial<Record<JobName, { section: string; format: 'parquet'; path: string }[]>>;
+  sinks?: Partial<Record<JobName, SinkWritten[]>>;
   /** The Spark execution that computed each job: the run's own, or one it shared with other runs (`shared`). */
   spark: Partial<Record<JobName, SparkJobHandle>>;
   timings: { ingestMs: number; jobs: Partial<Record<JobName, JobTimings>>; totalMs: number };
@@ -113,3 +113,9 @@ export interface PipelineMetricsSinks extends Sinks {
     runEnded(jobs: JobName[], outcome: 'completed' | 'failed' | 'cancelled', timings: PipelineResult['timings'] | undefined): void;
   };
 }
+
+/** A section written by a sink: where its rows are now. */
+export type SinkWritten =
+  | { section: string; format: 'parquet'; path: string }
+  /** One message per row, keyed `<keyPrefix><row number>`. */
+  | { section: string; format: 'kafka'; topic: string; keyPrefix: string };

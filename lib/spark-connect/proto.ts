@@ -96,11 +96,14 @@ export interface StreamingQueryManagerCommand {
   get_query?: string;
 }
 
-/** `DataFrameWriter.save(path)`: the relation's rows written as files of `source` format at `path`. */
+/**
+ * `DataFrameWriter.save([path])`: the relation's rows written by the `source` data source: files at `path`, or
+ * where its options say (Kafka: `kafka.bootstrap.servers`, `topic`).
+ */
 export interface WriteOperation {
   input: Relation;
   source: string;
-  path: string;
+  path?: string;
   mode: 'SAVE_MODE_APPEND' | 'SAVE_MODE_OVERWRITE' | 'SAVE_MODE_ERROR_IF_EXISTS' | 'SAVE_MODE_IGNORE';
   options?: KeyValue[];
 }

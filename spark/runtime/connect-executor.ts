@@ -34,6 +34,8 @@ const KAFKA_GROUP_ID = 'streamforge-spark-fmw10';
  * registering it as a temp view of the shared session for the time of analysis, so two executions analysed at
  * the same moment under one name would see each other's source (seen as TABLE_OR_VIEW_NOT_FOUND under load).
  */
+const sqlString = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
 const sourceTable = (operationId: string) => `source_${operationId.replace(/-/g, '')}`;
 
 /**
@@ -75,6 +77,28 @@ export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
     const { records, relation, groups } = this.records(plan, source, table);
     const input = sqlOverRelations(sectionRowsSql(plan, section, records, groups), { [table]: relation }, 1, plan.params);
     await this.client.command({ write_operation: { input, source: 'parquet', path, mode: 'SAVE_MODE_OVERWRITE' } });
+  }
+
+  async writeKafka(plan: JobPlan, section: string, source: SparkSource, topic: string, keyPrefix: string): Promise<void> {
+    const table = sourceTable(crypto.randomUUID());
+    const { records, relation, groups } = this.records(plan, source, table);
+    const orderBy = plan.sections.find(([name]) => name === section)![1].orderBy;
+    const rows = `WITH section_rows AS (${sectionRowsSql(plan, section, records, groups)})
+SELECT concat(${sqlString(keyPrefix)}, CAST(row_number() OVER (ORDER BY ${orderBy}) AS STRING)) AS key, to_json(struct(*)) AS value
+FROM section_rows`;
+    const input = sqlOverRelations(rows, { [table]: relation }, 1, plan.params);
+    // Kafka takes appends only: a write again sends the same keys, which readers of the latest per key see once.
+    await this.client.command({
+      write_operation: {
+        input,
+        source: 'kafka',
+        mode: 'SAVE_MODE_APPEND',
+        options: [
+          { key: 'kafka.bootstrap.servers', value: this.options.kafkaBootstrapServers },
+          { key: 'topic', value: topic },
+        ],
+      },
+    });
   }
 
   async states(operationIds: string[]): Promise<Map<string, SparkJobState>> {

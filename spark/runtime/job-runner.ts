@@ -81,4 +81,9 @@ export interface SectionSinks {
    * retried or replayed run writes the same rows again, never more).
    */
   writeParquet(plan: JobPlan, section: string, source: SparkSource, path: string): Promise<void>;
+  /**
+   * The section's rows as JSON messages to `topic`, keyed `<keyPrefix><row number>` (numbered in the section's
+   * order): written again, the same keys.
+   */
+  writeKafka(plan: JobPlan, section: string, source: SparkSource, topic: string, keyPrefix: string): Promise<void>;
 }

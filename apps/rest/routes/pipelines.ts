@@ -55,8 +55,20 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
       const parsed = parsePipelineInput(input);
       const found = definitions.get(parsed.pipeline);
       if ('error' in found) throw new PipelineInputError(`invalid pipeline input: pipeline: ${found.error}`);
-      resolvePipelineInput(parsed, found.definition, new Date().toISOString().slice(0, 10));
+      const resolved = resolvePipelineInput(parsed, found.definition, new Date().toISOString().slice(0, 10));
       policy.pipelineSource({ file: input.file, topic: input.topic?.name }, request.grant);
+      // The topics the run's sinks write to are the caller's to write, like every topic a client names.
+      for (const job of resolved.jobs) {
+        for (const [section, spec] of found.definition.jobs[job]?.sections ?? []) {
+          if (spec.sink?.kafka !== undefined)
+            policy.topic(
+              'invalid pipeline input',
+              `pipeline ${parsed.pipeline}: jobs.${job}.sections.${section}.sink.kafka`,
+              spec.sink.kafka,
+              request.grant,
+            );
+        }
+      }
       const key = request.headers['idempotency-key'];
       const workflowId = typeof key === 'string' ? `pipeline-${pipelineId(key)}` : `pipeline-${crypto.randomUUID()}`;
       const bodyHash = crypto.createHash('sha256').update(JSON.stringify(input)).digest('hex');

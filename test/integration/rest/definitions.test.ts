@@ -68,7 +68,7 @@ records:
 jobs:
   all:
     sections:
-      rows: { sql: 'SELECT * FROM records', order_by: country }
+      rows: { sql: 'SELECT * FROM records', order_by: country, sink: { kafka: streamforge.results } }
 streams:
   live:
     sections:
@@ -365,6 +365,14 @@ describe('POST /definitions/:name/check', () => {
     expect(body.problems[0]).toMatch(/^streamtypo\/pipeline\.yml: streams\.live\.sections\.misspelt: .*UNRESOLVED_COLUMN.*`contry`/);
     expect(body.problems[1]).toBe(
       'streamtypo/pipeline.yml: streams.live.sections.summed_text: measures.total: sum needs a number, and country is string',
+    );
+  });
+
+  it('refuses a run whose sink writes to one of streamforge’s own topics, with a 400 naming the sink', async () => {
+    const res = await post('/pipelines', { pipeline: 'streamtypo', records: [{ country: 'DE', amount: 1 }] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(
+      /^invalid pipeline input: pipeline streamtypo: jobs\.all\.sections\.rows\.sink\.kafka: topic "streamforge\.results" is one of streamforge's own topics/,
     );
   });
 

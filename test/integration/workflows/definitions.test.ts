@@ -30,6 +30,15 @@ import { createTestEnv, startTestWorker, type TestWorker } from '../../support/t
 const TASK_QUEUE = 'definitions-test';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamforge-definitions-'));
 for (const name of ['employees', 'orders']) fs.cpSync(path.join(DEFINITIONS_DIR, name), path.join(dir, name), { recursive: true });
+// The orders copy writes revenue.by_channel to a topic as well (a Kafka sink).
+const SINK_TOPIC = `it.orders.by-channel.${Date.now()}`;
+{
+  const file = path.join(dir, 'orders', 'pipeline.yml');
+  const text = fs.readFileSync(file, 'utf8');
+  const withSink = text.replace(/(\n {8}order_by: channel\n)/, `$1        sink: { kafka: ${SINK_TOPIC} }\n`);
+  if (withSink === text) throw new Error('the orders definition changed: by_channel not found where this test adds its sink');
+  fs.writeFileSync(file, withSink);
+}
 // Broken in two ways: not YAML at all, and a definition whose SQL file is missing.
 fs.mkdirSync(path.join(dir, 'badyaml'));
 fs.writeFileSync(path.join(dir, 'badyaml', 'pipeline.yml'), 'name: badyaml\njobs: [unclosed\n');
@@ -113,14 +122,33 @@ describe("the orders definition's sink", () => {
   const parquetRows = async (at: string) =>
     (await spark.sql(`SELECT * FROM parquet.\`${at}\` ORDER BY country`)).map((row) => ({ ...row }));
 
-  it('writes revenue.by_country as Parquet under the warehouse, the same rows as the result; a retried write replaces them', async () => {
+  /** The sink topic's rows of one run: the latest message of each of its keys, in row-number order. */
+  const topicRows = async (runId: string) => {
+    const latest = new Map<number, unknown>();
+    for (const m of await deps.kafka.readAll(SINK_TOPIC)) {
+      const prefix = `${runId}|by_channel|`;
+      if (m.key?.startsWith(prefix)) latest.set(Number(m.key.slice(prefix.length)), JSON.parse(m.value));
+    }
+    return [...latest].sort(([a], [b]) => a - b).map(([, row]) => row);
+  };
+
+  it('writes revenue.by_country as Parquet and revenue.by_channel to a topic, the same rows as the result; a retried write replaces them', async () => {
     const records = orders.slice(200, 330);
     const result = await (await run({ pipeline: 'orders', records, jobs: ['revenue'], params: { min_total: 10 } })).result();
     const runId = result.runKey.slice(result.runKey.lastIndexOf('/') + 1);
     const at = path.join(warehouse, 'orders', 'revenue_by_country', `run_id=${runId}`);
-    expect(result.sinks).toEqual({ revenue: [{ section: 'by_country', format: 'parquet', path: at }] });
+    expect(result.sinks).toEqual({
+      revenue: [
+        { section: 'by_country', format: 'parquet', path: at },
+        { section: 'by_channel', format: 'kafka', topic: SINK_TOPIC, keyPrefix: `${runId}|by_channel|` },
+      ],
+    });
     const expected = expectedOrders('revenue', records, { min_total: 10 }).by_country!;
     expect(await parquetRows(at)).toEqual(expected);
+    const expectedByChannel = expectedOrders('revenue', records, { min_total: 10 }).by_channel!;
+    const sent = await deps.kafka.readAll(SINK_TOPIC);
+    expect(sent).toHaveLength(expectedByChannel.length);
+    expect(await topicRows(runId)).toEqual(expectedByChannel);
 
     // The step again, as a retry or a replayed run would run it: the files hold the same rows, not twice as many.
     const definition = loadDefinitions(dir).definitions.get('orders')!;
@@ -132,6 +160,9 @@ describe("the orders definition's sink", () => {
     };
     await new MockActivityEnvironment().run(createActivities(deps).writeSinks, spec);
     expect(await parquetRows(at)).toEqual(expected);
+    // The topic got the rows again under the same keys: the latest of each key is each row once.
+    expect(await deps.kafka.readAll(SINK_TOPIC)).toHaveLength(2 * expectedByChannel.length);
+    expect(await topicRows(runId)).toEqual(expectedByChannel);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   recordsDdl,
   recordShape,
   resolveDefinition,
+  streamPlan,
   type Definition,
 } from '../../../contracts/definitions';
 import { parseRecords, RecordValidationError } from '../../../contracts/records';
@@ -106,6 +107,26 @@ describe('a definition file', () => {
       'jobs.totals.sections.by_color.sink.parquet: expected a path relative to the warehouse',
     ],
     [
+      'a sink to two places',
+      FILE.replace('order_by: color }', 'order_by: color, sink: { parquet: x, kafka: t } }'),
+      'jobs.totals.sections.by_color.sink: give exactly one of "parquet" and "kafka"',
+    ],
+    [
+      'a sink to something not a topic name',
+      FILE.replace('order_by: color }', 'order_by: color, sink: { kafka: "a b" } }'),
+      'jobs.totals.sections.by_color.sink.kafka: expected a Kafka topic name',
+    ],
+    [
+      'a stream measure that is not one',
+      `${FILE}streams:\n  live:\n    sections:\n      s: { group_by: [color], measures: { m: median(size) } }\n`,
+      'streams.live.sections.s.measures.m: expected count(*) or count, sum, min, max, avg, stddev_pop, stddev_samp of an expression',
+    ],
+    [
+      'a stream measure of * other than count',
+      `${FILE}streams:\n  live:\n    sections:\n      s: { measures: { m: sum(*) } }\n`,
+      'streams.live.sections.s.measures.m: sum(*) is not a measure; only count(*) is',
+    ],
+    [
       'projections without a relation',
       FILE.replace('by_color: {', 'p: { where: "true", select: { a: "1" }, order_by: a }\n      by_color: {'),
       'jobs.totals.sections.p: "select" and "where" need the job\'s "relation"',
@@ -113,6 +134,49 @@ describe('a definition file', () => {
     ['an unknown default job', `${FILE}\ndefault_jobs: [nope]\n`, 'default_jobs: "nope" is not one of the jobs'],
   ])('refuses %s, naming where', (_, yaml, problem) => {
     expect(problemsOf(yaml).join('\n')).toContain(problem);
+  });
+});
+
+describe('stream jobs', () => {
+  const withStreams = `${FILE}streams:
+  live:
+    sections:
+      by_color: { group_by: [color], measures: { n: count(*), mean_qty: AVG( qty ), priced: count(price) } }
+      by_day: { group_by: { d: "coalesce(day, DATE'1970-01-01')" }, measures: { spread: stddev_samp(price * qty) } }
+  other:
+    sections:
+      all: { measures: { n: count(*) } }
+`;
+
+  it('reads group columns (field names, or column → expression) and measures (function, expression) in declared order', () => {
+    const plan = streamPlan(definitionOf(withStreams));
+    expect(plan).toMatchObject({ definition: 'shop', version: 'v1', job: 'live', key: 'sku' });
+    expect(plan.fields.map(([f]) => f)).toEqual(['sku', 'color', 'qty', 'price', 'day', 'at', 'ok']);
+    expect(plan.sections).toEqual([
+      [
+        'by_color',
+        {
+          groupBy: [['color', 'color']],
+          measures: [
+            ['n', { fn: 'count', expression: '*' }],
+            ['mean_qty', { fn: 'avg', expression: 'qty' }],
+            ['priced', { fn: 'count', expression: 'price' }],
+          ],
+        },
+      ],
+      [
+        'by_day',
+        { groupBy: [['d', "coalesce(day, DATE'1970-01-01')"]], measures: [['spread', { fn: 'stddev_samp', expression: 'price * qty' }]] },
+      ],
+    ]);
+    expect(streamPlan(definitionOf(withStreams), 'other').sections).toEqual([
+      ['all', { groupBy: [], measures: [['n', { fn: 'count', expression: '*' }]] }],
+    ]);
+  });
+
+  it('names the stream jobs there are when one is unknown, and says when there are none', () => {
+    expect(() => streamPlan(definitionOf(withStreams), 'nope')).toThrow('pipeline shop has no stream job "nope" (it has: live, other)');
+    expect(() => streamPlan(definitionOf(FILE))).toThrow('pipeline shop declares no stream jobs');
   });
 });
 
