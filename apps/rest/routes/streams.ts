@@ -55,7 +55,13 @@ const StreamBodySchema = parsedBy(StreamInputSchema, (data) => {
  * Records for a stream: an array here; each record is checked against the stream's definition in the handler (400
  * naming the record and the field, nothing written).
  */
-const RecordsBodySchema = z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_PROCESS_RECORDS);
+const RecordsBodySchema = parsedBy(z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_PROCESS_RECORDS), (data) => {
+  const isRecord = (r: unknown) => typeof r === 'object' && r !== null && !Array.isArray(r);
+  if (!Array.isArray(data) || data.length === 0 || data.length > MAX_PROCESS_RECORDS || !data.every(isRecord)) {
+    throw new HttpError(400, `invalid request: records: expected an array of 1-${MAX_PROCESS_RECORDS} records (JSON objects)`);
+  }
+  return data as Record<string, unknown>[];
+});
 
 const NameParamsSchema = z.object({ name: z.string().regex(STREAM_NAME_PATTERN) });
 parsedBy(NameParamsSchema, (data) => {
