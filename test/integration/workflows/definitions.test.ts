@@ -146,8 +146,9 @@ describe("the orders definition's sink", () => {
     const expected = expectedOrders('revenue', records, { min_total: 10 }).by_country!;
     expect(await parquetRows(at)).toEqual(expected);
     const expectedByChannel = expectedOrders('revenue', records, { min_total: 10 }).by_channel!;
-    const sent = await deps.kafka.readAll(SINK_TOPIC);
-    expect(sent).toHaveLength(expectedByChannel.length);
+    // The other runs of this file write their by_channel rows to the topic too, under their own run's keys.
+    const ofThisRun = async () => (await deps.kafka.readAll(SINK_TOPIC)).filter((m) => m.key?.startsWith(`${runId}|by_channel|`));
+    expect(await ofThisRun()).toHaveLength(expectedByChannel.length);
     expect(await topicRows(runId)).toEqual(expectedByChannel);
 
     // The step again, as a retry or a replayed run would run it: the files hold the same rows, not twice as many.
@@ -161,7 +162,7 @@ describe("the orders definition's sink", () => {
     await new MockActivityEnvironment().run(createActivities(deps).writeSinks, spec);
     expect(await parquetRows(at)).toEqual(expected);
     // The topic got the rows again under the same keys: the latest of each key is each row once.
-    expect(await deps.kafka.readAll(SINK_TOPIC)).toHaveLength(2 * expectedByChannel.length);
+    expect(await ofThisRun()).toHaveLength(2 * expectedByChannel.length);
     expect(await topicRows(runId)).toEqual(expectedByChannel);
   });
 });
