@@ -81,9 +81,9 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const policy = new ResourcePolicy(config.resources);
-  const definitions = new DefinitionsDirectory(config.definitionsDir);
   await app.register(opsRoutes, { config, temporalConnection, kafka, spark: deps.spark, metrics });
-  await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics });
+  const definitions = new DefinitionsDirectory(config.definitionsDir);
+  await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics, definitions });
   await app.register(definitionRoutes, { definitions, ...(deps.analyze ? { analyze: deps.analyze } : {}) });
   await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy, definitions });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection, policy });

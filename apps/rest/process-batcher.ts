@@ -4,19 +4,19 @@
 // size follows the load and a Spark execution serves many requests. The queue is bounded (admission control): a
 // request that finds it full is refused at once (QueueFullError), and one whose client went away leaves it.
 import { newRequestGroupId } from '../../contracts/groups';
-import type { EmployeeRecord } from '../../contracts/records';
+import type { PipelineRecord } from '../../contracts/records';
 import type { Config } from '../../lib/config';
 
 export interface BatchRequest {
   id: string;
-  records: EmployeeRecord[];
+  records: PipelineRecord[];
 }
 
 /** Runs one batch; resolves with the run's workflow id and what each request gets, by request id. */
 export type BatchRunner<R> = (batch: BatchRequest[]) => Promise<{ workflowId: string; results: Map<string, R> }>;
 
 /** The size of records as the JSON of a workflow input carries them. */
-export function recordsJsonBytes(records: EmployeeRecord[]): number {
+export function recordsJsonBytes(records: PipelineRecord[]): number {
   return Buffer.byteLength(JSON.stringify(records), 'utf8');
 }
 
@@ -58,7 +58,7 @@ export class ProcessBatcher<R> {
    * QueueFullError when the queue is full; aborting `signal` (the client went away) takes a request that still
    * waits out of the queue (one whose run started completes with it).
    */
-  submit(records: EmployeeRecord[], bytes = recordsJsonBytes(records), signal?: AbortSignal): Promise<BatchedAnswer<R>> {
+  submit(records: PipelineRecord[], bytes = recordsJsonBytes(records), signal?: AbortSignal): Promise<BatchedAnswer<R>> {
     return new Promise((resolve, reject) => {
       if (this.queue.length >= this.options.maxQueued || this.queuedBytes + bytes > this.options.maxQueuedBytes) {
         reject(

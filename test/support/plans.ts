@@ -1,7 +1,8 @@
 // Job and stream plans for tests that drive the Spark side directly (no workflow): a definition's job or stream job,
 // as a run would record it, read from the repository's definitions directory.
 import path from 'node:path';
-import { streamPlan, type JobPlan } from '../../contracts/definitions';
+import { recordShape, streamPlan, type JobPlan } from '../../contracts/definitions';
+import type { RecordShape } from '../../contracts/records';
 import { parseStreamInput, type StreamSpec } from '../../contracts/streams';
 import { DefinitionsDirectory, loadJobPlan } from '../../lib/definitions';
 
@@ -17,4 +18,11 @@ export function streamSpec(input: Record<string, unknown>): StreamSpec {
   const found = new DefinitionsDirectory(DEFINITIONS_DIR, 0).get(settings.pipeline);
   if (!('definition' in found)) throw new Error(found.error);
   return { ...settings, plan: streamPlan(found.definition, settings.job) };
+}
+
+/** The employees definition's record shape (what /process checks records against), from this repository. */
+export function employeeRecordShape(): RecordShape {
+  const found = new DefinitionsDirectory(DEFINITIONS_DIR, 0).get('employees');
+  if (!('definition' in found)) throw new Error(found.error);
+  return recordShape(found.definition);
 }

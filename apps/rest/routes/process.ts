@@ -9,8 +9,11 @@ import { WorkflowFailedError, type Client, type Connection } from '@temporalio/c
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
-import { EMPLOYEE_RECORD_SHAPE, EmployeeRecordSchema, parseRecords } from '../../../contracts/records';
+import { recordShape, type Definition } from '../../../contracts/definitions';
+import { DEFAULT_PIPELINE } from '../../../contracts/pipeline-input';
+import { parseRecords, type RecordShape } from '../../../contracts/records';
 import type { Config } from '../../../lib/config';
+import type { DefinitionsDirectory } from '../../../lib/definitions';
 import type { KafkaTopics } from '../../../lib/kafka';
 import type { pipelineWorkflow } from '../../../workflows/pipeline';
 import { ErrorBodySchema, HttpError } from '../plugins/errors';
@@ -27,18 +30,36 @@ export interface ProcessRoutesOptions {
   /** For results too large to come back inline, which /process reads from the results topic. */
   kafka: KafkaTopics;
   metrics: RestMetrics;
+  /** Where the employees definition is: /process runs its jobs and checks records against its fields. */
+  definitions: DefinitionsDirectory;
 }
-
-/** The old service's body: a JSON array of records, validated by the records contract (400s that name the field). */
-const RecordsBodySchema = parsedBy(z.array(EmployeeRecordSchema).min(1).max(MAX_PROCESS_RECORDS), (data) =>
-  parseRecords(data, EMPLOYEE_RECORD_SHAPE, { maxRecords: MAX_PROCESS_RECORDS }),
-);
 
 /** Seconds a client is asked to wait before retrying a request refused for capacity. */
 const RETRY_AFTER_OVER_CAPACITY_S = '1';
 
 export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async (app, deps) => {
   const { metrics } = deps;
+  /** Each version of the employees definition's record shape, made once (a few zod objects). */
+  const shapes = new WeakMap<Definition, RecordShape>();
+  const employeeShape = (): RecordShape => {
+    const found = deps.definitions.get(DEFAULT_PIPELINE);
+    if ('error' in found) throw new HttpError(503, `/process runs the ${DEFAULT_PIPELINE} definition, which is broken: ${found.error}`);
+    let shape = shapes.get(found.definition);
+    if (!shape) shapes.set(found.definition, (shape = recordShape(found.definition)));
+    return shape;
+  };
+  /**
+   * The old service's body: a JSON array of records, checked against the employees definition's fields as they are
+   * at each request (400s that name the record and the field). /openapi.json shows the fields as they were when the
+   * service started (GET /definitions/employees shows them now).
+   */
+  const atStart = deps.definitions.get(DEFAULT_PIPELINE);
+  const documented = ('definition' in atStart ? recordShape(atStart.definition).schema : z.record(z.string(), z.unknown())) as z.ZodType<
+    Record<string, unknown>
+  >;
+  const RecordsBodySchema = parsedBy(z.array(documented).min(1).max(MAX_PROCESS_RECORDS), (data) =>
+    parseRecords(data, employeeShape(), { maxRecords: MAX_PROCESS_RECORDS }),
+  );
   const runBatch: BatchRunner<RequestAnalysis> = async (batch) => {
     metrics.inFlightPipelines.inc();
     try {

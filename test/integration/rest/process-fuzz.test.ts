@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { buildApp } from '../../../apps/rest/app';
 import { createWorkerDeps } from '../../../apps/worker/deps';
-import { EMPLOYEE_RECORD_SHAPE, parseRecords } from '../../../contracts/records';
+import { parseRecords } from '../../../contracts/records';
+import { employeeRecordShape } from '../../support/plans';
 import { loadConfig } from '../../../lib/config';
 import { createLogger } from '../../../lib/logger';
 import { createTestEnv, startTestWorker, type TestWorker } from '../../support/temporal';
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 const isValid = (body: unknown) => {
   try {
-    parseRecords(body, EMPLOYEE_RECORD_SHAPE, { maxRecords: 10_000 });
+    parseRecords(body, employeeRecordShape(), { maxRecords: 10_000 });
     return true;
   } catch {
     return false;

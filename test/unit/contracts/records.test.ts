@@ -1,8 +1,9 @@
 // Specification of the employee record schema and of batch validation errors.
 import { describe, expect, it } from 'vitest';
-import { EMPLOYEE_RECORD_SHAPE, parseRecords as parseWith, RecordValidationError } from '../../../contracts/records';
+import { parseRecords as parseWith, RecordValidationError } from '../../../contracts/records';
+import { employeeRecordShape } from '../../support/plans';
 
-const parseRecords = (input: unknown, opts?: { maxRecords?: number }) => parseWith(input, EMPLOYEE_RECORD_SHAPE, opts);
+const parseRecords = (input: unknown, opts?: { maxRecords?: number }) => parseWith(input, employeeRecordShape(), opts);
 
 const valid = { id: 1, name: 'Ada Lovelace', gender: 'F', salary: 120000, birth_date: '1990-02-28', department: 'Engineering' };
 

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMPLOYEE_RECORD_SHAPE, parseRecords } from '../../../contracts/records';
+import { parseRecords } from '../../../contracts/records';
+import { employeeRecordShape } from '../../support/plans';
 import { generateEmployees } from '../../../lib/employee-generator';
 
 const DATA_DIR = path.resolve(__dirname, '../../../data');
@@ -21,7 +22,7 @@ describe('generateEmployees', () => {
     const records = [...generateEmployees(5000, 7)];
     expect(records).toHaveLength(5000);
     expect(records.map((r) => r.id)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
-    expect(parseRecords(records, EMPLOYEE_RECORD_SHAPE)).toHaveLength(5000);
+    expect(parseRecords(records, employeeRecordShape())).toHaveLength(5000);
     expect([...generateEmployees(0, 7)]).toEqual([]);
   });
 
