@@ -115,7 +115,8 @@ export type StreamState = 'starting' | 'running' | 'restarting' | 'stopping' | '
 export interface StreamStatus {
   name: string;
   state: StreamState;
-  spec: StreamSpec;
+  /** The stream's input, and its plan once its definition is loaded (none for a stream from before definitions). */
+  spec: StreamInputSpec & { plan?: StreamPlan };
   query: StreamQueryHandle | null;
   /** Times the workflow started the query again after it failed or disappeared. */
   restarts: number;

@@ -92,12 +92,10 @@ const RESTART_AT_ONCE_AFTER_SPARK_AWAY = 'restart-at-once-after-spark-away';
 export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<StreamStatus> {
   const settings = parseOrFail(input);
   const carry = input.carry;
-  const plan = carry?.plan ?? (patched(STREAM_DEFINITIONS) ? await loadPlan(settings) : undefined);
-  const spec = (plan ? { ...settings, plan } : settings) as StreamSpec;
   const status: StreamStatus = {
-    name: spec.name,
+    name: settings.name,
     state: carry?.query ? 'running' : 'starting',
-    spec,
+    spec: { ...settings, ...(carry?.plan ? { plan: carry.plan } : {}) },
     query: carry?.query ?? null,
     restarts: carry?.restarts ?? 0,
     lastError: carry?.lastError ?? null,
@@ -108,6 +106,10 @@ export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<
   let stopRequested = false;
   setHandler(streamStatusQuery, () => status);
   setHandler(stopSignal, () => void (stopRequested = true));
+  // The status answers while the definition loads (its spec without a plan until then).
+  const plan = carry?.plan ?? (patched(STREAM_DEFINITIONS) ? await loadPlan(settings) : undefined);
+  const spec = (plan ? { ...settings, plan } : settings) as StreamSpec;
+  status.spec = spec;
 
   let shownBatch: number | undefined;
   let shownState: StreamStatus['state'] | undefined;

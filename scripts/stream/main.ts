@@ -147,7 +147,12 @@ async function main(): Promise<void> {
     const status = () => handle.query(streamStatusQuery).catch(() => undefined);
     await waitFor(async () => (await status())?.state === 'running', 180_000, 'the stream query to run');
     // The stream as its workflow runs it: with the plan of the definition's stream job it loaded.
-    const running: StreamSpec = (await handle.query(streamStatusQuery)).spec;
+    const { spec: runningSpec } = await handle.query(streamStatusQuery);
+    if (!runningSpec.plan)
+      throw new StreamCliError(
+        `stream ${spec.name} runs without a plan (started before stream jobs came from definitions); use a new --name`,
+      );
+    const running: StreamSpec = { ...runningSpec, plan: runningSpec.plan };
     const version = streamResultsVersion(running);
     const partitions = await kafka.ensureTopic(spec.topic, spec.partitions, STREAM_TOPIC_CONFIGS);
 

@@ -177,8 +177,9 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamRoutesOptions> = async (
     { schema: { summary: "A stream's status, progress and latest aggregates", params: NameParamsSchema } },
     async (request) => {
       const { workflowStatus, status } = await findStream(request.params.name, request.grant);
-      // A stream that runs its plan (status.spec.plan) has results; one still loading its definition has none yet.
-      const aggregates = status.spec.plan ? await readStreamAggregates(kafka, status.spec) : null;
+      // A stream that runs its plan has results; one still loading its definition (or from before definitions) none here.
+      const { plan } = status.spec;
+      const aggregates = plan ? await readStreamAggregates(kafka, { ...status.spec, plan }) : null;
       return { name: status.name, workflowId: streamWorkflowId(status.name), workflowStatus, status, aggregates };
     },
   );
