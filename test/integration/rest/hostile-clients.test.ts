@@ -171,6 +171,21 @@ function probes(): Probe[] {
       field: /\btopic\b/,
     });
   }
+  // The definition and stream job a stream computes: no such definition, nothing that is one (inherited names too).
+  for (const pipeline of [...MALFORMED, 'nope', '__proto__', 'constructor']) {
+    out.push({
+      what: `POST /streams pipeline ${JSON.stringify(pipeline)}`,
+      send: () => call('alice', 'POST', '/streams', { name: 'alice-s', pipeline }),
+      field: /\bpipeline\b/,
+    });
+  }
+  for (const job of [...MALFORMED, 'nope', '__proto__', 'constructor', 'toString']) {
+    out.push({
+      what: `POST /streams job ${JSON.stringify(job)}`,
+      send: () => call('alice', 'POST', '/streams', { name: 'alice-s', job }),
+      field: /\bjob\b/,
+    });
+  }
   for (const name of ['bob-s', ...MALFORMED_IN_URL]) {
     out.push(
       { what: `GET /streams/${name.slice(0, 40)}`, send: () => call('alice', 'GET', `/streams/${name}`), field: /\bname\b/ },
