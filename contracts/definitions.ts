@@ -8,7 +8,7 @@ import type { RecordShape } from './records';
 import { relativePathProblem } from './resource-policy';
 
 /** Names of fields, parameters, jobs and sections: SQL identifiers, and never the reserved group column. */
-const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+export const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 const name = (what: string) => z.string().regex(NAME, `${what}: expected a letter, then letters, digits or _ (at most 63)`);
 /** A definition's name: also a Temporal search attribute value and a URL segment. */
 export const DEFINITION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -16,7 +16,7 @@ export const DEFINITION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export const FIELD_TYPES = ['string', 'long', 'int', 'double', 'boolean', 'date', 'timestamp'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 /** How Spark parses each field type out of a record's JSON. */
-const SPARK_TYPES: Record<FieldType, string> = {
+export const SPARK_TYPES: Record<FieldType, string> = {
   string: 'STRING',
   long: 'BIGINT',
   int: 'INT',

@@ -2,7 +2,7 @@
 // topics), the status its workflow reports, and the shape of its results with the fold that turns the results
 // topic into aggregates. Pure: the workflow, the activities, the REST trigger and the stream CLI share it.
 import { z } from 'zod';
-import { DEFINITION_NAME, type Measure, type StreamPlan } from './definitions';
+import { DEFINITION_NAME, NAME, type Measure, type StreamPlan } from './definitions';
 import { DEFAULT_PIPELINE } from './pipeline-input';
 import { STREAM_NAME_PATTERN, streamQueryName, streamResultsTopic, streamTopic, streamWorkflowId } from './stream-names';
 
@@ -16,10 +16,7 @@ export const StreamInputSchema = z.strictObject({
     .regex(DEFINITION_NAME, 'expected a pipeline definition name (GET /definitions lists them)')
     .default(DEFAULT_PIPELINE),
   /** The definition's stream job; default its first. */
-  job: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'expected a stream job name of the definition')
-    .optional(),
+  job: z.string().regex(NAME, 'expected a stream job name of the definition').optional(),
   /** The topic of JSON records to read; default: the stream's own topic (`streamforge.stream.<name>`). */
   topic: z
     .string()

@@ -13,7 +13,7 @@ import {
 } from '../../contracts/definitions';
 import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-connect';
 import { sqlRelation } from '../../lib/spark-connect/relations';
-import { jobSql } from './sql';
+import { jobSql, sqlString } from './sql';
 import { aggregateSql } from './streaming';
 
 /** A stream's records as its query reads them (event time, JSON text), typed, no rows: a batch stands in for the stream. */
@@ -37,9 +37,9 @@ export interface DefinitionCheck {
   problems: string[];
 }
 
-/** The declared fields as an empty relation with the group column (what the job's SQL reads, typed, no rows). */
-const emptyRecords = (plan: JobPlan) =>
-  `SELECT r.*, '' AS _group FROM (SELECT from_json(CAST(NULL AS STRING), '${plan.fields.replaceAll("'", "\\'")}') AS r) WHERE false`;
+/** Fields (a DDL) as an empty relation with the group column (what the job's SQL reads, typed, no rows). */
+const emptyRecords = (ddl: string) =>
+  `SELECT r.*, '' AS _group FROM (SELECT from_json(CAST(NULL AS STRING), ${sqlString(ddl)}) AS r) WHERE false`;
 
 /**
  * Spark's "line N pos M" counts lines of the whole generated query: said as a line of the user's own SQL (as
@@ -68,7 +68,7 @@ export async function checkDefinition(definition: Definition, analyze: AnalyzeSq
   const problems: string[] = [];
   for (const job of Object.keys(definition.jobs)) {
     const plan = jobPlan(definition, job, params);
-    const records = emptyRecords(plan);
+    const records = emptyRecords(plan.fields);
     let sectionsOk = true;
     for (const [name, section] of plan.sections) {
       const alone: JobPlan = { ...plan, sections: [[name, section]] };
@@ -119,12 +119,8 @@ const NUMERIC_TYPE = /^(tinyint|smallint|int|bigint|float|double|decimal\(\d+,\d
 async function measureTypeProblems(plan: StreamPlan, [, section]: StreamPlan['sections'][number], analyze: AnalyzeSql): Promise<string[]> {
   const numeric = section.measures.filter(([, m]) => NUMERIC_MEASURES.has(m.fn));
   if (numeric.length === 0) return [];
-  const ddl = recordsDdl(plan).replaceAll("'", "\\'");
   const select = numeric.map(([, m], i) => `(${m.expression}) AS m${i}`).join(', ');
-  const schema = await analyze(
-    `SELECT ${select} FROM (SELECT r.* FROM (SELECT from_json(CAST(NULL AS STRING), '${ddl}') AS r) WHERE false)`,
-    {},
-  );
+  const schema = await analyze(`SELECT ${select} FROM (${emptyRecords(recordsDdl(plan))})`, {});
   if (!Array.isArray(schema)) return [];
   return numeric.flatMap(([name, m], i) => {
     const type = (schema[i] as { type?: string } | undefined)?.type ?? '';

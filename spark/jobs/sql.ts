@@ -155,7 +155,9 @@ SELECT ${grouped ? `${groups.group} AS ${GROUP_COLUMN}, ` : ''}s.* FROM ${groups
 }
 
 const hexKey = (key: string) => `X'${Buffer.from(key, 'utf8').toString('hex')}'`;
-const jsonSchema = (fields: string) => `'${fields.replaceAll("'", "\\'")}, ${GROUP_COLUMN} STRING'`;
+/** `text` as a Spark SQL string literal (backslashes and quotes escaped). */
+export const sqlString = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+const jsonSchema = (fields: string) => sqlString(`${fields}, ${GROUP_COLUMN} STRING`);
 
 /** A message's `seq` header (its place in its run's batch, activities/ingest.ts); needs the source's headers. */
 const SEQ_HEADER = "CAST(get(filter(headers, h -> h.key = 'seq'), 0).value AS STRING)";

@@ -18,7 +18,7 @@
 // finds a window where they do not has read a micro-batch that Spark was still writing, and reads again.
 // Everything is per window, so state stays bounded: a window's aggregates leave the state once the watermark passes
 // its end, and their last values stay in the (compacted) results topic.
-import type { FieldSpec, Measure, StreamPlan } from '../../contracts/definitions';
+import { SPARK_TYPES, type FieldSpec, type Measure, type StreamPlan } from '../../contracts/definitions';
 import { REJECTED_SECTION, streamQueryName, TOTAL_SECTION, type StreamSpec } from '../../contracts/streams';
 import {
   dropDuplicatesWithinWatermark,
@@ -28,6 +28,7 @@ import {
   type Relation,
   type WriteStreamSpec,
 } from '../../lib/spark-connect';
+import { sqlString } from './sql';
 
 const MAX_SAFE_INTEGER = 9007199254740991;
 const MAX_DOUBLE = '1.7976931348623157E308';
@@ -36,7 +37,6 @@ const TIMESTAMP_TEXT = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\
 const DATE_TEXT = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 
 const quote = (name: string) => `\`${name}\``;
-const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /**
  * Stage 1, over the Kafka source: each message's record key for de-duplication (its Kafka key, when it has one;
@@ -54,7 +54,7 @@ FROM {source}`;
  * parse or has a wrong type.
  */
 function parseSchema(fields: StreamPlan['fields']): string {
-  const types = { string: 'STRING', long: 'BIGINT', int: 'INT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'STRING', timestamp: 'STRING' };
+  const types = { ...SPARK_TYPES, date: 'STRING', timestamp: 'STRING' };
   return [...fields.map(([field, spec]) => `${quote(field)} ${types[spec.type]}`), '_corrupt STRING'].join(', ');
 }
 
@@ -69,7 +69,7 @@ function typedField([field, spec]: [string, FieldSpec]): string {
 /** What makes a field valid, as contracts/definitions.ts recordShape has it (ANSI-safe: nothing here may throw). */
 function fieldChecks([field, spec]: [string, FieldSpec]): string[] {
   const value = quote(field);
-  const present = `array_contains(_keys, ${literal(field)})`;
+  const present = `array_contains(_keys, ${sqlString(field)})`;
   const checks: string[] = [];
   // A date or timestamp whose text is there but is not one.
   if (spec.type === 'date' || spec.type === 'timestamp') checks.push(`(_r.${value} IS NULL OR ${value} IS NOT NULL)`);
@@ -82,7 +82,7 @@ function fieldChecks([field, spec]: [string, FieldSpec]): string[] {
   if (spec.max !== undefined) constraints.push(`${value} <= ${spec.max}`);
   if (spec.min_length !== undefined) constraints.push(`char_length(${value}) >= ${spec.min_length}`);
   if (spec.max_length !== undefined) constraints.push(`char_length(${value}) <= ${spec.max_length}`);
-  if (spec.values) constraints.push(`${value} IN (${spec.values.map(literal).join(', ')})`);
+  if (spec.values) constraints.push(`${value} IN (${spec.values.map(sqlString).join(', ')})`);
   if (constraints.length > 0) checks.push(`(${value} IS NULL OR (${constraints.join(' AND ')}))`);
   return checks;
 }
@@ -128,7 +128,7 @@ export function aggregateSql(plan: StreamPlan, windowSeconds: number, resultsVer
   const allMeasures = measureColumns.flat().filter(({ measure }) => measure.expression !== '*');
   /** A section's row of the explode: its own group columns, every other group column null (of its type). */
   const target = (section: string, own: { column: string }[]) =>
-    `named_struct(${[`'section', ${literal(section)}`, ...allGroups.map(({ column }) => `'${column}', ${own.some((g) => g.column === column) ? column : `if(false, ${column}, NULL)`}`)].join(', ')})`;
+    `named_struct(${[`'section', ${sqlString(section)}`, ...allGroups.map(({ column }) => `'${column}', ${own.some((g) => g.column === column) ? column : `if(false, ${column}, NULL)`}`)].join(', ')})`;
   const sections = plan.sections.map(([name], i) => ({ name, groups: groupColumns[i]!, measures: measureColumns[i]! }));
   const partialColumns = sections.flatMap((s, i) =>
     s.measures.flatMap(({ column, measure }, k) =>
@@ -137,10 +137,10 @@ export function aggregateSql(plan: StreamPlan, windowSeconds: number, resultsVer
   );
   const windowBounds = `'window_start', unix_millis(_w.start), 'window_end', unix_millis(_w.end), 'records', records`;
   const message = (s: (typeof sections)[number], i: number) => {
-    const entries = [`'section', ${literal(s.name)}`, windowBounds];
+    const entries = [`'section', ${sqlString(s.name)}`, windowBounds];
     if (s.groups.length > 0)
       entries.push(
-        `'group', named_struct(${s.groups.map((g, j) => `${literal(plan.sections[i]![1].groupBy[j]![0])}, ${g.column}`).join(', ')})`,
+        `'group', named_struct(${s.groups.map((g, j) => `${sqlString(plan.sections[i]![1].groupBy[j]![0])}, ${g.column}`).join(', ')})`,
       );
     const measured = s.measures
       .map((m, k) => ({
@@ -150,20 +150,20 @@ export function aggregateSql(plan: StreamPlan, windowSeconds: number, resultsVer
       .filter((m) => m.parts.length > 0);
     if (measured.length > 0)
       entries.push(
-        `'partials', named_struct(${measured.map((m) => `${literal(m.name)}, named_struct(${m.parts.map((p) => `'${p.part}', ${p.column}`).join(', ')})`).join(', ')})`,
+        `'partials', named_struct(${measured.map((m) => `${sqlString(m.name)}, named_struct(${m.parts.map((p) => `'${p.part}', ${p.column}`).join(', ')})`).join(', ')})`,
       );
-    return `WHEN ${literal(s.name)} THEN to_json(named_struct(${entries.join(', ')}))`;
+    return `WHEN ${sqlString(s.name)} THEN to_json(named_struct(${entries.join(', ')}))`;
   };
   const groupKey = sections.some((s) => s.groups.length > 0)
     ? `CASE section ${sections
         .filter((s) => s.groups.length > 0)
-        .map((s) => `WHEN ${literal(s.name)} THEN to_json(named_struct(${s.groups.map((g, j) => `'${j}', ${g.column}`).join(', ')}))`)
+        .map((s) => `WHEN ${sqlString(s.name)} THEN to_json(named_struct(${s.groups.map((g, j) => `'${j}', ${g.column}`).join(', ')}))`)
         .join(' ')} ELSE '' END`
     : "''";
-  const builtIn = (name: string) => `WHEN ${literal(name)} THEN to_json(named_struct('section', ${literal(name)}, ${windowBounds}))`;
+  const builtIn = (name: string) => `WHEN ${sqlString(name)} THEN to_json(named_struct('section', ${sqlString(name)}, ${windowBounds}))`;
   return `WITH parsed AS (
   SELECT event_time AS _event_time, json_object_keys(json) AS _keys,
-    from_json(json, ${literal(parseSchema(fields))}, map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS _r
+    from_json(json, ${sqlString(parseSchema(fields))}, map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS _r
   FROM ${records}
 ),
 typed AS (
@@ -172,7 +172,7 @@ typed AS (
 ),
 checked AS (
   SELECT *, _keys IS NOT NULL AND _r IS NOT NULL AND _r._corrupt IS NULL
-    AND forall(_keys, k -> k IN (${fields.map(([f]) => literal(f)).join(', ')}))${fields
+    AND forall(_keys, k -> k IN (${fields.map(([f]) => sqlString(f)).join(', ')}))${fields
       .flatMap(fieldChecks)
       .map((c) => `\n    AND ${c}`)
       .join('')} AS _valid
@@ -201,7 +201,7 @@ counted AS (
   FROM targeted
   GROUP BY _t.section${allGroups.map(({ column }) => `, _t.${column}`).join('')}, ${window}
 )
-SELECT concat_ws('|', ${literal(resultsVersion)}, section, CAST(unix_millis(_w.start) AS STRING), ${groupKey}) AS key,
+SELECT concat_ws('|', ${sqlString(resultsVersion)}, section, CAST(unix_millis(_w.start) AS STRING), ${groupKey}) AS key,
   CASE section ${[builtIn(TOTAL_SECTION), builtIn(REJECTED_SECTION), ...sections.map(message)].join('\n    ')} END AS value
 FROM counted`;
 }

@@ -9,7 +9,7 @@ import { SparkConnectError, type SparkConnectClient } from '../../lib/spark-conn
 import { dataSourceRelation, kafkaBatchRelation, sqlOverRelations } from '../../lib/spark-connect/relations';
 import { recordsFileSource } from '../jobs/sources';
 import type { SparkSource } from '../../contracts/pipeline';
-import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, sectionRowsSql } from '../jobs/sql';
+import { jobSql, memberGroups, membersFromKafkaSql, recordsFromFileSql, recordsFromKafkaSql, sectionRowsSql, sqlString } from '../jobs/sql';
 import type { ExecutionSource, SectionSinks, SparkExecutor, SparkJobState } from './job-runner';
 
 export interface SparkConnectExecutorOptions {
@@ -34,8 +34,6 @@ const KAFKA_GROUP_ID = 'streamforge-spark-fmw10';
  * registering it as a temp view of the shared session for the time of analysis, so two executions analysed at
  * the same moment under one name would see each other's source (seen as TABLE_OR_VIEW_NOT_FOUND under load).
  */
-const sqlString = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-
 const sourceTable = (operationId: string) => `source_${operationId.replace(/-/g, '')}`;
 
 /**
@@ -73,20 +71,20 @@ export class SparkConnectExecutor implements SparkExecutor, SectionSinks {
   }
 
   async writeParquet(plan: JobPlan, section: string, source: SparkSource, path: string): Promise<void> {
-    const table = sourceTable(crypto.randomUUID());
-    const { records, relation, groups } = this.records(plan, source, table);
-    const input = sqlOverRelations(sectionRowsSql(plan, section, records, groups), { [table]: relation }, 1, plan.params);
+    const input = this.sectionRows(plan, section, source);
     await this.client.command({ write_operation: { input, source: 'parquet', path, mode: 'SAVE_MODE_OVERWRITE' } });
   }
 
   async writeKafka(plan: JobPlan, section: string, source: SparkSource, topic: string, keyPrefix: string): Promise<void> {
-    const table = sourceTable(crypto.randomUUID());
-    const { records, relation, groups } = this.records(plan, source, table);
     const orderBy = plan.sections.find(([name]) => name === section)![1].orderBy;
-    const rows = `WITH section_rows AS (${sectionRowsSql(plan, section, records, groups)})
+    const input = this.sectionRows(
+      plan,
+      section,
+      source,
+      (rows) => `WITH section_rows AS (${rows})
 SELECT concat(${sqlString(keyPrefix)}, CAST(row_number() OVER (ORDER BY ${orderBy}) AS STRING)) AS key, to_json(struct(*)) AS value
-FROM section_rows`;
-    const input = sqlOverRelations(rows, { [table]: relation }, 1, plan.params);
+FROM section_rows`,
+    );
     // Kafka takes appends only: a write again sends the same keys, which readers of the latest per key see once.
     await this.client.command({
       write_operation: {
@@ -120,6 +118,13 @@ FROM section_rows`;
 
   async interrupt(operationId: string): Promise<void> {
     await this.client.interrupt(operationId);
+  }
+
+  /** A section's rows over exactly the run's records, as one relation (`query` may wrap their SQL). */
+  private sectionRows(plan: JobPlan, section: string, source: SparkSource, query = (rows: string) => rows) {
+    const table = sourceTable(crypto.randomUUID());
+    const { records, relation, groups } = this.records(plan, source, table);
+    return sqlOverRelations(query(sectionRowsSql(plan, section, records, groups)), { [table]: relation }, 1, plan.params);
   }
 
   /**

@@ -9,9 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { DefinitionActivities } from '../../../activities/definitions';
 import type { StreamingActivities } from '../../../activities/streaming';
 import type { StreamObservation, StreamProgress, StreamQueryHandle, StreamStatus } from '../../../contracts/streams';
-import { DefinitionsDirectory } from '../../../lib/definitions';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../../workflows/streaming';
-import { DEFINITIONS_DIR } from '../../support/plans';
+import { repositoryDefinition } from '../../support/plans';
 import { workerPerTest } from '../../support/temporal';
 
 const progress = (batchId: number): StreamProgress => ({
@@ -29,11 +28,7 @@ const progress = (batchId: number): StreamProgress => ({
 });
 
 /** The definition the fake loader answers with (the repository's employees definition, as a run would record it). */
-const employees = (() => {
-  const found = new DefinitionsDirectory(DEFINITIONS_DIR, 0).get('employees');
-  if (!('definition' in found)) throw new Error(found.error);
-  return found.definition;
-})();
+const employees = repositoryDefinition('employees');
 
 type Fakes = StreamingActivities & DefinitionActivities;
 
