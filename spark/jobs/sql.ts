@@ -77,18 +77,26 @@ const allRecords = (records: string, groups: Groups) => `WITH ${ALL_RECORDS} AS 
 ${records}
 )${groups.cte}`;
 
-/** The rows of one query section: the user's SQL over `records`, each row as JSON, numbered in the section's order. */
+/**
+ * The order columns every part of a job's query yields, one per section (`order_<index>`): a part gives its own
+ * sections' `order_by` values and NULL for the others, so that one ORDER BY over all of them orders each section's
+ * rows by its own expression. (A row_number() window per section did the same at the cost of one more shuffle.)
+ */
+const orderColumns = (plan: JobPlan, own: (index: number) => string | undefined) =>
+  plan.sections.map((_s, i) => `${own(i) ?? 'NULL'} AS order_${i}`).join(', ');
+
+/** The rows of one query section: the user's SQL over `records`, each row as JSON, with its order value. */
 function queryPart(plan: JobPlan, index: number, name: string, section: Extract<Section, { kind: 'query' }>, groups: Groups): string {
   const body = overRecords(plan, groups, section.sql);
   return `SELECT ${groups.group} AS ${GROUP_COLUMN}, ${index} AS section_index, '${name}' AS section,
   to_json(struct(s.*), ${ROW_JSON_OPTIONS}) AS row,
-  row_number() OVER (PARTITION BY ${groups.group} ORDER BY ${section.orderBy}) AS seq
+  ${orderColumns(plan, (i) => (i === index ? `(${section.orderBy})` : undefined))}
 FROM ${groups.from(body, 's')}`;
 }
 
 /**
  * The rows of a job whose sections project its relation, in one pass: each row of the relation becomes the row of
- * the (first) section whose `where` it meets.
+ * the (first) section whose `where` it meets (its order values NULL for the sections before, which it does not meet).
  */
 function projectionPart(plan: JobPlan, first: number, groups: Groups): string {
   const sections = plan.sections
@@ -101,16 +109,18 @@ function projectionPart(plan: JobPlan, first: number, groups: Groups): string {
   const row = when(
     (s) => `to_json(named_struct(${s.section.select.map(([column, expr]) => `'${column}', ${expr}`).join(', ')}), ${ROW_JSON_OPTIONS})`,
   );
-  const orders = sections.map((s) => `CASE WHEN (${s.section.where}) THEN ${s.section.orderBy} END`);
+  const order = (i: number) => {
+    const s = sections.find((p) => p.index === i);
+    return s && `CASE WHEN (${s.section.where}) THEN ${s.section.orderBy} END`;
+  };
   const body = overRelation(
     plan,
     groups,
     `SELECT ${when((s) => String(s.index))} AS section_index, ${when((s) => `'${s.name}'`)} AS section, ${row} AS row,
-  ${orders.map((o, k) => `${o} AS order_${k}`).join(', ')}
+  ${orderColumns(plan, order)}
 FROM relation WHERE ${sections.map((s) => `(${s.section.where})`).join(' OR ')}`,
   );
-  return `SELECT ${groups.group} AS ${GROUP_COLUMN}, p.section_index, p.section, p.row,
-  row_number() OVER (PARTITION BY ${groups.group}, p.section_index ORDER BY ${orders.map((_o, k) => `p.order_${k}`).join(', ')}) AS seq
+  return `SELECT ${groups.group} AS ${GROUP_COLUMN}, p.section_index, p.section, p.row, ${plan.sections.map((_s, i) => `p.order_${i}`).join(', ')}
 FROM ${groups.from(body, 'p')}`;
 }
 
@@ -130,7 +140,7 @@ export function jobSql(plan: JobPlan, records: string, groupNames: readonly stri
   return `${allRecords(records, groups)}
 SELECT nullif(${GROUP_COLUMN}, '') AS ${GROUP_COLUMN}, section, row FROM (
 ${parts.join('\nUNION ALL\n')}
-) ORDER BY ${GROUP_COLUMN}, section_index, seq`;
+) ORDER BY ${GROUP_COLUMN}, section_index, ${plan.sections.map((_s, i) => `order_${i}`).join(', ')}`;
 }
 
 /**

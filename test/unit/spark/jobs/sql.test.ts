@@ -1,5 +1,5 @@
 // Specification of how a job's plan becomes one Spark query: its groups, LATERAL only when there are several,
-// parameters as markers (no value in the text), group names checked before they are written.
+// parameters as markers (no value in the text), group names checked before they are written, rows in each section's order.
 import { describe, expect, it } from 'vitest';
 import type { JobPlan } from '../../../../contracts/definitions';
 import { jobSql, memberGroups, recordsFromKafkaSql, sectionRowsSql } from '../../../../spark/jobs/sql';
@@ -23,6 +23,22 @@ describe('jobSql', () => {
     const shared = jobSql(plan, 'SELECT 1', ['0', '1:req-a']);
     expect(shared).toContain('run_groups g, LATERAL (WITH records AS (SELECT sku, qty FROM all_records WHERE _group = g._group)');
     expect(shared).toContain("VALUES ('0'), ('1:req-a')");
+  });
+
+  it("orders each section's rows by its own order_by in one ORDER BY: an order column per section, NULL in the other sections' rows", () => {
+    const two: JobPlan = {
+      ...plan,
+      sections: [
+        plan.sections[0]!,
+        ['by_qty', { kind: 'query', sql: 'SELECT qty, count(*) AS n FROM records GROUP BY qty', orderBy: 'qty DIV 10' }],
+      ],
+    };
+    const sql = jobSql(two, 'SELECT 1', ['0', '1']);
+    expect(sql).toContain('(sku) AS order_0, NULL AS order_1');
+    expect(sql).toContain('NULL AS order_0, (qty DIV 10) AS order_1');
+    expect(sql).toMatch(/ORDER BY _group, section_index, order_0, order_1$/);
+    // No window per section: it cost Spark one more shuffle per execution.
+    expect(sql).not.toContain('OVER (');
   });
 
   it('leaves parameters as markers: no value of theirs is in the text', () => {
