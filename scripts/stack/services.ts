@@ -290,6 +290,12 @@ function spark(config: Config, p: StackPaths): Service {
           'spark.sql.shuffle.partitions=1',
           '--conf',
           'spark.sql.adaptive.enabled=false',
+          // An aggregate with a function Spark keeps as an object (percentile: final_analysis' median) hashes its groups
+          // only up to this many per task, then sorts every remaining row by its grouping key. Shared executions carry
+          // hundreds to thousands of groups (dimension × value × request): hashing them costs less than the sort. Beyond
+          // 10,000 groups a task still falls back to sorting, which bounds the memory the hash map takes.
+          '--conf',
+          'spark.sql.objectHashAggregate.sortBased.fallbackThreshold=10000',
           // Definitions' SQL reads timestamps (hour(ts), date_trunc) in the session's time zone: UTC everywhere, not
           // whatever the machine's zone is, so a pipeline's answer does not depend on where Spark runs.
           '--conf',
