@@ -73,3 +73,35 @@ export function cpuMeter(groups: Record<string, number>) {
     },
   };
 }
+
+/**
+ * CPU time (user + system) spent so far by the garbage collector's threads of every live JVM in process group
+ * `pgid`, ms: HotSpot names them ("GC Thread#0", "G1 Conc#0", "G1 Refine#0", "G1 Main Marker", "G1 Service"), so
+ * /proc/<pid>/task/<tid>/stat tells them apart without attaching anything to the JVM.
+ */
+export function groupGcCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const { pid } of groupMembers(pgid)) {
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (!GC_THREAD.test(name)) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        /* the thread ended while we looked */
+      }
+    }
+  }
+  return (ticks * 1000) / clockTicks();
+}
+
+/** HotSpot's garbage collector threads, by the names the kernel keeps (15 characters at most). */
+const GC_THREAD = /^(GC Thread|G1 |ZGC|Shenandoah)/;

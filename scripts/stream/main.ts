@@ -4,7 +4,9 @@
 // shows rate in, rate processed, lag and batches, then waits until every record is counted, prints the final
 // aggregates checked against an independent count of what was sent, the throughput and end-to-end lag (record
 // acknowledged by Kafka → reflected in the aggregates read from the results topic), Spark's RSS every 10 s with a
-// verdict on whether it stays flat (after a machine calibration, printed first and saved), and with --kill-spark-at the timed recovery from a Spark Connect SIGKILL
+// verdict on whether it stays flat (after a machine calibration, printed first and saved), minute by minute the lag
+// (p50, p95, max) with Spark's RSS and its garbage collector's CPU (`perMinute`: a held rate, e.g. --rate 20000
+// --duration 1800, not only a peak), and with --kill-spark-at the timed recovery from a Spark Connect SIGKILL
 // (spark-restart.ts); saved to results/stream-latest.json. The stream is stopped at the end unless --keep.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,11 +36,12 @@ import { calibrate, formatCalibration } from '../bench/calibration';
 import { formatNumber, formatTable } from '../lib/text-table';
 import { stackPaths } from '../stack/paths';
 import { runningPid, sleep } from '../stack/processes';
-import { groupRssMb } from '../lib/proc-usage';
+import { groupGcCpuMs, groupRssMb } from '../lib/proc-usage';
 import { stackUp } from '../stack/stack';
 import { batchFigures } from './batches';
 import { endToEndLags } from './lag';
-import { memoryVerdict, type MemorySample } from './memory';
+import { memoryVerdict } from './memory';
+import { perMinute, type ProcessSample } from './minutes';
 import { killAndRestartSpark, type SparkRecovery } from './spark-restart';
 
 const USAGE =
@@ -180,11 +183,11 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     // Spark's memory over the run (its state must stay bounded by the watermark); the pid is read each time, as a
     // restarted server has a new one.
-    const rssSamples: MemorySample[] = [];
+    const rssSamples: ProcessSample[] = [];
     const sampleRss = () => {
       const pid = runningPid(stackPaths(config).runDir, 'spark');
       const rssMb = pid === undefined ? undefined : groupRssMb(pid);
-      if (rssMb !== undefined) rssSamples.push({ t: Math.round((Date.now() - t0) / 1000), rssMb });
+      if (rssMb !== undefined) rssSamples.push({ t: Math.round((Date.now() - t0) / 1000), rssMb, gcCpuMs: Math.round(groupGcCpuMs(pid!)) });
     };
     sampleRss();
     const sampler = setInterval(sampleRss, RSS_SAMPLE_MS);
@@ -256,6 +259,8 @@ async function main(): Promise<void> {
       inputRate: Math.round(sent / feedS),
       processedRate: seen.length ? Math.round(seen.reduce((n, p) => n + p.processedRowsPerSecond, 0) / seen.length) : null,
       endToEndLagMs: { p50: ms(lagStats.median), p95: ms(lagStats.p95), max: ms(lagStats.max), samples: lags.length },
+      /** Minute by minute: the lag of the records sent in it, Spark's RSS and its garbage collector's CPU. */
+      perMinute: perMinute(t0, sentAt, lags, rssSamples),
       maxOffsetLag: seen.length ? Math.max(...seen.map((p) => p.lag ?? 0)) : null,
       batches: final?.progress?.batchId ?? null,
       /** The batches the workflow reported (every one when pollSeconds ≤ the trigger): durations, µs a record, state time. */
@@ -302,6 +307,15 @@ async function main(): Promise<void> {
     if (figures.sparkRssMb) {
       const m = figures.sparkRssMb;
       say(`Spark memory: ${m.verdict}${'detail' in m ? ` — ${m.detail}` : ''} (${m.samples.length} samples every ${m.everyS} s)`);
+    }
+    if (figures.perMinute.length > 1) {
+      say('minute  lag p50 ms  p95 ms  max ms  Spark RSS MB  Spark GC CPU ms');
+      for (const m of figures.perMinute) {
+        const cell = (x: number | null | undefined, width: number) => String(x ?? '-').padStart(width);
+        say(
+          `${cell(m.minute, 6)}  ${cell(m.lagMs?.p50, 10)}  ${cell(m.lagMs?.p95, 6)}  ${cell(m.lagMs?.max, 6)}  ${cell(m.sparkRssMb, 12)}  ${cell(m.sparkGcCpuMs, 15)}`,
+        );
+      }
     }
     if (sparkRecovery && 'error' in sparkRecovery) say(`Spark restart: FAILED: ${sparkRecovery.error}`);
     else if (sparkRecovery) {
