@@ -51,7 +51,12 @@ export function perMinute(
     figures.push({
       minute,
       lagMs: sorted.length
-        ? { p50: Math.round(percentile(sorted, 50)!), p95: Math.round(percentile(sorted, 95)!), max: sorted.at(-1)!, samples: sorted.length }
+        ? {
+            p50: Math.round(percentile(sorted, 50)!),
+            p95: Math.round(percentile(sorted, 95)!),
+            max: sorted.at(-1)!,
+            samples: sorted.length,
+          }
         : null,
       sparkRssMb: inMinute.length ? Math.max(...inMinute.map((s) => s.rssMb)) : null,
       sparkGcCpuMs:
