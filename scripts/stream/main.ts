@@ -186,8 +186,9 @@ async function main(): Promise<void> {
     const rssSamples: ProcessSample[] = [];
     const sampleRss = () => {
       const pid = runningPid(stackPaths(config).runDir, 'spark');
-      const rssMb = pid === undefined ? undefined : groupRssMb(pid);
-      if (rssMb !== undefined) rssSamples.push({ t: Math.round((Date.now() - t0) / 1000), rssMb, gcCpuMs: Math.round(groupGcCpuMs(pid!)) });
+      if (pid === undefined) return;
+      const rssMb = groupRssMb(pid);
+      if (rssMb !== undefined) rssSamples.push({ t: Math.round((Date.now() - t0) / 1000), rssMb, gcCpuMs: Math.round(groupGcCpuMs(pid)) });
     };
     sampleRss();
     const sampler = setInterval(sampleRss, RSS_SAMPLE_MS);

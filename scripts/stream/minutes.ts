@@ -30,16 +30,8 @@ export function perMinute(
   lags: readonly number[],
   samples: readonly ProcessSample[],
 ): MinuteFigures[] {
-  const lagsOf = new Map<number, number[]>();
-  lags.forEach((lag, i) => {
-    const minute = Math.floor((sentAt[i]!.t - t0) / 60_000) + 1;
-    lagsOf.set(minute, [...(lagsOf.get(minute) ?? []), lag]);
-  });
-  const samplesOf = new Map<number, ProcessSample[]>();
-  for (const s of samples) {
-    const minute = Math.floor(s.t / 60) + 1;
-    samplesOf.set(minute, [...(samplesOf.get(minute) ?? []), s]);
-  }
+  const lagsOf = byMinute(lags.map((lag, i) => ({ minute: Math.floor((sentAt[i]!.t - t0) / 60_000) + 1, item: lag })));
+  const samplesOf = byMinute(samples.map((s) => ({ minute: Math.floor(s.t / 60) + 1, item: s })));
   const last = Math.max(0, ...lagsOf.keys(), ...samplesOf.keys());
   const figures: MinuteFigures[] = [];
   for (let minute = 1; minute <= last; minute++) {
@@ -66,4 +58,14 @@ export function perMinute(
     });
   }
   return figures;
+}
+
+function byMinute<T>(entries: readonly { minute: number; item: T }[]): Map<number, T[]> {
+  const of = new Map<number, T[]>();
+  for (const { minute, item } of entries) {
+    const list = of.get(minute);
+    if (list) list.push(item);
+    else of.set(minute, [item]);
+  }
+  return of;
 }

@@ -98,9 +98,9 @@ FROM ${groups.from(body, 's')}`;
  * The rows of a job whose sections project its relation, in one pass: each row of the relation becomes the row of
  * the (first) section whose `where` it meets (its order values NULL for the sections before, which it does not meet).
  */
-function projectionPart(plan: JobPlan, first: number, groups: Groups): string {
+function projectionPart(plan: JobPlan, groups: Groups): string {
   const sections = plan.sections
-    .map(([name, section], i) => ({ name, section, index: first + i }))
+    .map(([name, section], index) => ({ name, section, index }))
     .filter(
       (s): s is { name: string; section: Extract<Section, { kind: 'projection' }>; index: number } => s.section.kind === 'projection',
     );
@@ -133,7 +133,7 @@ FROM ${groups.from(body, 'p')}`;
 export function jobSql(plan: JobPlan, records: string, groupNames: readonly string[]): string {
   const groups = groupsOf(groupNames);
   const parts: string[] = [];
-  if (plan.relation !== undefined) parts.push(projectionPart(plan, 0, groups));
+  if (plan.relation !== undefined) parts.push(projectionPart(plan, groups));
   plan.sections.forEach(([name, section], i) => {
     if (section.kind === 'query') parts.push(queryPart(plan, i, name, section, groups));
   });
