@@ -6,8 +6,9 @@
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { GROUP_COLUMN } from '../contracts/groups';
+import { SMALL_RUN_MAX_RECORDS } from '../contracts/limits';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
-import type { IngestResult } from '../contracts/pipeline';
+import type { EarlierTries, IngestResult } from '../contracts/pipeline';
 import type { PipelineRecord } from '../contracts/records';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { recordKey } from '../lib/idempotency';
@@ -16,8 +17,6 @@ import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
 import { readRecordsFile, RecordsFileError, type RecordFields } from './records-file';
 
-/** Runs up to this size go to one partition (one Spark task); larger runs are spread over all partitions. */
-const SINGLE_PARTITION_MAX = 10_000;
 /** How often a running ingest heartbeats (its heartbeat timeout is set where the workflow proxies it). */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** Upper bound for a `file` input. */
@@ -28,7 +27,15 @@ export interface IngestPlan {
   partitions: number;
   /** Next offset of each partition before this run wrote anything: where a retry looks for its own records. */
   startOffsets: Record<string, number>;
+  /**
+   * An earlier try of the run's workflow task may have written records already (a small run's local activities run
+   * again after their task was lost): the offsets are those of the run's start, and the ingest looks for them first.
+   */
+  resume?: true;
 }
+
+/** Kafka's clock and the workflow's may differ a little: look back this much further than the run's start. */
+const CLOCK_SLACK_MS = 30_000;
 
 export interface IngestInput {
   runKey: string;
@@ -41,7 +48,10 @@ export interface IngestInput {
   fields?: RecordFields;
 }
 
-/** Stable partition for a small run: spreads runs over partitions, keeps each run's records together. */
+/**
+ * Stable partition for a small run (SMALL_RUN_MAX_RECORDS: one partition, one Spark task; larger runs are spread
+ * over all partitions): spreads runs over partitions, keeps each run's records together.
+ */
 export function partitionForRun(runKey: string, partitions: number): number {
   let h = 0;
   for (let i = 0; i < runKey.length; i++) h = (Math.imul(h, 31) + runKey.charCodeAt(i)) | 0;
@@ -58,7 +68,7 @@ export function recordValues(records: PipelineRecord[], groups?: string[]): stri
 
 /** One message per record value, numbered by its place in the batch. */
 export function toMessages(runKey: string, values: string[], partitions: number): OutgoingMessage[] {
-  const single = values.length <= SINGLE_PARTITION_MAX ? partitionForRun(runKey, partitions) : undefined;
+  const single = values.length <= SMALL_RUN_MAX_RECORDS ? partitionForRun(runKey, partitions) : undefined;
   const key = recordKey(runKey);
   return values.map((value, seq) => ({ key, value, partition: single ?? seq % partitions, headers: { seq: String(seq) } }));
 }
@@ -91,11 +101,16 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
   const policy = new ResourcePolicy(config.resources);
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
-    async planIngest(): Promise<IngestPlan> {
+    async planIngest(earlier: EarlierTries = {}): Promise<IngestPlan> {
       const topic = config.kafka.recordsTopic;
       const partitions = await kafka.ensureTopic(topic, config.kafka.recordsPartitions);
       const ends = await kafka.endOffsets(topic);
-      return { topic, partitions, startOffsets: Object.fromEntries([...ends].map(([p, o]) => [String(p), o])) };
+      if (earlier.since === undefined)
+        return { topic, partitions, startOffsets: Object.fromEntries([...ends].map(([p, o]) => [String(p), o])) };
+      // Where the partitions stood when the run began: an earlier try wrote nothing before that.
+      const at = await kafka.offsetsAt(topic, earlier.since - CLOCK_SLACK_MS);
+      const startOffsets = Object.fromEntries([...ends].map(([p, end]) => [String(p), at.get(p) ?? end]));
+      return { topic, partitions, startOffsets, resume: true };
     },
 
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
@@ -103,7 +118,8 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
       // Heartbeats on a clock, not per request: a broker that stalls must not look like a dead worker, and a dead
       // worker is noticed within the heartbeat timeout whatever the batch size.
       const progress = { written: 0, of: 0 };
-      const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_INTERVAL_MS);
+      // (A small run's local activity has no heartbeats: the workflow task that holds it is its lease.)
+      const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(progress), HEARTBEAT_INTERVAL_MS);
       try {
         return await ingest(input, ctx, progress);
       } catch (err) {
@@ -141,7 +157,8 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     // in another process could add a record twice; readers de-duplicate by key and seq, see spark/jobs/sql.ts.)
     const found: PartitionRange[] = [];
     const done = new Set<string>();
-    if (ctx.info.attempt > 1) {
+    const resumed = ctx.info.attempt > 1 || input.plan.resume === true;
+    if (resumed) {
       const ends = await kafka.endOffsets(topic);
       const scan = [...ends].map(([partition, to]) => ({ partition, from: startOffsets[String(partition)] ?? 0, to }));
       for (const m of await kafka.readRanges(topic, scan, { key })) {
@@ -157,7 +174,15 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     const ranges = coveringRanges([...found, ...written]);
     metrics.recordsWritten(missing.length);
     log.info({ topic, ranges, records: values.length, written: missing.length }, 'records ingested');
-    return { topic, recordKey: key, ranges, recordCount: values.length, written: missing.length, attempt: ctx.info.attempt };
+    return {
+      topic,
+      recordKey: key,
+      ranges,
+      recordCount: values.length,
+      written: missing.length,
+      attempt: ctx.info.attempt,
+      ...(input.plan.resume ? { resumed: true as const } : {}),
+    };
   }
 }
 

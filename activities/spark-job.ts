@@ -8,7 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { bindParameters, jobPlan } from '../contracts/definitions';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
-import type { CollectedResult, SinkWritten, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
+import type { CollectedResult, EarlierTries, SinkWritten, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
@@ -90,8 +90,17 @@ function resultChunks(result: GroupedJobResult, limit: number): string[] {
 
 const countRows = (sections: JobResult) => Object.values(sections).reduce((n, r) => n + r.length, 0);
 
-/** Heartbeats on a clock while `work` runs. */
+/**
+ * Since when an earlier try of this step may have started something in Spark: its earlier attempts, or (a small
+ * run's local activity, given `earlier.since`) a try in a workflow task that was lost. Undefined: this is the first.
+ */
+function earlierTriesSince(ctx: Context, earlier: EarlierTries): number | undefined {
+  return ctx.info.attempt > 1 ? Math.min(ctx.info.scheduledTimestampMs, earlier.since ?? Infinity) : earlier.since;
+}
+
+/** Heartbeats on a clock while `work` runs (a local activity has no heartbeats: its workflow task is its lease). */
 async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  if (ctx.info.isLocal) return work();
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_INTERVAL_MS);
   try {
     return await work();
@@ -139,9 +148,10 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
    * A rerun waits for a Spark slot like a submit (so it leaves the queue if the step is cancelled or the worker
    * drains); in a later attempt of the step it first looks for the rerun an earlier attempt started.
    */
-  const rerunOptions = (ctx: Context) => {
+  const rerunOptions = (ctx: Context, earlier: EarlierTries) => {
     const signal = AbortSignal.any([ctx.cancellationSignal, draining]);
-    return ctx.info.attempt > 1 ? { signal, retryOfAttemptAt: ctx.info.scheduledTimestampMs } : { signal };
+    const since = earlierTriesSince(ctx, earlier);
+    return since === undefined ? { signal } : { signal, retryOfAttemptAt: since };
   };
   /** Rejects once the worker begins to shut down. */
   const shutdown = new Promise<never>((_, reject) =>
@@ -150,17 +160,17 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
   shutdown.catch(() => undefined);
 
   return {
-    async submitSparkJob(spec: SparkJobSpec): Promise<SparkJobHandle> {
+    async submitSparkJob(spec: SparkJobSpec, earlier: EarlierTries = {}): Promise<SparkJobHandle> {
       const log = activityLogger(logger);
       const ctx = Context.current();
-      const { attempt, scheduledTimestampMs } = ctx.info;
+      const since = earlierTriesSince(ctx, earlier);
       // A submit may wait for a slot (coalescing): cancelling the activity, or the worker shutting down, takes it
       // out of the queue before it starts anything.
       const signal = AbortSignal.any([ctx.cancellationSignal, draining]);
       try {
         // A retry may follow an attempt that started the execution before its worker died: find that one.
         const handle = await heartbeating(ctx, () =>
-          spark.submit(resolve(spec), attempt > 1 ? { retryOfAttemptAt: scheduledTimestampMs, signal } : { signal }),
+          spark.submit(resolve(spec), since === undefined ? { signal } : { retryOfAttemptAt: since, signal }),
         );
         log.info({ job: spec.job, operationId: handle.operationId, shared: handle.shared }, 'spark job submitted');
         return handle;
@@ -176,7 +186,7 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
      * is run again for this run alone. When the worker begins to shut down, the poll hands over at once (it holds
      * nothing: the job runs on in Spark, and the next attempt on another worker waits for it).
      */
-    async pollSparkJob(spec: SparkJobSpec, submitted: SparkJobHandle): Promise<PollResult> {
+    async pollSparkJob(spec: SparkJobSpec, submitted: SparkJobHandle, earlier: EarlierTries = {}): Promise<PollResult> {
       const log = activityLogger(logger);
       const ctx = Context.current();
       let handle = submitted;
@@ -184,13 +194,13 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
       let resubmitted = false;
       try {
         for (;;) {
-          ctx.heartbeat({ polls, operationId: handle.operationId });
+          if (!ctx.info.isLocal) ctx.heartbeat({ polls, operationId: handle.operationId });
           const state = await Promise.race([spark.settled(handle, SETTLE_WAIT_MS), ctx.cancelled, shutdown]);
           polls++;
           if (state === 'finished') return { state, polls, resubmitted, handle };
           if (state === 'running') continue;
           log.warn({ operationId: handle.operationId, state }, 'spark does not hold the job any more; running it again for this run');
-          handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx));
+          handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx, earlier));
           resubmitted = true;
         }
       } catch (err) {
@@ -198,7 +208,7 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
       }
     },
 
-    async collectSparkResult(spec: SparkJobSpec, polled: SparkJobHandle): Promise<CollectResult> {
+    async collectSparkResult(spec: SparkJobSpec, polled: SparkJobHandle, earlier: EarlierTries = {}): Promise<CollectResult> {
       const log = activityLogger(logger);
       const ctx = Context.current();
       let handle = polled;
@@ -212,7 +222,7 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
               { operationId: handle.operationId, error: (err as Error).message },
               'the execution cannot give this run its result; running the job again for it alone',
             );
-            handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx)).catch((e: unknown) => {
+            handle = await spark.rerun(resolve(spec), handle, rerunOptions(ctx, earlier)).catch((e: unknown) => {
               // Say what the last execution died of, not only that there were too many.
               const lost =
                 e instanceof SparkJobLostError ? new SparkJobLostError(`${e.message}; the last one: ${(err as Error).message}`) : e;

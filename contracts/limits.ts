@@ -14,6 +14,13 @@ export const RUN_INPUT_MAX_RECORD_BYTES = 1536 * 1024;
 /** Records one pipeline input may carry inline (`records`, or all `groups` together). */
 export const MAX_RUN_RECORDS = 100_000;
 
+/**
+ * Runs of up to this many inline records are small: their records go to one partition of the records topic, and
+ * the workflow takes all its steps in one workflow task, as local activities (workflows/pipeline.ts). Ingesting
+ * 10,000 records takes ~0.1-0.3 s (docs/cost-model.md), well inside a workflow task's 10 s.
+ */
+export const SMALL_RUN_MAX_RECORDS = 10_000;
+
 /** Records a `file` input may hold. */
 export const FILE_MAX_RECORDS = 2_000_000;
 

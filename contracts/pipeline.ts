@@ -45,6 +45,15 @@ export interface SparkJobHandle {
   shared?: { tag: string; members: number };
 }
 
+/**
+ * Given to a small run's local activities (workflows/pipeline.ts): `since`, the run's start, when an earlier try of
+ * the step may have run in a workflow task that was lost (its worker died before the task completed), so the step
+ * first looks for what that try wrote or started. A regular activity's retries know it from their attempt number.
+ */
+export interface EarlierTries {
+  since?: number;
+}
+
 export interface IngestResult {
   topic: string;
   /** The Kafka key of the run's records (lib/idempotency.ts recordKey): how readers pick them out of the topic. */
@@ -59,6 +68,11 @@ export interface IngestResult {
    * recorded had no predecessor: Temporal takes the result of the latest attempt only.
    */
   attempt: number;
+  /**
+   * A small run's ingest that ran again after the workflow task holding it was lost: it looked for what the try
+   * before it wrote, which may still be writing, so readers take each (key, seq) once, as after attempt 1.
+   */
+  resumed?: true;
 }
 
 /**

@@ -13,17 +13,20 @@ import {
   proxyLocalActivities,
   proxySinks,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DefinitionActivities } from '../activities/definitions';
-import type { IngestActivities } from '../activities/ingest';
+import type { IngestActivities, IngestInput, IngestPlan } from '../activities/ingest';
 import type { CollectResult, SparkJobActivities } from '../activities/spark-job';
 import { jobPlan, type Definition } from '../contracts/definitions';
 import type { JobName } from '../contracts/jobs';
 import {
   PIPELINE_PROGRESS_QUERY,
   type CollectedResult,
+  type EarlierTries,
+  type IngestResult,
   type JobTimings,
   type PipelineMetricsSinks,
   type PipelineProgress,
@@ -42,6 +45,7 @@ import {
   type PipelineInput,
   type ResolvedPipelineInput,
 } from '../contracts/pipeline-input';
+import { SMALL_RUN_MAX_RECORDS } from '../contracts/limits';
 import { RecordValidationError } from '../contracts/records';
 import { PIPELINE_DEFINITION, PIPELINE_JOBS, PIPELINE_STATUS, RECORD_COUNT } from '../contracts/search-attributes';
 import { rootCause, rootCauseMessage } from './failures';
@@ -108,6 +112,94 @@ const { pollSparkJob } = proxyActivities<SparkJobActivities>({
   retry,
 });
 
+/**
+ * A small run (inline records, at most SMALL_RUN_MAX_RECORDS) takes its steps as local activities in one workflow
+ * task: no task-queue round trip and no history events per step, one search-attribute update when it ends, and its
+ * records once in history (a local activity's input is not recorded). The steps are idempotent, so a task that is
+ * lost (its worker died) runs them again: each looks first for what the earlier try wrote or started (EarlierTries).
+ * Runs started before this shape existed replay as they ran.
+ */
+const SMALL_RUNS = 'small-runs-in-one-task';
+const small = proxyLocalActivities<IngestActivities & SparkJobActivities>({
+  startToCloseTimeout: '10m', // a submit may wait for a Spark slot; a poll waits for the job (and a rerun after a Spark restart)
+  retry: { ...retry, nonRetryableErrorTypes },
+});
+
+/** How a run takes its steps: as activities of their own (durable one by one), or a small run's local activities. */
+interface RunShape {
+  /** The run's definition and its input checked against it. */
+  resolve(parsed: ParsedPipelineInput, runDate: string): Promise<{ definition?: Definition; resolved: ResolvedPipelineInput }>;
+  planIngest(): Promise<IngestPlan>;
+  ingestRecords(input: IngestInput): Promise<IngestResult>;
+  submit(spec: SparkJobSpec): Promise<SparkJobHandle>;
+  poll(spec: SparkJobSpec, handle: SparkJobHandle): Promise<SparkJobHandle>;
+  collect(spec: SparkJobSpec, handle: SparkJobHandle): Promise<CollectResult>;
+  /** Search-attribute updates: each one an event at once, or (a small run) one update of them all when it ends. */
+  upsert(pairs: SearchAttributeUpdatePair[]): void;
+  /** Sends what `upsert` held back. */
+  flush(): void;
+}
+
+/** Today's steps for a run that is not small: each an activity of its own, heartbeating, or a marker. */
+const activityShape: RunShape = {
+  resolve: resolveInput,
+  planIngest: () => planIngest(),
+  ingestRecords,
+  submit: submitSparkJob,
+  poll: async (spec, handle) => (await pollSparkJob(spec, handle)).handle,
+  collect: async (spec, handle) =>
+    patched(COLLECT_AS_ACTIVITY) ? collectSparkResult(spec, handle) : olderCollect(await collectLocally(spec, handle), handle),
+  upsert: upsertSearchAttributes,
+  flush: () => undefined,
+};
+
+/** A small run's steps: local activities in the run's one workflow task. */
+function smallRunShape(): RunShape {
+  const held = new Map<string, SearchAttributeUpdatePair>();
+  /**
+   * The run's first workflow task has 3 events before it (started, task scheduled, task started); a later one
+   * follows a lost task, whose steps may have written or started something already: they look for it first.
+   */
+  const earlier = (): EarlierTries => (workflowInfo().historyLength > 3 ? { since: workflowInfo().runStartTime.getTime() } : {});
+  return {
+    async resolve(parsed, runDate) {
+      const definition = await loadPipelineDefinition(parsed.pipeline);
+      return { definition, resolved: orFail(() => resolvePipelineInput(parsed, definition, runDate)) };
+    },
+    planIngest: () => named('planIngest', small.planIngest(earlier())),
+    ingestRecords: (input) => named('ingestRecords', small.ingestRecords(input)),
+    submit: (spec) => named('submitSparkJob', small.submitSparkJob(spec, earlier())),
+    poll: async (spec, handle) => (await named('pollSparkJob', small.pollSparkJob(spec, handle, earlier()))).handle,
+    collect: (spec, handle) => named('collectSparkResult', small.collectSparkResult(spec, handle, earlier())),
+    upsert: (pairs) => pairs.forEach((pair) => held.set(pair.key.name, pair)),
+    flush() {
+      if (held.size > 0) upsertSearchAttributes([...held.values()]);
+      held.clear();
+    },
+  };
+}
+
+/**
+ * A local activity's failure comes without the ActivityFailure around it that names the activity: the run fails
+ * saying which step failed and why, as a regular activity's failure does (withRootCause).
+ */
+async function named<T>(activity: string, step: Promise<T>): Promise<T> {
+  try {
+    return await step;
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
+    const root = rootCause(err);
+    const type = root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined;
+    throw ApplicationFailure.create({ message: `${activity}: ${rootCauseMessage(err)}`, type, nonRetryable: true, cause: err });
+  }
+}
+
+/** Whether a run is small: its records inline, at most SMALL_RUN_MAX_RECORDS of them. */
+function isSmall({ input }: ParsedPipelineInput): boolean {
+  const records = input.records?.length ?? input.groups?.reduce((n, g) => n + g.records.length, 0);
+  return records !== undefined && records <= SMALL_RUN_MAX_RECORDS;
+}
+
 export const progressQuery = defineQuery<PipelineProgress>(PIPELINE_PROGRESS_QUERY);
 
 /** Run counts and step timings for the worker's /metrics (not called on replay). */
@@ -147,6 +239,8 @@ async function resolveInput(
 
 export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
   const started = Date.now();
+  const parsed = orFail(() => parsePipelineInput(input));
+  const shape = isSmall(parsed) && patched(SMALL_RUNS) ? smallRunShape() : activityShape;
   // The run's identity: workflowId names the run, firstExecutionRunId tells apart two runs that reuse a
   // workflowId after the first one closed (its Spark operations are released and cannot be started again).
   const { workflowId, firstExecutionRunId } = workflowInfo();
@@ -156,14 +250,11 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   /** One search-attribute update per step: each is an event in the run's history. */
   const setStatus = (status: PipelineStatus, more: SearchAttributeUpdatePair[] = []) => {
     progress.status = status;
-    upsertSearchAttributes([{ key: PIPELINE_STATUS, value: status }, ...more]);
+    shape.upsert([{ key: PIPELINE_STATUS, value: status }, ...more]);
   };
 
   const runDate = workflowInfo().startTime.toISOString().slice(0, 10);
-  const { definition, resolved } = await resolveInput(
-    orFail(() => parsePipelineInput(input)),
-    runDate,
-  );
+  const { definition, resolved } = await shape.resolve(parsed, runDate);
   const { jobs, params } = resolved;
   for (const job of jobs) progress.jobs[job] = 'pending';
   pipelineMetrics.runStarted(jobs);
@@ -184,8 +275,8 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     let source: SparkSource;
     const { source: input_ } = resolved;
     if (input_.kind === 'records' || input_.kind === 'groups' || (input_.kind === 'file' && input_.ingest)) {
-      const plan = await planIngest();
-      const ingest = await ingestRecords(
+      const plan = await shape.planIngest();
+      const ingest = await shape.ingestRecords(
         input_.kind === 'records'
           ? { runKey, plan, records: input_.records }
           : input_.kind === 'groups'
@@ -199,7 +290,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         topic: ingest.topic,
         ranges: ingest.ranges,
         recordKey: ingest.recordKey,
-        deduplicate: ingest.attempt > 1,
+        deduplicate: ingest.attempt > 1 || ingest.resumed === true,
         ...(input_.kind === 'groups' ? { groups: input_.groups.map((g) => g.id) } : {}),
       };
     } else if (input_.kind === 'file') {
@@ -218,16 +309,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       jobs.map(async (job) => {
         const spec = specOf(job, source);
         const t0 = Date.now();
-        handles[job] = await submitSparkJob(spec);
+        handles[job] = await shape.submit(spec);
         progress.jobs[job] = 'submitted';
         const t1 = Date.now();
         // The job may have had to run again on its own (Spark restarted): collect from where it ran.
-        handles[job] = (await pollSparkJob(spec, handles[job])).handle;
+        handles[job] = await shape.poll(spec, handles[job]);
         progress.jobs[job] = 'collecting';
         const t2 = Date.now();
-        const collected = patched(COLLECT_AS_ACTIVITY)
-          ? await collectSparkResult(spec, handles[job])
-          : olderCollect(await collectLocally(spec, handles[job]), handles[job]);
+        const collected = await shape.collect(spec, handles[job]);
         handles[job] = collected.handle;
         results[job] = collected.result;
         progress.jobs[job] = 'done';
@@ -240,6 +329,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
       log.warn('could not release the run on Spark', { error: String(e) }),
     );
     setStatus('completed');
+    shape.flush();
     const runTimings = { ingestMs, jobs: timings, totalMs: Date.now() - started };
     pipelineMetrics.runEnded(jobs, 'completed', runTimings);
     return {
@@ -261,6 +351,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
         log.warn('could not release the run on Spark', { error: String(e) }),
       );
       setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+      shape.flush();
       pipelineMetrics.runEnded(jobs, isCancellation(err) ? 'cancelled' : 'failed', undefined);
     });
     throw isCancellation(err) ? err : withRootCause(err);

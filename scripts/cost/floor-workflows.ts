@@ -1,7 +1,8 @@
 // Temporal's own floor, for `npm run cost`: what a run costs the server and a worker when it does no work at all.
 // `emptyWorkflow` is the least a workflow can be (one workflow task, no activity). `pipelineShapeWorkflow` takes
-// every Temporal step `pipelineWorkflow` takes for a one-job run (its definition's load included), in the same order and with the same options where
-// they matter (local or not, heartbeats), but each activity returns at once: the gap between it and a real run is
+// every Temporal step `pipelineWorkflow` takes for a one-job run, small or not (its definition's load included), in
+// the same order and with the same options where they matter (local or not, heartbeats), but each activity returns
+// at once: the gap between it and a real run is
 // our code and the work, the gap between it and `emptyWorkflow` is the run's shape. Its variants price parts of
 // that shape: the search-attribute updates (the Web UI's status of a run), submit, poll and collect as three
 // activities (each durable on its own) rather than one, and the whole run as one activity.
@@ -19,15 +20,32 @@ export async function emptyWorkflow(): Promise<number> {
 export interface PipelineShape {
   searchAttributes: boolean;
   /**
-   * 'pipeline': the ingest plan, the ingest, submit, poll and collect, the release, as `pipelineWorkflow` runs a job;
-   * 'one job activity': the same with one activity for submit, poll and collect; 'one activity': the whole run in
-   * one activity, the least a run can be that does its work outside the workflow.
+   * 'small run': the steps of a small run of `pipelineWorkflow` (inline records): the definition's load, the ingest
+   * plan, the ingest, submit, poll, collect and the release as local activities in one workflow task, and one
+   * search-attribute update at the end. 'pipeline': the steps of a run that is not small: the ingest, submit, poll
+   * and collect as activities of their own; 'one job activity': the same with one activity for submit, poll and
+   * collect; 'one activity': the whole run in one activity, the least a run can be that does its work outside the
+   * workflow.
    */
-  steps: 'pipeline' | 'one job activity' | 'one activity';
+  steps: 'small run' | 'pipeline' | 'one job activity' | 'one activity';
 }
 
 export async function pipelineShapeWorkflow(shape: PipelineShape): Promise<number> {
   const upsert = shape.searchAttributes ? upsertSearchAttributes : () => undefined;
+  if (shape.steps === 'small run') {
+    // pipelineWorkflow's patch for small runs (a marker and the SDK's update of TemporalChangeVersion).
+    if (patched('small-runs-in-one-task')) await local.noop('load the definition');
+    await local.noop('plan ingest');
+    const records = await local.noop('ingest');
+    for (const step of ['submit', 'poll', 'collect', 'release']) await local.noop(step);
+    upsert([
+      { key: PIPELINE_STATUS, value: 'completed' },
+      { key: PIPELINE_JOBS, value: ['count_gender'] },
+      { key: PIPELINE_DEFINITION, value: ['employees', 'employees@0123456789ab'] },
+      { key: RECORD_COUNT, value: records },
+    ]);
+    return records;
+  }
   if (shape.steps === 'one activity') {
     upsert([{ key: PIPELINE_STATUS, value: 'running' }]);
     const records = await remote.noop('the whole run');

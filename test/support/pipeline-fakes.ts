@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Activities } from '../../activities';
 import type { IngestInput, IngestPlan } from '../../activities/ingest';
 import type { CollectResult, PollResult } from '../../activities/spark-job';
-import type { IngestResult, SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
+import type { EarlierTries, IngestResult, SparkJobHandle, SparkJobSpec } from '../../contracts/pipeline';
 import { loadDefinitions } from '../../lib/definitions';
 import { DEFINITIONS_DIR } from './plans';
 
@@ -22,6 +22,8 @@ export type Fakes = Pick<
 const plan: IngestPlan = { topic: 'records', partitions: 1, startOffsets: { '0': 0 } };
 const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey, job: spec.job, operationId: `op-${spec.job}` });
 
+const since = (earlier: EarlierTries) => (earlier.since === undefined ? '' : ':since');
+
 /** Fakes that succeed; each call is recorded. Override one to change a step. */
 export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
   return {
@@ -31,9 +33,10 @@ export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes
       if (!definition) throw new Error(`no definition "${name}" in ${DEFINITIONS_DIR}`);
       return definition;
     },
-    async planIngest() {
-      calls.push('planIngest');
-      return plan;
+    // A step told that an earlier try of it may have run (a small run's lost workflow task) is recorded with `:since`.
+    async planIngest(earlier = {}) {
+      calls.push(`planIngest${since(earlier)}`);
+      return earlier.since === undefined ? plan : { ...plan, resume: true };
     },
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
       calls.push('ingestRecords');
@@ -45,18 +48,19 @@ export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes
         recordCount: n,
         written: n,
         attempt: Context.current().info.attempt,
+        ...(input.plan.resume ? { resumed: true as const } : {}),
       };
     },
-    async submitSparkJob(spec) {
-      calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}`);
+    async submitSparkJob(spec, earlier = {}) {
+      calls.push(`submit:${spec.job}:dedup=${spec.source.kind === 'kafka' && spec.source.deduplicate === true}${since(earlier)}`);
       return handleOf(spec);
     },
-    async pollSparkJob(_spec, handle): Promise<PollResult> {
-      calls.push('poll');
+    async pollSparkJob(_spec, handle, earlier = {}): Promise<PollResult> {
+      calls.push(`poll${since(earlier)}`);
       return { state: 'finished', polls: 1, resubmitted: false, handle };
     },
-    async collectSparkResult(_spec, handle): Promise<CollectResult> {
-      calls.push('collect');
+    async collectSparkResult(_spec, handle, earlier = {}): Promise<CollectResult> {
+      calls.push(`collect${since(earlier)}`);
       return { result: { inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 }, handle };
     },
     async releaseSparkRun() {

@@ -39,18 +39,24 @@ async function runShape(env: TestWorkflowEnvironment, shape: object): Promise<st
 }
 
 describe("the cost model's no-op pipeline shape", () => {
-  it('takes the Temporal steps of a one-job pipeline run, event type by event type', async () => {
+  const record = (id: number) => ({ id, gender: 'F', salary: 10 });
+  it.each([
+    // A small run: its steps are local activities in one workflow task.
+    ['small run', [record(1)], 15],
+    // A run over the small runs' limit (SMALL_RUN_MAX_RECORDS): activities of their own.
+    ['pipeline', Array.from({ length: 10_001 }, (_, i) => record(i + 1)), 39],
+  ] as const)('takes the Temporal steps of a one-job pipeline run (%s), event type by event type', async (steps, records, events) => {
     const taskQueue = `floor-pipeline-${Date.now()}`;
     await temporal.start(taskQueue, fakePipelineActivities([]));
     const workflowId = `floor-pipeline-${Date.now()}`;
     await temporal.env.client.workflow.execute(pipelineWorkflow, {
       taskQueue,
       workflowId,
-      args: [{ records: [{ id: 1, gender: 'F', salary: 10 }], jobs: ['count_gender'], referenceDate: '2026-01-15' }],
+      args: [{ records: [...records], jobs: ['count_gender'], referenceDate: '2026-01-15' }],
     });
     const pipeline = await eventTypes(temporal.env.client, workflowId);
-    const shape = await runShape(temporal.env, { searchAttributes: true, steps: 'pipeline' });
-    expect(pipeline).toHaveLength(39); // a change to the workflow's steps shows here first
+    const shape = await runShape(temporal.env, { searchAttributes: true, steps });
+    expect(pipeline).toHaveLength(events); // a change to the workflow's steps shows here first
     expect(shape).toEqual(pipeline);
   });
 });

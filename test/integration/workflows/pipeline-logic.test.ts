@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import type { PipelineProgress } from '../../../contracts/pipeline';
+import { SMALL_RUN_MAX_RECORDS } from '../../../contracts/limits';
+import type { IngestResult, PipelineProgress } from '../../../contracts/pipeline';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
 import { fakePipelineActivities, type Fakes } from '../../support/pipeline-fakes';
 import { workerPerTest } from '../../support/temporal';
@@ -37,23 +38,39 @@ async function withWorker(activities: Fakes): Promise<string> {
   return taskQueue;
 }
 
-const records = [{ id: 1, gender: 'F', salary: 10 }];
+const record = { id: 1, gender: 'F', salary: 10 };
+/**
+ * A small run (inline records, at most SMALL_RUN_MAX_RECORDS) takes its steps as local activities in one workflow
+ * task; a larger one as activities of their own.
+ */
+const RUNS = {
+  small: [record],
+  large: Array.from({ length: SMALL_RUN_MAX_RECORDS + 1 }, (_, i) => ({ ...record, id: i + 1 })),
+};
+type Size = keyof typeof RUNS;
 const start = (
   taskQueue: string,
   jobs: ('count_gender' | 'final_analysis')[] = ['count_gender'],
+  size: Size = 'small',
 ): Promise<WorkflowHandle<typeof pipelineWorkflow>> =>
   temporal.env.client.workflow.start(pipelineWorkflow, {
     taskQueue,
     workflowId: `logic-${Date.now()}-${seq++}`,
-    args: [{ records, jobs, referenceDate: '2026-01-15' }],
+    args: [{ records: RUNS[size], jobs, referenceDate: '2026-01-15' }],
   });
+
+/** The run's history, event types only. */
+async function eventTypes(handle: WorkflowHandle): Promise<string[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k] != null)!);
+}
 
 async function statusOf(handle: WorkflowHandle): Promise<string | undefined> {
   return (await handle.describe()).typedSearchAttributes.get({ name: 'PipelineStatus', type: 'KEYWORD' });
 }
 
 describe('pipelineWorkflow with fake activities', () => {
-  it('reports its progress step by step: ingesting, each job submitted then collecting, completed', async () => {
+  it("reports a large run's progress step by step: ingesting, each job submitted then collecting, completed", async () => {
     const calls: string[] = [];
     const ingesting = gate();
     const polling = gate();
@@ -69,12 +86,13 @@ describe('pipelineWorkflow with fake activities', () => {
         },
       }),
     );
-    const handle = await start(taskQueue);
+    const handle = await start(taskQueue, ['count_gender'], 'large');
     /** The first progress answer that satisfies `ready` (queries race the workflow's steps; the test's timeout bounds it). */
     const progressWhen = async (ready: (p: PipelineProgress) => boolean): Promise<PipelineProgress> => {
       for (;;) {
         const p = await handle.query(progressQuery).catch(() => undefined);
         if (p && ready(p)) return p;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
     // Until the run's definition has loaded (a local activity) its jobs are not known: { status: 'ingesting', jobs: {} }.
@@ -87,7 +105,7 @@ describe('pipelineWorkflow with fake activities', () => {
     ingesting.open();
     expect(await progressWhen((p) => p.jobs.count_gender === 'submitted')).toMatchObject({
       status: 'running',
-      recordCount: 1,
+      recordCount: RUNS.large.length,
       jobs: { count_gender: 'submitted' },
     });
     expect(await statusOf(handle)).toBe('running');
@@ -97,83 +115,137 @@ describe('pipelineWorkflow with fake activities', () => {
     expect(await statusOf(handle)).toBe('completed');
     expect(result.results.count_gender).toEqual({ inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 });
     expect(calls).toEqual(['planIngest', 'ingestRecords', 'submit:count_gender:dedup=false', 'poll', 'collect', 'release']);
+    expect((await eventTypes(handle)).filter((t) => t === 'activityTaskScheduledEventAttributes')).toHaveLength(4);
   });
 
-  it('fails with the root cause of a failed step, status failed, and still releases what it started', async () => {
+  it("takes a small run's steps in one workflow task, with one update of its search attributes when it ends", async () => {
     const calls: string[] = [];
-    const taskQueue = await withWorker(
-      fakePipelineActivities(
-        calls,
-        failing(
+    const handle = await start(await withWorker(fakePipelineActivities(calls)));
+    const result = await handle.result();
+    expect(result.results.count_gender).toEqual({ inline: { by_gender: [{ gender: 'F', count: 1 }] }, rows: 1, bytes: 30 });
+    expect(calls).toEqual(['planIngest', 'ingestRecords', 'submit:count_gender:dedup=false', 'poll', 'collect', 'release']);
+    const events = await eventTypes(handle);
+    expect(events.filter((t) => t === 'workflowTaskCompletedEventAttributes')).toHaveLength(1);
+    expect(events.filter((t) => t === 'activityTaskScheduledEventAttributes')).toHaveLength(0);
+    // The patch's TemporalChangeVersion, then the run's own: status, jobs, definition and record count at once.
+    expect(events.filter((t) => t === 'upsertWorkflowSearchAttributesEventAttributes')).toHaveLength(2);
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get({ name: 'PipelineStatus', type: 'KEYWORD' })).toBe('completed');
+    expect(attributes.get({ name: 'PipelineJobs', type: 'KEYWORD_LIST' })).toEqual(['count_gender']);
+    expect(attributes.get({ name: 'RecordCount', type: 'INT' })).toBe(1);
+    expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', recordCount: 1, jobs: { count_gender: 'done' } });
+  });
+
+  it("runs a small run's steps again after its workflow task was lost, each looking first for what the lost try did", async () => {
+    const calls: string[] = [];
+    let tries = 0;
+    const fakes = fakePipelineActivities(calls);
+    const taskQueue = await withWorker({
+      ...fakes,
+      // The first try answers nothing the workflow can read: its task fails, and is lost as a task whose worker died.
+      ingestRecords: async (input) => (++tries === 1 ? (null as unknown as IngestResult) : fakes.ingestRecords(input)),
+    });
+    const result = await (await start(taskQueue)).result();
+    expect(result.results.count_gender).toBeDefined();
+    expect(tries).toBe(2);
+    // The failed task released what it held (nothing yet). Then the records the lost try may have written are
+    // looked for and read de-duplicated, and so is the Spark job it may have started.
+    expect(calls).toEqual([
+      'planIngest',
+      'release',
+      'planIngest:since',
+      'ingestRecords',
+      'submit:count_gender:dedup=true:since',
+      'poll:since',
+      'collect:since',
+      'release',
+    ]);
+  });
+
+  it.each(['small', 'large'] as const)(
+    '%s run: ' + 'fails with the root cause of a failed step, status failed, and still releases what it started',
+    async (size) => {
+      const calls: string[] = [];
+      const taskQueue = await withWorker(
+        fakePipelineActivities(
           calls,
-          'collectSparkResult',
-          'collect',
-          ApplicationFailure.nonRetryable('[MALFORMED_RECORD_IN_PARSING] bad line 2', 'SparkJobError'),
+          failing(
+            calls,
+            'collectSparkResult',
+            'collect',
+            ApplicationFailure.nonRetryable('[MALFORMED_RECORD_IN_PARSING] bad line 2', 'SparkJobError'),
+          ),
         ),
-      ),
-    );
-    const handle = await start(taskQueue);
-    const error = await handle.result().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause?.message).toBe('collectSparkResult: [MALFORMED_RECORD_IN_PARSING] bad line 2');
-    expect(await statusOf(handle)).toBe('failed');
-    expect(calls.filter((c) => c === 'collect')).toHaveLength(1); // non-retryable: tried once
-    expect(calls.at(-1)).toBe('release');
-  });
+      );
+      const handle = await start(taskQueue, ['count_gender'], size);
+      const error = await handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause?.message).toBe('collectSparkResult: [MALFORMED_RECORD_IN_PARSING] bad line 2');
+      expect(await statusOf(handle)).toBe('failed');
+      expect(calls.filter((c) => c === 'collect')).toHaveLength(1); // non-retryable: tried once
+      expect(calls.at(-1)).toBe('release');
+    },
+  );
 
-  it('a cancelled run interrupts its Spark jobs, releases them, and ends CANCELLED with status cancelled', async () => {
-    const calls: string[] = [];
-    const polling = gate();
-    const taskQueue = await withWorker(
-      fakePipelineActivities(calls, {
-        async pollSparkJob() {
-          calls.push('poll');
-          polling.open();
-          const ctx = Context.current();
-          const beat = setInterval(() => ctx.heartbeat(), 100); // a cancellation reaches an activity with its heartbeat
-          try {
-            return await ctx.cancelled;
-          } finally {
-            clearInterval(beat);
-          }
-        },
-      }),
-    );
-    const handle = await start(taskQueue, ['count_gender', 'final_analysis']);
-    await polling.opened;
-    await handle.cancel();
-    const error = await handle.result().catch((e: unknown) => e);
-    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    expect(await statusOf(handle)).toBe('cancelled');
-    expect(calls).toContain('cancel:count_gender,final_analysis');
-    expect(calls.indexOf('release')).toBeGreaterThan(calls.indexOf('cancel:count_gender,final_analysis'));
-  });
+  it.each(['small', 'large'] as const)(
+    '%s run: ' + 'a cancelled run interrupts its Spark jobs, releases them, and ends CANCELLED with status cancelled',
+    async (size) => {
+      const calls: string[] = [];
+      const polling = gate();
+      const taskQueue = await withWorker(
+        fakePipelineActivities(calls, {
+          async pollSparkJob() {
+            calls.push('poll');
+            polling.open();
+            const ctx = Context.current();
+            const beat = setInterval(() => ctx.heartbeat(), 100); // a cancellation reaches an activity with its heartbeat
+            try {
+              return await ctx.cancelled;
+            } finally {
+              clearInterval(beat);
+            }
+          },
+        }),
+      );
+      const handle = await start(taskQueue, ['count_gender', 'final_analysis'], size);
+      await polling.opened;
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect(await statusOf(handle)).toBe('cancelled');
+      expect(calls).toContain('cancel:count_gender,final_analysis');
+      expect(calls.indexOf('release')).toBeGreaterThan(calls.indexOf('cancel:count_gender,final_analysis'));
+    },
+  );
 
-  it('a release that keeps failing does not fail a finished run', async () => {
+  it.each(['small', 'large'] as const)('%s run: ' + 'a release that keeps failing does not fail a finished run', async (size) => {
     const calls: string[] = [];
     const taskQueue = await withWorker(
       fakePipelineActivities(calls, failing(calls, 'releaseSparkRun', 'release', new Error('Spark Connect unreachable'))),
     );
-    const handle = await start(taskQueue);
+    const handle = await start(taskQueue, ['count_gender'], size);
     const result = await handle.result();
     expect(result.results.count_gender).toBeDefined();
     expect(await statusOf(handle)).toBe('completed');
     expect(calls.filter((c) => c === 'release')).toHaveLength(3); // bounded: a few tries, then a warning
   });
 
-  it('after a retried ingest, asks Spark to read the records de-duplicated', async () => {
-    const calls: string[] = [];
-    let attempts = 0;
-    const taskQueue = await withWorker(
-      fakePipelineActivities(calls, {
-        async ingestRecords(input) {
-          if (++attempts === 1) throw new Error('Kafka unavailable (broker restarting)');
-          return fakePipelineActivities([]).ingestRecords(input);
-        },
-      }),
-    );
-    await (await start(taskQueue)).result();
-    expect(attempts).toBe(2);
-    expect(calls).toContain('submit:count_gender:dedup=true');
-  });
+  it.each(['small', 'large'] as const)(
+    '%s run: ' + 'after a retried ingest, asks Spark to read the records de-duplicated',
+    async (size) => {
+      const calls: string[] = [];
+      let attempts = 0;
+      const taskQueue = await withWorker(
+        fakePipelineActivities(calls, {
+          async ingestRecords(input) {
+            if (++attempts === 1) throw new Error('Kafka unavailable (broker restarting)');
+            return fakePipelineActivities([]).ingestRecords(input);
+          },
+        }),
+      );
+      await (await start(taskQueue, ['count_gender'], size)).result();
+      expect(attempts).toBe(2);
+      expect(calls).toContain('submit:count_gender:dedup=true');
+    },
+  );
 });
