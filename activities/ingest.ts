@@ -15,6 +15,7 @@ import { recordKey } from '../lib/idempotency';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
+import { earlierTriesSince } from './earlier-tries';
 import { readRecordsFile, RecordsFileError, type RecordFields } from './records-file';
 
 /** How often a running ingest heartbeats (its heartbeat timeout is set where the workflow proxies it). */
@@ -39,7 +40,10 @@ const CLOCK_SLACK_MS = 30_000;
 
 export interface IngestInput {
   runKey: string;
-  plan: IngestPlan;
+  /** Where a retry looks for what earlier attempts wrote (planIngest). None: a small run, which plans as it ingests. */
+  plan?: IngestPlan;
+  /** A small run's (no plan): whether an earlier try of its workflow task may have written records (EarlierTries). */
+  earlier?: EarlierTries;
   /** Exactly one of: inline records or groups of records (validated by the workflow), or a file under the data directory. */
   records?: PipelineRecord[];
   groups?: { id: string; records: PipelineRecord[] }[];
@@ -99,18 +103,15 @@ async function readDataFile(policy: ResourcePolicy, dataDir: string, file: strin
 
 export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
   const policy = new ResourcePolicy(config.resources);
+  /** The records topic's partitions, once it exists (looked up again after a failed ingest). */
+  let partitions: Promise<number> | undefined;
   return {
     /** Makes sure the records topic exists and notes where each partition ends now, before anything is written. */
-    async planIngest(earlier: EarlierTries = {}): Promise<IngestPlan> {
+    async planIngest(): Promise<IngestPlan> {
       const topic = config.kafka.recordsTopic;
-      const partitions = await kafka.ensureTopic(topic, config.kafka.recordsPartitions);
+      const partitions = await recordsPartitions();
       const ends = await kafka.endOffsets(topic);
-      if (earlier.since === undefined)
-        return { topic, partitions, startOffsets: Object.fromEntries([...ends].map(([p, o]) => [String(p), o])) };
-      // Where the partitions stood when the run began: an earlier try wrote nothing before that.
-      const at = await kafka.offsetsAt(topic, earlier.since - CLOCK_SLACK_MS);
-      const startOffsets = Object.fromEntries([...ends].map(([p, end]) => [String(p), at.get(p) ?? end]));
-      return { topic, partitions, startOffsets, resume: true };
+      return { topic, partitions, startOffsets: Object.fromEntries([...ends].map(([p, o]) => [String(p), o])) };
     },
 
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
@@ -123,6 +124,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
       try {
         return await ingest(input, ctx, progress);
       } catch (err) {
+        partitions = undefined;
         if (err instanceof KafkaRefusedError) throw ApplicationFailure.nonRetryable(err.message, 'KafkaRefusedError');
         throw err;
       } finally {
@@ -130,6 +132,31 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
       }
     },
   };
+
+  function recordsPartitions(): Promise<number> {
+    partitions ??= kafka.ensureTopic(config.kafka.recordsTopic, config.kafka.recordsPartitions);
+    return partitions.catch((err: unknown) => {
+      partitions = undefined;
+      throw err;
+    });
+  }
+
+  /**
+   * A small run's plan, made as it ingests: on its first try nothing to look for (no offsets to note); after an
+   * earlier try (an attempt, or a lost workflow task) the partitions as they stood when that try began.
+   */
+  async function smallRunPlan(ctx: Context, earlier: EarlierTries): Promise<IngestPlan> {
+    const topic = config.kafka.recordsTopic;
+    const since = earlierTriesSince(ctx, earlier);
+    if (since === undefined) return { topic, partitions: await recordsPartitions(), startOffsets: {} };
+    const [count, ends, at] = await Promise.all([
+      recordsPartitions(),
+      kafka.endOffsets(topic),
+      kafka.offsetsAt(topic, since - CLOCK_SLACK_MS),
+    ]);
+    const startOffsets = Object.fromEntries([...ends].map(([p, end]) => [String(p), at.get(p) ?? end]));
+    return { topic, partitions: count, startOffsets, resume: true };
+  }
 
   /** The run's records as message values, from whichever of `records`, `groups` and `file` it has. */
   async function valuesOf(input: IngestInput): Promise<string[]> {
@@ -149,7 +176,8 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
   async function ingest(input: IngestInput, ctx: Context, progress: { written: number; of: number }): Promise<IngestResult> {
     const log = activityLogger(logger);
     const values = await valuesOf(input);
-    const { topic, partitions, startOffsets } = input.plan;
+    const plan = input.plan ?? (await smallRunPlan(ctx, input.earlier ?? {}));
+    const { topic, partitions, startOffsets } = plan;
     const key = recordKey(input.runKey);
     const messages = toMessages(input.runKey, values, partitions);
 
@@ -157,7 +185,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
     // in another process could add a record twice; readers de-duplicate by key and seq, see spark/jobs/sql.ts.)
     const found: PartitionRange[] = [];
     const done = new Set<string>();
-    const resumed = ctx.info.attempt > 1 || input.plan.resume === true;
+    const resumed = ctx.info.attempt > 1 || plan.resume === true;
     if (resumed) {
       const ends = await kafka.endOffsets(topic);
       const scan = [...ends].map(([partition, to]) => ({ partition, from: startOffsets[String(partition)] ?? 0, to }));
@@ -181,7 +209,7 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
       recordCount: values.length,
       written: missing.length,
       attempt: ctx.info.attempt,
-      ...(input.plan.resume ? { resumed: true as const } : {}),
+      ...(plan.resume ? { resumed: true as const } : {}),
     };
   }
 }

@@ -8,12 +8,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { bindParameters, jobPlan } from '../contracts/definitions';
 import type { GroupedJobResult } from '../contracts/groups';
 import type { JobName, JobResult } from '../contracts/jobs';
-import type { CollectedResult, EarlierTries, SinkWritten, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
+import type { CollectedResult, EarlierTries, JobTimings, SinkWritten, SparkJobHandle, SparkJobSpec } from '../contracts/pipeline';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { isOperationGone, SparkConnectError } from '../lib/spark-connect';
 import { SparkJobLostError } from '../spark/runtime/job-runner';
 import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
+import { earlierTriesSince } from './earlier-tries';
 import { resolveDataFile } from './ingest';
 
 export interface PollResult {
@@ -90,14 +91,6 @@ function resultChunks(result: GroupedJobResult, limit: number): string[] {
 
 const countRows = (sections: JobResult) => Object.values(sections).reduce((n, r) => n + r.length, 0);
 
-/**
- * Since when an earlier try of this step may have started something in Spark: its earlier attempts, or (a small
- * run's local activity, given `earlier.since`) a try in a workflow task that was lost. Undefined: this is the first.
- */
-function earlierTriesSince(ctx: Context, earlier: EarlierTries): number | undefined {
-  return ctx.info.attempt > 1 ? Math.min(ctx.info.scheduledTimestampMs, earlier.since ?? Infinity) : earlier.since;
-}
-
 /** Heartbeats on a clock while `work` runs (a local activity has no heartbeats: its workflow task is its lease). */
 async function heartbeating<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
   if (ctx.info.isLocal) return work();
@@ -159,7 +152,7 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
   );
   shutdown.catch(() => undefined);
 
-  return {
+  const activities = {
     async submitSparkJob(spec: SparkJobSpec, earlier: EarlierTries = {}): Promise<SparkJobHandle> {
       const log = activityLogger(logger);
       const ctx = Context.current();
@@ -311,6 +304,22 @@ export function createSparkJobActivities({ spark, sinks, kafka, config, logger, 
     /** Interrupts the run's Spark executions (workflow cancellation); jobs never submitted are left alone. */
     async cancelSparkJobs(runKey: string, jobs: JobName[], handles: Partial<Record<JobName, SparkJobHandle>> = {}): Promise<void> {
       await Promise.all(jobs.map((job) => spark.cancel(handles[job] ?? spark.handle(runKey, job))));
+    },
+  };
+  return {
+    ...activities,
+    /**
+     * A small run's job as one step (a local activity in the run's one workflow task): submit, wait for the end,
+     * collect. Its retries, and its tries after a lost task (`earlier`), find what the earlier ones started.
+     */
+    async runSparkJob(spec: SparkJobSpec, earlier: EarlierTries = {}): Promise<CollectResult & { timings: JobTimings }> {
+      const t0 = Date.now();
+      const submitted = await activities.submitSparkJob(spec, earlier);
+      const t1 = Date.now();
+      const polled = await activities.pollSparkJob(spec, submitted, earlier);
+      const t2 = Date.now();
+      const collected = await activities.collectSparkResult(spec, polled.handle, earlier);
+      return { ...collected, timings: { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 } };
     },
   };
 }

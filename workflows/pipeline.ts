@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DefinitionActivities } from '../activities/definitions';
-import type { IngestActivities, IngestInput, IngestPlan } from '../activities/ingest';
+import type { IngestActivities, IngestInput } from '../activities/ingest';
 import type { CollectResult, SparkJobActivities } from '../activities/spark-job';
 import { jobPlan, type Definition } from '../contracts/definitions';
 import type { JobName } from '../contracts/jobs';
@@ -27,6 +27,7 @@ import {
   type CollectedResult,
   type EarlierTries,
   type IngestResult,
+  type JobProgress,
   type JobTimings,
   type PipelineMetricsSinks,
   type PipelineProgress,
@@ -129,31 +130,46 @@ const small = proxyLocalActivities<IngestActivities & SparkJobActivities>({
 interface RunShape {
   /** The run's definition and its input checked against it. */
   resolve(parsed: ParsedPipelineInput, runDate: string): Promise<{ definition?: Definition; resolved: ResolvedPipelineInput }>;
-  planIngest(): Promise<IngestPlan>;
-  ingestRecords(input: IngestInput): Promise<IngestResult>;
-  submit(spec: SparkJobSpec): Promise<SparkJobHandle>;
-  poll(spec: SparkJobSpec, handle: SparkJobHandle): Promise<SparkJobHandle>;
-  collect(spec: SparkJobSpec, handle: SparkJobHandle): Promise<CollectResult>;
+  ingest(input: Omit<IngestInput, 'plan' | 'earlier'>): Promise<IngestResult>;
+  /** A job: submitted, waited for, collected. `step` hears of each part as it ends (the progress query). */
+  runJob(
+    spec: SparkJobSpec,
+    step: (progress: JobProgress, handle: SparkJobHandle) => void,
+  ): Promise<CollectResult & { timings: JobTimings }>;
   /** Search-attribute updates: each one an event at once, or (a small run) one update of them all when it ends. */
   upsert(pairs: SearchAttributeUpdatePair[]): void;
   /** Sends what `upsert` held back. */
   flush(): void;
 }
 
-/** Today's steps for a run that is not small: each an activity of its own, heartbeating, or a marker. */
+/** The steps of a run that is not small: each an activity of its own (heartbeating), the ingest plan a marker. */
 const activityShape: RunShape = {
   resolve: resolveInput,
-  planIngest: () => planIngest(),
-  ingestRecords,
-  submit: submitSparkJob,
-  poll: async (spec, handle) => (await pollSparkJob(spec, handle)).handle,
-  collect: async (spec, handle) =>
-    patched(COLLECT_AS_ACTIVITY) ? collectSparkResult(spec, handle) : olderCollect(await collectLocally(spec, handle), handle),
+  ingest: async (input) => ingestRecords({ ...input, plan: await planIngest() }),
+  async runJob(spec, step) {
+    const t0 = Date.now();
+    const submitted = await submitSparkJob(spec);
+    step('submitted', submitted);
+    const t1 = Date.now();
+    // The job may have had to run again on its own (Spark restarted): collect from where it ran.
+    const { handle } = await pollSparkJob(spec, submitted);
+    step('collecting', handle);
+    const t2 = Date.now();
+    const collected = patched(COLLECT_AS_ACTIVITY)
+      ? await collectSparkResult(spec, handle)
+      : olderCollect(await collectLocally(spec, handle), handle);
+    return { ...collected, timings: { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 } };
+  },
   upsert: upsertSearchAttributes,
   flush: () => undefined,
 };
 
-/** A small run's steps: local activities in the run's one workflow task. */
+/**
+ * A small run's steps: local activities in the run's one workflow task. The ingest plans as it writes; a job is one
+ * step (submit, wait, collect: activities/spark-job.ts runSparkJob). Its release runs in the same task as the
+ * collect: when that task is lost after the release, the collect that runs again finds the execution gone and
+ * computes the job again for the run alone (the same answer, one more execution).
+ */
 function smallRunShape(): RunShape {
   const held = new Map<string, SearchAttributeUpdatePair>();
   /**
@@ -166,11 +182,8 @@ function smallRunShape(): RunShape {
       const definition = await loadPipelineDefinition(parsed.pipeline);
       return { definition, resolved: orFail(() => resolvePipelineInput(parsed, definition, runDate)) };
     },
-    planIngest: () => named('planIngest', small.planIngest(earlier())),
-    ingestRecords: (input) => named('ingestRecords', small.ingestRecords(input)),
-    submit: (spec) => named('submitSparkJob', small.submitSparkJob(spec, earlier())),
-    poll: async (spec, handle) => (await named('pollSparkJob', small.pollSparkJob(spec, handle, earlier()))).handle,
-    collect: (spec, handle) => named('collectSparkResult', small.collectSparkResult(spec, handle, earlier())),
+    ingest: (input) => named('ingestRecords', small.ingestRecords({ ...input, earlier: earlier() })),
+    runJob: (spec) => named('runSparkJob', small.runSparkJob(spec, earlier())),
     upsert: (pairs) => pairs.forEach((pair) => held.set(pair.key.name, pair)),
     flush() {
       if (held.size > 0) upsertSearchAttributes([...held.values()]);
@@ -275,13 +288,12 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     let source: SparkSource;
     const { source: input_ } = resolved;
     if (input_.kind === 'records' || input_.kind === 'groups' || (input_.kind === 'file' && input_.ingest)) {
-      const plan = await shape.planIngest();
-      const ingest = await shape.ingestRecords(
+      const ingest = await shape.ingest(
         input_.kind === 'records'
-          ? { runKey, plan, records: input_.records }
+          ? { runKey, records: input_.records }
           : input_.kind === 'groups'
-            ? { runKey, plan, groups: input_.groups }
-            : { runKey, plan, file: input_.path, ...(definition ? { fields: { fields: definition.fields, key: definition.key } } : {}) },
+            ? { runKey, groups: input_.groups }
+            : { runKey, file: input_.path, ...(definition ? { fields: { fields: definition.fields, key: definition.key } } : {}) },
       );
       progress.ingest = ingest;
       progress.recordCount = ingest.recordCount;
@@ -308,19 +320,14 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
     await Promise.all(
       jobs.map(async (job) => {
         const spec = specOf(job, source);
-        const t0 = Date.now();
-        handles[job] = await shape.submit(spec);
-        progress.jobs[job] = 'submitted';
-        const t1 = Date.now();
-        // The job may have had to run again on its own (Spark restarted): collect from where it ran.
-        handles[job] = await shape.poll(spec, handles[job]);
-        progress.jobs[job] = 'collecting';
-        const t2 = Date.now();
-        const collected = await shape.collect(spec, handles[job]);
+        const collected = await shape.runJob(spec, (step, handle) => {
+          progress.jobs[job] = step;
+          handles[job] = handle;
+        });
         handles[job] = collected.handle;
         results[job] = collected.result;
         progress.jobs[job] = 'done';
-        timings[job] = { submitMs: t1 - t0, pollMs: t2 - t1, collectMs: Date.now() - t2 };
+        timings[job] = collected.timings;
         // Only jobs whose definition declares sinks have this step (runs recorded without one replay as they ran).
         if (spec.plan?.sections.some(([, section]) => section.sink)) sinks[job] = await writeSinks(spec);
       }),

@@ -20,8 +20,8 @@ export async function emptyWorkflow(): Promise<number> {
 export interface PipelineShape {
   searchAttributes: boolean;
   /**
-   * 'small run': the steps of a small run of `pipelineWorkflow` (inline records): the definition's load, the ingest
-   * plan, the ingest, submit, poll, collect and the release as local activities in one workflow task, and one
+   * 'small run': the steps of a small run of `pipelineWorkflow` (inline records): the definition's load, the ingest,
+   * the job (submit, poll and collect in one) and the release as local activities in one workflow task, and one
    * search-attribute update at the end. 'pipeline': the steps of a run that is not small: the ingest, submit, poll
    * and collect as activities of their own; 'one job activity': the same with one activity for submit, poll and
    * collect; 'one activity': the whole run in one activity, the least a run can be that does its work outside the
@@ -35,9 +35,9 @@ export async function pipelineShapeWorkflow(shape: PipelineShape): Promise<numbe
   if (shape.steps === 'small run') {
     // pipelineWorkflow's patch for small runs (a marker and the SDK's update of TemporalChangeVersion).
     if (patched('small-runs-in-one-task')) await local.noop('load the definition');
-    await local.noop('plan ingest');
     const records = await local.noop('ingest');
-    for (const step of ['submit', 'poll', 'collect', 'release']) await local.noop(step);
+    await local.noop('submit, poll and collect');
+    await local.noop('release');
     upsert([
       { key: PIPELINE_STATUS, value: 'completed' },
       { key: PIPELINE_JOBS, value: ['count_gender'] },

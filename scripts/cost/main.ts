@@ -447,7 +447,12 @@ async function main(): Promise<void> {
       const shapes: [string, 'emptyWorkflow' | 'pipelineShapeWorkflow', PipelineShape?][] = [
         ['empty workflow', 'emptyWorkflow'],
         ['the whole run as one no-op activity', 'pipelineShapeWorkflow', { searchAttributes: false, steps: 'one activity' }],
-        ["a pipeline run's steps, no-op", 'pipelineShapeWorkflow', { searchAttributes: true, steps: 'pipeline' }],
+        [
+          "a small run's steps, no-op (local activities, one task)",
+          'pipelineShapeWorkflow',
+          { searchAttributes: true, steps: 'small run' },
+        ],
+        ["a larger run's steps, no-op (activities)", 'pipelineShapeWorkflow', { searchAttributes: true, steps: 'pipeline' }],
         ['… without search-attribute updates', 'pipelineShapeWorkflow', { searchAttributes: false, steps: 'pipeline' }],
         ['… submit, poll, collect as one activity', 'pipelineShapeWorkflow', { searchAttributes: true, steps: 'one job activity' }],
       ];

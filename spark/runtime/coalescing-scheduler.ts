@@ -54,6 +54,12 @@ export interface CoalescingOptions {
    * just restarted and cold, a million records): the runs after it must not wait as long again.
    */
   maxGatherMs: number;
+  /**
+   * A gathering goes on past `gatherFactor`'s time while runs keep coming in (the last one less than this long ago),
+   * up to `maxGatherMs`: a burst of runs that reach Spark over some seconds (100 runs started at once, each ingesting
+   * first) then needs a few executions, not one per last execution's length.
+   */
+  gatherQuietMs: number;
 }
 
 /** What the scheduler tells the worker's metrics. */
@@ -70,6 +76,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   statusIntervalMs: 20,
   gatherFactor: 1,
   maxGatherMs: 1_000,
+  gatherQuietMs: 100,
 };
 
 interface Waiting {
@@ -93,8 +100,12 @@ const GATHER_MIN_QUEUED = 2;
 export class CoalescingScheduler implements SparkJobRunner {
   private readonly waiting: Waiting[] = [];
   private inFlight = 0;
-  /** Until when (performance.now()) the next execution gathers, and the timer that starts it then. */
+  /**
+   * Until when (performance.now()) the next execution gathers, at least and (while runs keep coming) at most, and
+   * the timer that starts it then.
+   */
   private gatherUntil = 0;
+  private gatherLimit = 0;
   private gatherTimer: NodeJS.Timeout | undefined;
   /** When (performance.now()) the newest run came in. */
   private lastArrival = 0;
@@ -201,7 +212,10 @@ export class CoalescingScheduler implements SparkJobRunner {
   /** Starts waiting runs while slots are free: each start takes the first waiting run and those that can join it. */
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
-      const gathering = this.gatherUntil - performance.now();
+      const now = performance.now();
+      const stillComing = now - this.lastArrival < this.options.gatherQuietMs;
+      const until = stillComing ? Math.min(this.lastArrival + this.options.gatherQuietMs, this.gatherLimit) : 0;
+      const gathering = Math.max(this.gatherUntil, until) - now;
       if (gathering > 0 && this.waiting.length < this.options.maxMembers) {
         this.gatherTimer ??= setTimeout(() => {
           this.gatherTimer = undefined;
@@ -210,6 +224,7 @@ export class CoalescingScheduler implements SparkJobRunner {
         return;
       }
       const group = this.takeGroup();
+      this.gatherLimit = 0; // a gathering is for one execution
       this.inFlight++;
       const started = performance.now();
       void this.launch(group).finally(() => {
@@ -220,6 +235,7 @@ export class CoalescingScheduler implements SparkJobRunner {
         const stillComing = performance.now() - this.lastArrival < ranMs / 2;
         if (this.waiting.length >= GATHER_MIN_QUEUED && stillComing) {
           this.gatherUntil = performance.now() + Math.min(ranMs * this.options.gatherFactor, this.options.maxGatherMs);
+          if (this.options.gatherFactor > 0) this.gatherLimit = performance.now() + this.options.maxGatherMs;
         }
         this.pump();
       });

@@ -15,6 +15,7 @@ export type Fakes = Pick<
   | 'submitSparkJob'
   | 'pollSparkJob'
   | 'collectSparkResult'
+  | 'runSparkJob'
   | 'releaseSparkRun'
   | 'cancelSparkJobs'
 >;
@@ -26,20 +27,20 @@ const since = (earlier: EarlierTries) => (earlier.since === undefined ? '' : ':s
 
 /** Fakes that succeed; each call is recorded. Override one to change a step. */
 export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
-  return {
+  const fakes: Omit<Fakes, 'runSparkJob'> = {
     // The repository's definitions, as the worker reads them (not a pipeline step: not recorded in `calls`).
     async loadPipelineDefinition(name: string) {
       const definition = loadDefinitions(DEFINITIONS_DIR).definitions.get(name);
       if (!definition) throw new Error(`no definition "${name}" in ${DEFINITIONS_DIR}`);
       return definition;
     },
-    // A step told that an earlier try of it may have run (a small run's lost workflow task) is recorded with `:since`.
-    async planIngest(earlier = {}) {
-      calls.push(`planIngest${since(earlier)}`);
-      return earlier.since === undefined ? plan : { ...plan, resume: true };
+    async planIngest() {
+      calls.push('planIngest');
+      return plan;
     },
+    // A step told that an earlier try of it may have run (a small run's lost workflow task) is recorded with `:since`.
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
-      calls.push('ingestRecords');
+      calls.push(`ingestRecords${since(input.earlier ?? {})}`);
       const n = input.records?.length ?? 0;
       return {
         topic: 'records',
@@ -48,7 +49,7 @@ export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes
         recordCount: n,
         written: n,
         attempt: Context.current().info.attempt,
-        ...(input.plan.resume ? { resumed: true as const } : {}),
+        ...(input.earlier?.since !== undefined ? { resumed: true as const } : {}),
       };
     },
     async submitSparkJob(spec, earlier = {}) {
@@ -70,5 +71,16 @@ export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes
       calls.push(`cancel:${jobs.join(',')}`);
     },
     ...overrides,
+  };
+  // A small run's job step is submit, poll and collect in one: the fakes' (overridden or not).
+  return {
+    ...fakes,
+    runSparkJob:
+      overrides.runSparkJob ??
+      (async (spec, earlier = {}) => {
+        const submitted = await fakes.submitSparkJob(spec, earlier);
+        const polled = await fakes.pollSparkJob(spec, submitted, earlier);
+        return { ...(await fakes.collectSparkResult(spec, polled.handle, earlier)), timings: { submitMs: 0, pollMs: 0, collectMs: 0 } };
+      }),
   };
 }

@@ -51,6 +51,28 @@ describe('ingestRecords', () => {
     expect(new Set(stored.map((m) => m.headers.seq)).size).toBe(n);
     expect(stored.map((m) => JSON.parse(m.value).id).sort((a: number, b: number) => a - b)).toEqual(records.map((r) => r.id));
   });
+
+  it("a small run's ingest (no plan) run again after its workflow task was lost writes only what the lost try did not", async () => {
+    const n = 300;
+    const records = [...generateEmployees(n, 4)];
+    const runKey = `ingest-lost-task-${Date.now()}`;
+    const runStart = Date.now();
+    // The lost try (attempt 1, no earlier tries) wrote a third of the run's records before its worker died.
+    const partitions = (await runAs(1, () => planIngest())).partitions;
+    const messages = toMessages(runKey, recordValues(records), partitions);
+    await deps.kafka.produce(config.kafka.recordsTopic, messages.slice(0, n / 3));
+    // The task runs again: attempt 1 of the local activity once more, told when the run began.
+    const again = await runAs(1, () => ingestRecords({ runKey, records, earlier: { since: runStart } }));
+    expect(again.written).toBe(n - n / 3);
+    expect(again.resumed).toBe(true); // Spark reads it de-duplicated
+    const stored = await deps.kafka.readRanges(config.kafka.recordsTopic, again.ranges, { key: recordKey(runKey), timeoutMs: 60_000 });
+    expect(stored).toHaveLength(n);
+    expect(new Set(stored.map((m) => m.headers.seq)).size).toBe(n);
+    // A first try (no earlier tries) looks for nothing and writes everything.
+    const first = await runAs(1, () => ingestRecords({ runKey: `${runKey}-fresh`, records }));
+    expect(first.written).toBe(n);
+    expect(first.resumed).toBeUndefined();
+  });
 });
 
 describe('a zombie ingest attempt', () => {

@@ -42,7 +42,7 @@ describe("the cost model's no-op pipeline shape", () => {
   const record = (id: number) => ({ id, gender: 'F', salary: 10 });
   it.each([
     // A small run: its steps are local activities in one workflow task.
-    ['small run', [record(1)], 15],
+    ['small run', [record(1)], 12],
     // A run over the small runs' limit (SMALL_RUN_MAX_RECORDS): activities of their own.
     ['pipeline', Array.from({ length: 10_001 }, (_, i) => record(i + 1)), 39],
   ] as const)('takes the Temporal steps of a one-job pipeline run (%s), event type by event type', async (steps, records, events) => {

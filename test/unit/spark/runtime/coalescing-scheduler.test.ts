@@ -258,6 +258,42 @@ describe('CoalescingScheduler', () => {
       expect(handles.map((h) => h.shared?.members)).toEqual([3, 3, 3]);
     });
 
+    it('longer while runs keep coming in, until they pause for gatherQuietMs, and at most maxGatherMs', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 1, gatherQuietMs: 50, maxGatherMs: 1_000, maxMembers: 1_000 });
+      const first = await scheduler.submit(spec(1));
+      await advance(150);
+      const queued = [2, 3].map((i) => scheduler.submit(spec(i)));
+      await advance(50);
+      executor.finish(first.operationId); // it ran 200 ms: the gathering lasts 200 ms at least
+      // A run every 40 ms for 400 ms, as a burst of runs reaches Spark over some seconds.
+      for (let i = 4; i < 14; i++) {
+        await advance(40);
+        queued.push(scheduler.submit(spec(i)));
+      }
+      expect(executor.started).toHaveLength(1); // still gathering at 400 ms: runs keep coming
+      const waited = 400 + (await msUntilStarted(executor, 2));
+      expect(waited).toBeGreaterThanOrEqual(400 + 50); // the last one came at 400 ms: 50 ms without another…
+      expect(waited).toBeLessThanOrEqual(400 + 50 + 2); // …and then at once
+      const handles = await Promise.all(queued);
+      expect(new Set(handles.map((h) => h.operationId))).toEqual(new Set([executor.started[1]!.operationId]));
+
+      // Runs that never pause: the gathering ends maxGatherMs after it began.
+      const second = executor.started[1]!.operationId;
+      const more = [20, 21].map((i) => scheduler.submit(spec(i)));
+      await advance(100);
+      executor.finish(second); // it ran 100 ms (and runs queued meanwhile)
+      let started = 0;
+      for (let ms = 0; executor.started.length < 3; ms += 10) {
+        if (ms > 2_000) throw new Error('the third execution did not start within 2 s');
+        more.push(scheduler.submit(spec(22 + ms / 10)));
+        await advance(10);
+        started = ms + 10;
+      }
+      expect(started).toBeGreaterThanOrEqual(1_000);
+      expect(started).toBeLessThanOrEqual(1_000 + 10);
+      await Promise.all(more);
+    });
+
     it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
       const first = await scheduler.submit(spec(1));
