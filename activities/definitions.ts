@@ -23,9 +23,14 @@ export function currentDefinition(definitionsDir: string, name: string): Definit
  */
 export const definitionOfEarlierRuns = (definitionsDir: string): Definition => currentDefinition(definitionsDir, DEFAULT_PIPELINE);
 
-export function createDefinitionActivities({ config }: Pick<ActivityDeps, 'config'>) {
+export function createDefinitionActivities({ config, spark }: Pick<ActivityDeps, 'config' | 'spark'>) {
   return {
-    async loadPipelineDefinition(name: string): Promise<Definition> {
+    /**
+     * `submitting`: a small run's key, whose Spark jobs follow in moments (its one workflow task goes on to ingest
+     * and submit): Spark's next execution may wait a little for it, to share (spark/runtime/coalescing-scheduler.ts).
+     */
+    async loadPipelineDefinition(name: string, submitting?: string): Promise<Definition> {
+      if (submitting !== undefined) spark.coming(submitting, true);
       return currentDefinition(config.definitionsDir, name);
     },
   };

@@ -101,7 +101,7 @@ async function readDataFile(policy: ResourcePolicy, dataDir: string, file: strin
   }
 }
 
-export function createIngestActivities({ kafka, config, logger, metrics }: ActivityDeps) {
+export function createIngestActivities({ kafka, spark, config, logger, metrics }: ActivityDeps) {
   const policy = new ResourcePolicy(config.resources);
   /** The records topic's partitions, once it exists (looked up again after a failed ingest). */
   let partitions: Promise<number> | undefined;
@@ -121,9 +121,12 @@ export function createIngestActivities({ kafka, config, logger, metrics }: Activ
       const progress = { written: 0, of: 0 };
       // (A small run's local activity has no heartbeats: the workflow task that holds it is its lease.)
       const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(progress), HEARTBEAT_INTERVAL_MS);
+      // A small run's submit follows its ingest in moments: Spark's next execution may wait for it, to share.
+      if (ctx.info.isLocal) spark.coming(input.runKey, true);
       try {
         return await ingest(input, ctx, progress);
       } catch (err) {
+        spark.coming(input.runKey, false);
         partitions = undefined;
         if (err instanceof KafkaRefusedError) throw ApplicationFailure.nonRetryable(err.message, 'KafkaRefusedError');
         throw err;

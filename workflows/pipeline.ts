@@ -170,7 +170,7 @@ const activityShape: RunShape = {
  * collect: when that task is lost after the release, the collect that runs again finds the execution gone and
  * computes the job again for the run alone (the same answer, one more execution).
  */
-function smallRunShape(): RunShape {
+function smallRunShape(runKey: string): RunShape {
   const held = new Map<string, SearchAttributeUpdatePair>();
   /**
    * The run's first workflow task has 3 events before it (started, task scheduled, task started); a later one
@@ -179,7 +179,7 @@ function smallRunShape(): RunShape {
   const earlier = (): EarlierTries => (workflowInfo().historyLength > 3 ? { since: workflowInfo().runStartTime.getTime() } : {});
   return {
     async resolve(parsed, runDate) {
-      const definition = await loadPipelineDefinition(parsed.pipeline);
+      const definition = await loadPipelineDefinition(parsed.pipeline, runKey);
       return { definition, resolved: orFail(() => resolvePipelineInput(parsed, definition, runDate)) };
     },
     ingest: (input) => named('ingestRecords', small.ingestRecords({ ...input, earlier: earlier() })),
@@ -253,11 +253,11 @@ async function resolveInput(
 export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineResult> {
   const started = Date.now();
   const parsed = orFail(() => parsePipelineInput(input));
-  const shape = isSmall(parsed) && patched(SMALL_RUNS) ? smallRunShape() : activityShape;
   // The run's identity: workflowId names the run, firstExecutionRunId tells apart two runs that reuse a
   // workflowId after the first one closed (its Spark operations are released and cannot be started again).
   const { workflowId, firstExecutionRunId } = workflowInfo();
   const runKey = `${workflowId}/${firstExecutionRunId}`;
+  const shape = isSmall(parsed) && patched(SMALL_RUNS) ? smallRunShape(runKey) : activityShape;
   const progress: PipelineProgress = { status: 'ingesting', recordCount: undefined, ingest: undefined, jobs: {} };
   setHandler(progressQuery, () => progress);
   /** One search-attribute update per step: each is an event in the run's history. */

@@ -55,9 +55,10 @@ export interface CoalescingOptions {
    */
   maxGatherMs: number;
   /**
-   * A gathering goes on past `gatherFactor`'s time while runs keep coming in (the last one less than this long ago),
-   * up to `maxGatherMs`: a burst of runs that reach Spark over some seconds (100 runs started at once, each ingesting
-   * first) then needs a few executions, not one per last execution's length.
+   * Runs reach Spark over some seconds when many start at once (100 runs, each ingesting first, on two cores). The
+   * next execution then gathers, up to `maxGatherMs`, while runs are on their way (`coming`: a small run is
+   * ingesting) and, in a burst (BURST_ARRIVALS runs came in within `maxGatherMs`), while runs keep coming in, until
+   * none has for this long. Such a burst then needs a few executions, not one per last execution's length.
    */
   gatherQuietMs: number;
 }
@@ -76,7 +77,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   statusIntervalMs: 20,
   gatherFactor: 1,
   maxGatherMs: 1_000,
-  gatherQuietMs: 100,
+  gatherQuietMs: 250,
 };
 
 interface Waiting {
@@ -89,6 +90,9 @@ interface Waiting {
   resolve(handle: SparkJobHandle): void;
   reject(err: unknown): void;
 }
+
+/** Runs that must have come in within `maxGatherMs` for the scheduler to see a burst (gatherQuietMs). */
+const BURST_ARRIVALS = 8;
 
 /**
  * Runs that must have queued during an execution for the next one to gather. One alone is most often a closed
@@ -107,8 +111,11 @@ export class CoalescingScheduler implements SparkJobRunner {
   private gatherUntil = 0;
   private gatherLimit = 0;
   private gatherTimer: NodeJS.Timeout | undefined;
-  /** When (performance.now()) the newest run came in. */
+  /** When (performance.now()) the newest run came in, and the BURST_ARRIVALS newest. */
   private lastArrival = 0;
+  private readonly arrivals: number[] = [];
+  /** Runs on their way to a submit (`coming`), and since when (performance.now()). */
+  private readonly onTheirWay = new Map<string, number>();
   private readonly runs: RunExecutions;
   private readonly shared: SharedResults;
   private readonly watch: StatusWatch;
@@ -150,7 +157,19 @@ export class CoalescingScheduler implements SparkJobRunner {
     return this.enqueue(spec, unusable.operationId, options.signal);
   }
 
+  coming(runKey: string, coming: boolean): void {
+    if (coming) this.onTheirWay.set(runKey, performance.now());
+    else if (this.onTheirWay.delete(runKey)) this.pump();
+  }
+
+  /** Whether runs are on their way; one that has not come within `maxGatherMs` is not waited for any more. */
+  private runsOnTheirWay(now: number): boolean {
+    for (const [runKey, since] of this.onTheirWay) if (now - since > this.options.maxGatherMs) this.onTheirWay.delete(runKey);
+    return this.onTheirWay.size > 0;
+  }
+
   private enqueue(spec: SparkJobSpec, unusable: string | undefined, signal: AbortSignal | undefined): Promise<SparkJobHandle> {
+    this.onTheirWay.delete(spec.runKey);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const ranges = spec.source.kind === 'kafka' ? spec.source.ranges : [];
@@ -165,6 +184,8 @@ export class CoalescingScheduler implements SparkJobRunner {
       const waiting: Waiting = { spec, key, ranges, ...(unusable ? { unusable } : {}), resolve, reject };
       this.waiting.push(waiting);
       this.lastArrival = performance.now();
+      this.arrivals.push(this.lastArrival);
+      if (this.arrivals.length > BURST_ARRIVALS) this.arrivals.shift();
       signal?.addEventListener(
         'abort',
         () => {
@@ -213,11 +234,19 @@ export class CoalescingScheduler implements SparkJobRunner {
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
       const now = performance.now();
-      const stillComing = now - this.lastArrival < this.options.gatherQuietMs;
-      const until = stillComing ? Math.min(this.lastArrival + this.options.gatherQuietMs, this.gatherLimit) : 0;
+      // With runs on their way, or in a burst, a gathering begins once a slot is free (or Spark idle) and runs wait.
+      const onTheirWay = this.runsOnTheirWay(now);
+      const burst = this.arrivals.length === BURST_ARRIVALS && now - this.arrivals[0]! <= this.options.maxGatherMs;
+      if ((onTheirWay || burst) && this.gatherLimit === 0 && this.options.gatherFactor > 0)
+        this.gatherLimit = now + this.options.maxGatherMs;
+      let until = 0;
+      if (this.gatherLimit > 0 && onTheirWay) until = this.gatherLimit;
+      else if (this.gatherLimit > 0 && burst && now - this.lastArrival < this.options.gatherQuietMs)
+        until = Math.min(this.lastArrival + this.options.gatherQuietMs, this.gatherLimit);
       const gathering = Math.max(this.gatherUntil, until) - now;
       if (gathering > 0 && this.waiting.length < this.options.maxMembers) {
-        this.gatherTimer ??= setTimeout(() => {
+        clearTimeout(this.gatherTimer);
+        this.gatherTimer = setTimeout(() => {
           this.gatherTimer = undefined;
           this.pump();
         }, gathering);
@@ -235,7 +264,6 @@ export class CoalescingScheduler implements SparkJobRunner {
         const stillComing = performance.now() - this.lastArrival < ranMs / 2;
         if (this.waiting.length >= GATHER_MIN_QUEUED && stillComing) {
           this.gatherUntil = performance.now() + Math.min(ranMs * this.options.gatherFactor, this.options.maxGatherMs);
-          if (this.options.gatherFactor > 0) this.gatherLimit = performance.now() + this.options.maxGatherMs;
         }
         this.pump();
       });

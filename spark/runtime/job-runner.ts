@@ -58,6 +58,11 @@ export interface SparkJobRunner {
   release(runKey: string, handles: SparkJobHandle[]): Promise<void>;
   /** Interrupts the run's execution (one shared with other runs is left to them). */
   cancel(handle: SparkJobHandle): Promise<void>;
+  /**
+   * The run's submit follows in moments (a small run is ingesting its records), or (`false`) it does not after all:
+   * the next execution may wait a little for it, to share.
+   */
+  coming(runKey: string, coming: boolean): void;
 }
 
 /** One Spark execution per call, by operation id: what a SparkJobRunner builds on. */

@@ -294,6 +294,29 @@ describe('CoalescingScheduler', () => {
       await Promise.all(more);
     });
 
+    it('for the runs on their way (ingesting), even when Spark is idle, and no longer than maxGatherMs for one that never comes', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 1_000 });
+      scheduler.coming(spec(2).runKey, true);
+      scheduler.coming(spec(3).runKey, true);
+      const first = scheduler.submit(spec(1));
+      await advance(30);
+      expect(executor.started).toHaveLength(0); // Spark is idle, but runs 2 and 3 are on their way
+      const second = scheduler.submit(spec(2));
+      await advance(30);
+      scheduler.coming(spec(3).runKey, false); // its ingest failed: it is not coming after all
+      expect(await msUntilStarted(executor, 1)).toBeLessThanOrEqual(2); // nobody else on the way: at once
+      const handles = await Promise.all([first, second]);
+      expect(handles.map((h) => h.shared?.members)).toEqual([2, 2]);
+      executor.finish(executor.started[0]!.operationId);
+
+      scheduler.coming(spec(5).runKey, true); // never comes
+      const fourth = scheduler.submit(spec(4));
+      const waited = await msUntilStarted(executor, 2);
+      expect(waited).toBeGreaterThanOrEqual(1_000 - 2);
+      expect(waited).toBeLessThanOrEqual(1_000 + 2);
+      await fourth;
+    });
+
     it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
       const first = await scheduler.submit(spec(1));
