@@ -5,16 +5,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import {
-  bindParameters,
   DefinitionFileSchema,
   describeDefinitionIssues,
-  jobPlan,
   resolveDefinition,
   sqlFilesOf,
-  type Definition,
   type DefinitionFile,
-  type JobPlan,
-} from '../contracts/definitions';
+} from '../contracts/definition-file';
+import { bindParameters, jobPlan, type Definition, type JobPlan } from '../contracts/definitions';
 
 export const DEFINITION_FILE = 'pipeline.yml';
 

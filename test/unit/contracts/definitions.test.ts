@@ -5,18 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  bindParameters,
-  DefinitionFileSchema,
-  describeDefinitionIssues,
-  jobPlan,
-  planKey,
-  recordsDdl,
-  recordShape,
-  resolveDefinition,
-  streamPlan,
-  type Definition,
-} from '../../../contracts/definitions';
+import { DefinitionFileSchema, describeDefinitionIssues, resolveDefinition } from '../../../contracts/definition-file';
+import { bindParameters, jobPlan, planKey, recordsDdl, recordShape, streamPlan, type Definition } from '../../../contracts/definitions';
 import { parseRecords, RecordValidationError } from '../../../contracts/records';
 import { loadDefinitions } from '../../../lib/definitions';
 
