@@ -260,7 +260,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   const shape = isSmall(parsed) && patched(SMALL_RUNS) ? smallRunShape(runKey) : activityShape;
   const progress: PipelineProgress = { status: 'ingesting', recordCount: undefined, ingest: undefined, jobs: {} };
   setHandler(progressQuery, () => progress);
-  /** One search-attribute update per step: each is an event in the run's history. */
+  /** The status, for the progress query and the Web UI (a small run's updates go out together when it ends). */
   const setStatus = (status: PipelineStatus, more: SearchAttributeUpdatePair[] = []) => {
     progress.status = status;
     shape.upsert([{ key: PIPELINE_STATUS, value: status }, ...more]);
