@@ -54,7 +54,11 @@ export async function stackUp(config: Config): Promise<UpReport> {
     name: s.name,
     ...(results[i] as PromiseFulfilledResult<{ started: boolean; seconds: number }>).value,
   }));
-  for (const service of services) await service.ensure?.();
+  for (const service of services) {
+    if (!(await service.ensure?.())) continue;
+    await stopProcess(p.runDir, service.name); // it sees what `ensure` changed only after a restart
+    await bringUp(service, p.runDir, p.logDir);
+  }
   // Warming needs every service (Spark reads from Kafka), so it runs once all are ready.
   for (const [i, service] of services.entries()) {
     if (!report[i]!.started || !service.warm) continue;
