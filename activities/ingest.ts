@@ -152,12 +152,9 @@ export function createIngestActivities({ kafka, spark, config, logger, metrics }
     const topic = config.kafka.recordsTopic;
     const since = earlierTriesSince(ctx, earlier);
     if (since === undefined) return { topic, partitions: await recordsPartitions(), startOffsets: {} };
-    const [count, ends, at] = await Promise.all([
-      recordsPartitions(),
-      kafka.endOffsets(topic),
-      kafka.offsetsAt(topic, since - CLOCK_SLACK_MS),
-    ]);
-    const startOffsets = Object.fromEntries([...ends].map(([p, end]) => [String(p), at.get(p) ?? end]));
+    // Every partition's first offset at that moment (its end where nothing came since): the ingest scans from there.
+    const [count, at] = await Promise.all([recordsPartitions(), kafka.offsetsAt(topic, since - CLOCK_SLACK_MS)]);
+    const startOffsets = Object.fromEntries([...at].map(([p, offset]) => [String(p), offset]));
     return { topic, partitions: count, startOffsets, resume: true };
   }
 

@@ -201,9 +201,7 @@ async function named<T>(activity: string, step: Promise<T>): Promise<T> {
     return await step;
   } catch (err) {
     if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
-    const root = rootCause(err);
-    const type = root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined;
-    throw ApplicationFailure.create({ message: `${activity}: ${rootCauseMessage(err)}`, type, nonRetryable: true, cause: err });
+    throw stepFailure(activity, err);
   }
 }
 
@@ -372,8 +370,12 @@ function olderCollect(collected: CollectResult | CollectedResult, handle: SparkJ
 
 /** Fails the run with the message of what actually went wrong, not just "Activity task failed". */
 function withRootCause(err: unknown): unknown {
-  if (!(err instanceof ActivityFailure)) return err;
+  return err instanceof ActivityFailure ? stepFailure(err.activityType, err) : err;
+}
+
+/** `<activity>: <root cause's message>`, with the root cause's type: final. */
+function stepFailure(activity: string, err: TemporalFailure): ApplicationFailure {
   const root = rootCause(err);
   const type = root instanceof ApplicationFailure ? (root.type ?? undefined) : undefined;
-  return ApplicationFailure.create({ message: `${err.activityType}: ${rootCauseMessage(err)}`, type, nonRetryable: true, cause: err });
+  return ApplicationFailure.create({ message: `${activity}: ${rootCauseMessage(err)}`, type, nonRetryable: true, cause: err });
 }
