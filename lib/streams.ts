@@ -1,5 +1,5 @@
-// The Kafka side of a stream: how its topics are configured, how records become messages of its topic (each
-// with a record key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
+// The Kafka side of a stream: how its topics are configured, how records become messages of its topic (arrays of
+// records, each message with a key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
 // results topic (the latest message of each aggregate key, folded: contracts/streams.ts), whole.
 import { setTimeout } from 'node:timers/promises';
 import crypto from 'node:crypto';
@@ -19,16 +19,42 @@ export const RESULTS_TOPIC_CONFIGS: Record<string, string> = {
   'min.cleanable.dirty.ratio': '0.1',
 };
 
+/** Records in one message of a stream's topic, at most: Spark remembers each message's key, not each record's. */
+export const RECORDS_PER_MESSAGE = 100;
+/** A message's value, at most (Kafka's default limit is 1 MiB); a single record larger than this goes alone. */
+export const MESSAGE_BYTES = 256 * 1024;
+
 /**
- * One message per record, spread over the partitions. The key names the record: `batchKey` and its place in the
- * batch; a producer that sends the same batch again under the same batch key (a retried request with the same
- * Idempotency-Key) sends the same keys, and the stream counts each record once (within its watermark).
+ * A batch of records as messages of a stream's topic: a JSON array of up to `perMessage` records each (and
+ * `MESSAGE_BYTES`), spread over the partitions. The key names the message: `batchKey` and its place in the
+ * batch. A producer that sends the same batch again under the same batch key (a retried request with the same
+ * Idempotency-Key) sends the same messages under the same keys, and the stream counts each message once (within
+ * its watermark): Spark's de-duplication state holds one key per message, not per record.
  */
-export function streamRecordMessages(records: readonly object[], batchKey: string, partitions: number): OutgoingMessage[] {
+export function streamRecordMessages(
+  records: readonly object[],
+  batchKey: string,
+  partitions: number,
+  perMessage = RECORDS_PER_MESSAGE,
+): OutgoingMessage[] {
   const first = Number.parseInt(uuidV5(`stream-batch:${batchKey}`).slice(0, 8), 16) % partitions;
-  return records.map((record, i) => ({
-    key: uuidV5(`stream-record:${batchKey}:${i}`),
-    value: JSON.stringify(record),
+  const chunks: string[][] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const text = JSON.stringify(record);
+    const size = Buffer.byteLength(text);
+    const last = chunks.at(-1);
+    if (last && last.length < perMessage && bytes + size + 1 <= MESSAGE_BYTES) {
+      last.push(text);
+      bytes += size + 1;
+    } else {
+      chunks.push([text]);
+      bytes = size + 2;
+    }
+  }
+  return chunks.map((chunk, i) => ({
+    key: uuidV5(`stream-message:${batchKey}:${i}`),
+    value: `[${chunk.join(',')}]`,
     partition: (first + i) % partitions,
   }));
 }

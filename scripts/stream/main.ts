@@ -29,7 +29,13 @@ import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages, streamResultsVersion } from '../../lib/streams';
+import {
+  readStreamAggregates,
+  RECORDS_PER_MESSAGE,
+  STREAM_TOPIC_CONFIGS,
+  streamRecordMessages,
+  streamResultsVersion,
+} from '../../lib/streams';
 import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
 import { calibrate, formatCalibration } from '../bench/calibration';
@@ -45,7 +51,7 @@ import { perMinute, type ProcessSample } from './minutes';
 import { killAndRestartSpark, type SparkRecovery } from './spark-restart';
 
 const USAGE =
-  'usage: npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --kill-spark-at <s> --keep]';
+  'usage: npm run stream [-- --rate 5000 --duration 60 --name <name> --window 10 --watermark 30 --trigger-ms 1000 --per-message 100 --kill-spark-at <s> --keep]';
 const say = (line = '') => process.stdout.write(`${line}\n`);
 /** How often the feeder sends what is due. */
 const TICK_MS = 100;
@@ -59,7 +65,7 @@ class StreamCliError extends Error {
 }
 
 /** Numeric options and their defaults. */
-const NUMBERS = { rate: 5000, duration: 60, window: 10, watermark: 30, 'trigger-ms': 1000 } as const;
+const NUMBERS = { rate: 5000, duration: 60, window: 10, watermark: 30, 'trigger-ms': 1000, 'per-message': RECORDS_PER_MESSAGE } as const;
 
 function parseOptions(argv: string[]) {
   const text = { type: 'string' } as const;
@@ -71,6 +77,7 @@ function parseOptions(argv: string[]) {
       window: text,
       watermark: text,
       'trigger-ms': text,
+      'per-message': text,
       'kill-spark-at': text,
       name: text,
       keep: { type: 'boolean', default: false },
@@ -93,6 +100,7 @@ function parseOptions(argv: string[]) {
     );
   return {
     rate: int('rate', 1),
+    perMessage: int('per-message', 1),
     durationS,
     killSparkAtS,
     keep: values.keep,
@@ -217,7 +225,7 @@ async function main(): Promise<void> {
       const due = Math.min(options.rate * options.durationS, Math.floor((options.rate * (Date.now() - t0)) / 1000)) - sent;
       if (due > 0) {
         const batch = take(records, due);
-        await kafka.produce(spec.topic, streamRecordMessages(batch, `${spec.name}:${batchNo++}`, partitions));
+        await kafka.produce(spec.topic, streamRecordMessages(batch, `${spec.name}:${batchNo++}`, partitions, options.perMessage));
         countInto(expected, batch);
         sent += batch.length;
         sentAt.push({ t: Date.now(), sent });
@@ -248,6 +256,7 @@ async function main(): Promise<void> {
       stream: spec.name,
       target: {
         rate: options.rate,
+        recordsPerMessage: options.perMessage,
         durationS: options.durationS,
         windowSeconds: spec.windowSeconds,
         watermarkSeconds: spec.watermarkSeconds,

@@ -2,8 +2,8 @@
 // each section's measures per group and event-time window → a results topic, one message per (section, group,
 // window), keyed by it:
 //
-//   Kafka source ─► record key + event time (Kafka timestamp) + JSON ─► watermark ─► drop duplicate record keys
-//   within the watermark ─► parse and validate against the definition's fields ─► each valid record once into
+//   Kafka source ─► message key + event time (Kafka timestamp) + JSON ─► watermark ─► drop duplicate message keys
+//   within the watermark ─► the message's records (one, or a JSON array of them) ─► parse and validate against the definition's fields ─► each valid record once into
 //   every section (and into `_total`; an invalid one into `_rejected`) ─► one aggregation by (section, group,
 //   window) ─► Kafka sink, update mode, message key = results version | section | window start | group
 //
@@ -39,14 +39,24 @@ const DATE_TEXT = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
 const quote = (name: string) => `\`${name}\``;
 
 /**
- * Stage 1, over the Kafka source: each message's record key for de-duplication (its Kafka key, when it has one;
- * else its own offset, which never repeats), its event time and its text.
+ * Stage 1, over the Kafka source: each message's key for de-duplication (its Kafka key, when it has one; else its
+ * own offset, which never repeats), its event time and its text (one record, or a JSON array of records). The key's
+ * column keeps its name from when a message was one record: it is the de-duplication state's schema, and a
+ * stream's checkpoint from then resumes with it.
  */
 const KEYED_SQL = `SELECT
   coalesce(concat('k:', CAST(key AS STRING)), concat('o:', CAST(partition AS STRING), ':', CAST(offset AS STRING))) AS record_key,
   timestamp AS event_time,
   CAST(value AS STRING) AS json
 FROM {source}`;
+
+/**
+ * A message's records, each as its JSON text: a message is one record, or a JSON array of them (what streamforge's
+ * writers send: lib/streams.ts streamRecordMessages). from_json reads an element that is an object as its text; an
+ * array that does not parse is one record (rejected when it is checked), and a message that does not start with
+ * `[` is not parsed as an array at all (a failed parse costs an exception).
+ */
+const MESSAGE_RECORDS = `CASE WHEN startswith(json, '[') THEN coalesce(from_json(json, 'ARRAY<STRING>'), array(json)) ELSE array(json) END`;
 
 /**
  * The schema from_json reads a record with: dates and timestamps as text, so that a bad one is a rejected record
@@ -115,7 +125,7 @@ function partials(measure: Measure, column: string): [string, string][] {
 }
 
 /**
- * Stage 2, over the de-duplicated records ({records}: record_key, event_time, json): validation, each section's
+ * Stage 2, over the de-duplicated messages ({records}: record_key, event_time, json): their records, validation, each section's
  * groups and measures, one aggregation, the messages. `resultsVersion` starts every message key: a reader takes
  * only the messages of the plan it reads (lib/streams.ts streamResultsVersion).
  */
@@ -161,10 +171,14 @@ export function aggregateSql(plan: StreamPlan, windowSeconds: number, resultsVer
         .join(' ')} ELSE '' END`
     : "''";
   const builtIn = (name: string) => `WHEN ${sqlString(name)} THEN to_json(named_struct('section', ${sqlString(name)}, ${windowBounds}))`;
-  return `WITH parsed AS (
+  return `WITH split AS (
+  SELECT event_time, explode(${MESSAGE_RECORDS}) AS json
+  FROM ${records}
+),
+parsed AS (
   SELECT event_time AS _event_time, json_object_keys(json) AS _keys,
     from_json(json, ${sqlString(parseSchema(fields))}, map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS _r
-  FROM ${records}
+  FROM split
 ),
 typed AS (
   SELECT _event_time, _keys, _r${fields.map((f) => `,\n    ${typedField(f)} AS ${quote(f[0])}`).join('')}

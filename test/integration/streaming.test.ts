@@ -80,7 +80,8 @@ const BROKEN: [string, unknown][] = [
   ['a required field missing', (({ product: _p, ...rest }) => rest)(valid)],
   ['a not-nullable field null', { ...valid, product: null }],
   ['an unknown field', { ...valid, discount: 3 }],
-  ['an array, not an object', [valid]],
+  ['an array in the message’s array of records, not an object', [[valid]]],
+  ['a number, not an object', 7],
 ];
 
 /** Rows of a section by their group column's value. */
@@ -119,10 +120,12 @@ afterAll(async () => {
 
 describe('the streaming job on Spark Connect', () => {
   const first = [...generateEmployees(1000, 12)];
-  const duplicated = [...generateEmployees(10, 13)];
+  const duplicated = [...generateEmployees(250, 13)]; // three messages
+  const REJECTED = 7;
+  const [alone, inArray] = [...generateEmployees(2, 16)];
   let queryId: string;
 
-  it('counts N records exactly, a record sent twice under the same key once, and malformed ones as rejected', async () => {
+  it('counts N records exactly, a batch sent twice under the same keys once, and malformed ones as rejected', async () => {
     const { query, started } = await runner.start(spec);
     expect(started).toBe(true);
     queryId = query.id;
@@ -133,16 +136,20 @@ describe('the streaming job on Spark Connect', () => {
     await send(first);
     await send(duplicated, 'retried-batch');
     await send(duplicated, 'retried-batch'); // a producer's retry: same keys
+    // Messages as any producer writes them: one record each, or an array of records.
     await kafka.produce(spec.topic, [
       { key: randomUUID(), value: 'not json at all', partition: 0 },
       { key: randomUUID(), value: JSON.stringify({ id: 1, salary: 10 }), partition: 1 }, // no gender
       { key: randomUUID(), value: JSON.stringify({ id: 2, gender: 'F', salary: 10, bonus: 3 }), partition: 0 }, // unknown field
       { key: randomUUID(), value: JSON.stringify({ id: 3, gender: 'F', salary: 10, birth_date: '2001-02-30' }), partition: 1 }, // no such day
+      { key: randomUUID(), value: JSON.stringify(alone), partition: 0 },
+      { key: randomUUID(), value: `[${JSON.stringify(inArray)}, 7, {"id": 4}]`, partition: 1 }, // one record and two rejected
+      { key: randomUUID(), value: '[{"id": 5, "gender": ', partition: 0 }, // an array that does not parse: one rejected
     ]);
-    const all = [...first, ...duplicated];
-    const aggregates = await aggregatesWhen((a) => a.total >= all.length && a.rejected >= 4);
+    const all = [...first, ...duplicated, alone!, inArray!];
+    const aggregates = await aggregatesWhen((a) => a.total >= all.length && a.rejected >= REJECTED);
     expectExact(aggregates, all);
-    expect(aggregates.rejected).toBe(4);
+    expect(aggregates.rejected).toBe(REJECTED);
 
     // Spark reports a micro-batch's progress only after its sink wrote it: the aggregates can be whole first.
     const seen = await until(
@@ -171,12 +178,12 @@ describe('the streaming job on Spark Connect', () => {
     expect(query.id).toBe(queryId); // the same query, from its checkpoint
     const later = [...generateEmployees(200, 15)];
     await send(later);
-    const all = [...first, ...duplicated, ...meanwhile, ...later];
+    const all = [...first, ...duplicated, alone!, inArray!, ...meanwhile, ...later];
     const aggregates = await aggregatesWhen((a) => a.total >= all.length);
     // Give a re-read of old offsets the chance to show (it would push the totals past N).
     await new Promise((r) => setTimeout(r, 3000));
     expectExact(await aggregatesWhen(() => true), all);
-    expect(aggregates.rejected).toBe(4);
+    expect(aggregates.rejected).toBe(REJECTED);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamPlan } from '../../../contracts/definitions';
 import { TOTAL_SECTION, type WindowAggregate } from '../../../contracts/streams';
 import type { ConsumedMessage, KafkaTopics } from '../../../lib/kafka';
-import { readStreamAggregates, streamRecordMessages, streamResultsVersion } from '../../../lib/streams';
+import { MESSAGE_BYTES, readStreamAggregates, RECORDS_PER_MESSAGE, streamRecordMessages, streamResultsVersion } from '../../../lib/streams';
 
 const records = [
   { id: 1, gender: 'F', salary: 1 },
@@ -11,17 +11,30 @@ const records = [
 ];
 
 describe('streamRecordMessages', () => {
-  it('names each record by its batch key and place, so a batch sent again carries the same keys', () => {
-    const once = streamRecordMessages(records, 'request-7', 2);
-    expect(streamRecordMessages(records, 'request-7', 2)).toEqual(once);
+  const many = Array.from({ length: 250 }, (_, i) => ({ id: i, gender: i % 2 ? 'F' : 'M', salary: i }));
+
+  it('names each message by its batch key and place, so a batch sent again carries the same keys', () => {
+    const once = streamRecordMessages(many, 'request-7', 2);
+    expect(streamRecordMessages(many, 'request-7', 2)).toEqual(once);
     expect(new Set(once.map((m) => m.key)).size).toBe(3);
-    expect(streamRecordMessages(records, 'request-8', 2).map((m) => m.key)).not.toContain(once[0]!.key);
+    expect(streamRecordMessages(many, 'request-8', 2).map((m) => m.key)).not.toContain(once[0]!.key);
   });
 
-  it('spreads the records over the partitions, the record itself as the value', () => {
-    const messages = streamRecordMessages(records, 'b', 2);
+  it('writes up to RECORDS_PER_MESSAGE records a message as a JSON array, in order, spread over the partitions', () => {
+    const messages = streamRecordMessages(many, 'b', 2);
+    expect(messages.map((m) => (JSON.parse(m.value) as unknown[]).length)).toEqual([RECORDS_PER_MESSAGE, RECORDS_PER_MESSAGE, 50]);
+    expect(messages.flatMap((m) => JSON.parse(m.value) as unknown[])).toEqual(many);
     expect(new Set(messages.map((m) => m.partition))).toEqual(new Set([0, 1]));
-    expect(messages.map((m) => JSON.parse(m.value))).toEqual(records);
+    expect(streamRecordMessages(records, 'b', 2).map((m) => JSON.parse(m.value))).toEqual([records]);
+  });
+
+  it('starts a new message before one would pass MESSAGE_BYTES (in UTF-8), and sends a record larger than that alone', () => {
+    const third = { id: 1, note: 'a'.repeat(MESSAGE_BYTES / 3) };
+    const twoThirds = { id: 2, note: 'é'.repeat(MESSAGE_BYTES / 3) }; // 'é' is two bytes in UTF-8
+    const huge = { id: 3, note: 'b'.repeat(MESSAGE_BYTES) };
+    const messages = streamRecordMessages([third, twoThirds, huge, { id: 4 }, { id: 5 }], 'b', 2);
+    expect(messages.map((m) => (JSON.parse(m.value) as { id: number }[]).map((r) => r.id))).toEqual([[1], [2], [3], [4, 5]]);
+    expect(messages.filter((m) => Buffer.byteLength(m.value) > MESSAGE_BYTES).map((m) => JSON.parse(m.value) as unknown)).toEqual([[huge]]);
   });
 });
 
