@@ -79,11 +79,17 @@ export interface StreamProgress {
   batchId: number;
   /** When Spark started the batch (ISO). */
   timestamp: string;
+  /** Kafka messages the batch read, and Spark's rates of them (a message is one record or an array of them). */
   numInputRows: number;
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
+  /** Records in the batch's messages (counted by the query); null when Spark did not report them. */
+  records: number | null;
+  /** Spark's rates in records: its message rates times the batch's records per message. */
+  inputRecordsPerSecond: number;
+  processedRecordsPerSecond: number;
   batchDurationMs: number;
-  /** Offsets (records) in the topic beyond what the query has processed, summed over partitions; null if unknown. */
+  /** Offsets (messages) in the topic beyond what the query has processed, summed over partitions; null if unknown. */
   lag: number | null;
   /** The offsets the query has processed up to, by partition. */
   endOffsets: Record<string, number>;

@@ -121,8 +121,9 @@ export async function streamingWorkflow(input: StreamingWorkflowInput): Promise<
     if (p) {
       pairs.push(
         { key: STREAM_LAST_BATCH_ID, value: p.batchId },
-        { key: STREAM_INPUT_RATE, value: p.inputRowsPerSecond },
-        { key: STREAM_PROCESSED_RATE, value: p.processedRowsPerSecond },
+        // In records; a progress recorded before the query counted records (a replayed history) has message rates only.
+        { key: STREAM_INPUT_RATE, value: p.inputRecordsPerSecond ?? p.inputRowsPerSecond },
+        { key: STREAM_PROCESSED_RATE, value: p.processedRecordsPerSecond ?? p.processedRowsPerSecond },
         { key: STREAM_BATCH_DURATION_MS, value: p.batchDurationMs },
       );
       if (p.lag !== null) pairs.push({ key: STREAM_LAG, value: p.lag });

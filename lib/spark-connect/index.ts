@@ -6,6 +6,7 @@ export { isOperationGone, isSessionLost, SparkConnectError, type SparkConnectErr
 export {
   dataSourceRelation,
   dropDuplicatesWithinWatermark,
+  observe,
   jsonFilesRelation,
   kafkaBatchRelation,
   kafkaStreamRelation,
@@ -18,6 +19,7 @@ export {
 } from './relations';
 export {
   kafkaOffsets,
+  observedMetric,
   progressRates,
   StreamingQueries,
   type StreamingQueryException,

@@ -43,15 +43,13 @@ export interface StreamingQueryInstanceId {
 export type Literal =
   { string: string } | { long: string } | { double: number } | { boolean: boolean } | { date: number } | { timestamp: string };
 
-/** The subset of `Expression` we send: literals only. */
-export interface Expression {
-  literal: Literal;
-}
+/** The subset of `Expression` we send: a literal, or SQL text that Spark parses (`count(1) AS records`). */
+export type Expression = { literal: Literal } | { expression_string: { expression: string } };
 
 export interface Sql {
   query: string;
   /** Values for the `:name` markers in the query (Spark 4's map; the older `args` map is deprecated). */
-  named_arguments?: { key: string; value: Expression }[];
+  named_arguments?: { key: string; value: { literal: Literal } }[];
 }
 
 export type Relation = { common?: { plan_id: number } } & (
@@ -64,6 +62,8 @@ export type Relation = { common?: { plan_id: number } } & (
   | { with_watermark: { input: Relation; event_time: string; delay_threshold: string } }
   /** `dropDuplicates(columns)`, or `dropDuplicatesWithinWatermark(columns)` with `within_watermark`. */
   | { deduplicate: { input: Relation; column_names: string[]; within_watermark?: boolean } }
+  /** `observe(name, metrics)`: aggregates over the rows that pass, reported per micro-batch as `observedMetrics`. */
+  | { collect_metrics: { input: Relation; name: string; metrics: Expression[] } }
 );
 
 /** `DataStreamWriter.start()`: the streaming relation, its sink and how it is triggered. */
@@ -89,6 +89,8 @@ export interface StreamingQueryCommand {
   process_all_available?: boolean;
   exception?: boolean;
   await_termination?: { timeout_ms?: string };
+  /** The plan of the query's last micro-batch, as text; `extended` adds the logical plans. */
+  explain?: { extended?: boolean };
 }
 
 export interface StreamingQueryManagerCommand {
@@ -123,6 +125,7 @@ export interface StreamingQueryCommandResult {
   recent_progress?: { recent_progress_json?: string[] };
   exception?: { exception_message?: string; error_class?: string; stack_trace?: string };
   await_termination?: { terminated?: boolean };
+  explain?: { result?: string };
 }
 
 export interface StreamingQueryManagerCommandResult {

@@ -207,3 +207,11 @@ export function withWatermark(input: Relation, eventTime: string, delay: string)
 export function dropDuplicatesWithinWatermark(input: Relation, columns: string[]): Relation {
   return { deduplicate: { input, column_names: columns, within_watermark: true } };
 }
+
+/**
+ * `observe(name, metrics)`: the rows pass unchanged, and each micro-batch's progress reports the aggregates
+ * (`metrics`, SQL such as `count(1) AS records`) over them under `observedMetrics[name]`.
+ */
+export function observe(input: Relation, name: string, metrics: string[]): Relation {
+  return { collect_metrics: { input, name, metrics: metrics.map((expression) => ({ expression_string: { expression } })) } };
+}

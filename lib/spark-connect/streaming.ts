@@ -74,6 +74,18 @@ export interface StreamingQueryProgress {
   }[];
   sources: SourceProgress[];
   sink?: { description: string; numOutputRows: number };
+  /**
+   * What `observe` relations computed over the batch, by their name (lib/spark-connect/relations.ts observe). Spark
+   * Connect sends each as its row's values and schema; read one with `observedMetric`.
+   */
+  observedMetrics?: Record<string, { values?: unknown[]; schema?: { fields?: { name: string }[] } }>;
+}
+
+/** One value an `observe` relation computed over the batch (`observe(name, ['count(1) AS records'])`: name, 'records'). */
+export function observedMetric(progress: StreamingQueryProgress, name: string, field: string): unknown {
+  const row = progress.observedMetrics?.[name];
+  const index = row?.schema?.fields?.findIndex((f) => f.name === field) ?? -1;
+  return index < 0 ? undefined : row?.values?.[index];
 }
 
 /** Rows and rates of a micro-batch over all its sources (what Scala's progress reports at its top level). */
@@ -165,6 +177,14 @@ export class StreamingQueries {
   async awaitTermination(query: StreamingQueryRef, timeoutMs: number): Promise<boolean> {
     const result = await this.queryCommand(query, { await_termination: { timeout_ms: String(timeoutMs) } });
     return result.await_termination?.terminated ?? false;
+  }
+
+  /**
+   * The plan Spark ran for the query's last micro-batch (`StreamingQuery.explain`): the physical plan, and with
+   * `extended` the parsed, analysed and optimised logical plans before it.
+   */
+  async explain(query: StreamingQueryRef, extended = true): Promise<string> {
+    return (await this.queryCommand(query, { explain: { extended } })).explain?.result ?? '';
   }
 
   /** Runs until every record available now is processed (a test's barrier; never use on a busy topic). */

@@ -47,7 +47,7 @@ export function batchFigures(samples: readonly StreamProgress[]): BatchFigures {
     batches: batches.length,
     batchDurationMs: spread(batches.map((b) => b.batchDurationMs)),
     addBatchMs: spread(withAddBatch.map((b) => b.durationsMs!.addBatch!)),
-    addBatchUsPerRecord: spread(withAddBatch.map((b) => (b.durationsMs!.addBatch! * 1000) / b.numInputRows)),
+    addBatchUsPerRecord: spread(withAddBatch.map((b) => (b.durationsMs!.addBatch! * 1000) / (b.records ?? b.numInputRows))),
     stateOperators: Object.fromEntries(
       [...operators].map(([name, o]) => [
         name,

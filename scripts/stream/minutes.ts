@@ -6,7 +6,7 @@ export interface MinuteFigures {
   /** Minute of the run, from 1. */
   minute: number;
   /** End-to-end lag of the records sent in this minute, ms (null when none of them was counted). */
-  lagMs: { p50: number; p95: number; max: number; samples: number } | null;
+  lagMs: LagFigures | null;
   /** Spark's largest RSS sampled in this minute, MB. */
   sparkRssMb: number | null;
   /** CPU its garbage collector's threads spent in this minute, ms (from the samples that bound it). */
@@ -42,14 +42,7 @@ export function perMinute(
     const end = inMinute.at(-1);
     figures.push({
       minute,
-      lagMs: sorted.length
-        ? {
-            p50: Math.round(percentile(sorted, 50)!),
-            p95: Math.round(percentile(sorted, 95)!),
-            max: sorted.at(-1)!,
-            samples: sorted.length,
-          }
-        : null,
+      lagMs: lagFigures(sorted),
       sparkRssMb: inMinute.length ? Math.max(...inMinute.map((s) => s.rssMb)) : null,
       sparkGcCpuMs:
         end?.gcCpuMs !== undefined && before?.gcCpuMs !== undefined && end.gcCpuMs >= before.gcCpuMs
@@ -58,6 +51,28 @@ export function perMinute(
     });
   }
   return figures;
+}
+
+/** The lag of the records sent from `fromMs` (inclusive) to `toMs` (exclusive), ms since the epoch; null if none was counted. */
+export function lagOfSent(sentAt: readonly { t: number }[], lags: readonly number[], fromMs: number, toMs = Infinity): LagFigures | null {
+  return lagFigures(lags.filter((_, i) => sentAt[i]!.t >= fromMs && sentAt[i]!.t < toMs).sort((a, b) => a - b));
+}
+
+export interface LagFigures {
+  p50: number;
+  p95: number;
+  max: number;
+  samples: number;
+}
+
+function lagFigures(sorted: readonly number[]): LagFigures | null {
+  if (sorted.length === 0) return null;
+  return {
+    p50: Math.round(percentile(sorted, 50)!),
+    p95: Math.round(percentile(sorted, 95)!),
+    max: sorted.at(-1)!,
+    samples: sorted.length,
+  };
 }
 
 function byMinute<T>(entries: readonly { minute: number; item: T }[]): Map<number, T[]> {

@@ -3,9 +3,10 @@
 // window), keyed by it:
 //
 //   Kafka source ─► message key + event time (Kafka timestamp) + JSON ─► watermark ─► drop duplicate message keys
-//   within the watermark ─► the message's records (one, or a JSON array of them) ─► parse and validate against the definition's fields ─► each valid record once into
-//   every section (and into `_total`; an invalid one into `_rejected`) ─► one aggregation by (section, group,
-//   window) ─► Kafka sink, update mode, message key = results version | section | window start | group
+//   within the watermark ─► the message's records (one, or a JSON array of them), counted ─► parse and validate
+//   against the definition's fields ─► each valid record once into every section (and into `_total`; an invalid
+//   one into `_rejected`) ─► one aggregation by (section, group, window) ─► Kafka sink, update mode, message key =
+//   results version | section | window start | group
 //
 // One aggregation for every section, because Spark runs one streaming aggregation per query in update mode: each
 // record becomes one row per section (its group columns set, the other sections' null) and the measures are
@@ -23,6 +24,7 @@ import { REJECTED_SECTION, streamQueryName, TOTAL_SECTION, type StreamSpec } fro
 import {
   dropDuplicatesWithinWatermark,
   kafkaStreamRelation,
+  observe,
   sqlOverRelations,
   withWatermark,
   type Relation,
@@ -51,12 +53,18 @@ const KEYED_SQL = `SELECT
 FROM {source}`;
 
 /**
- * A message's records, each as its JSON text: a message is one record, or a JSON array of them (what streamforge's
- * writers send: lib/streams.ts streamRecordMessages). from_json reads an element that is an object as its text; an
- * array that does not parse is one record (rejected when it is checked), and a message that does not start with
- * `[` is not parsed as an array at all (a failed parse costs an exception).
+ * Stage 2, over the de-duplicated messages: each message's records as their JSON text. A message is one record or
+ * a JSON array of them (what streamforge's writers send: lib/streams.ts streamRecordMessages). from_json reads an
+ * element that is an object as its text; an array that does not parse is one record (rejected when it is
+ * checked), and a message that does not start with `[` is not parsed as an array at all (a failed parse costs an
+ * exception).
  */
-const MESSAGE_RECORDS = `CASE WHEN startswith(json, '[') THEN coalesce(from_json(json, 'ARRAY<STRING>'), array(json)) ELSE array(json) END`;
+const SPLIT_SQL = `SELECT event_time,
+  explode(CASE WHEN startswith(json, '[') THEN coalesce(from_json(json, 'ARRAY<STRING>'), array(json)) ELSE array(json) END) AS json
+FROM {messages}`;
+
+/** Under this name each micro-batch's progress reports its records (`observedMetrics`): Spark counts messages. */
+export const RECORDS_METRIC = 'streamforge_records';
 
 /**
  * The schema from_json reads a record with: dates and timestamps as text, so that a bad one is a rejected record
@@ -125,7 +133,7 @@ function partials(measure: Measure, column: string): [string, string][] {
 }
 
 /**
- * Stage 2, over the de-duplicated messages ({records}: record_key, event_time, json): their records, validation, each section's
+ * Stage 3, over the records ({records}: event_time, json): validation, each section's
  * groups and measures, one aggregation, the messages. `resultsVersion` starts every message key: a reader takes
  * only the messages of the plan it reads (lib/streams.ts streamResultsVersion).
  */
@@ -171,14 +179,10 @@ export function aggregateSql(plan: StreamPlan, windowSeconds: number, resultsVer
         .join(' ')} ELSE '' END`
     : "''";
   const builtIn = (name: string) => `WHEN ${sqlString(name)} THEN to_json(named_struct('section', ${sqlString(name)}, ${windowBounds}))`;
-  return `WITH split AS (
-  SELECT event_time, explode(${MESSAGE_RECORDS}) AS json
-  FROM ${records}
-),
-parsed AS (
+  return `WITH parsed AS (
   SELECT event_time AS _event_time, json_object_keys(json) AS _keys,
     from_json(json, ${sqlString(parseSchema(fields))}, map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_corrupt')) AS _r
-  FROM split
+  FROM ${records}
 ),
 typed AS (
   SELECT _event_time, _keys, _r${fields.map((f) => `,\n    ${typedField(f)} AS ${quote(f[0])}`).join('')}
@@ -245,11 +249,9 @@ export function streamingAggregateRelation(spec: StreamSpec, bootstrapServers: s
   const keyed = sqlOverRelations(KEYED_SQL.replace('{source}', `source_${id}`), { [`source_${id}`]: source }, 1);
   const watermarked = withWatermark(keyed, 'event_time', `${spec.watermarkSeconds} seconds`);
   const deduplicated = dropDuplicatesWithinWatermark(watermarked, ['record_key']);
-  return sqlOverRelations(
-    aggregateSql(spec.plan, spec.windowSeconds, resultsVersion, `records_${id}`),
-    { [`records_${id}`]: deduplicated },
-    2,
-  );
+  const split = sqlOverRelations(SPLIT_SQL.replace('{messages}', `messages_${id}`), { [`messages_${id}`]: deduplicated }, 2);
+  const records = observe(split, RECORDS_METRIC, ['count(1) AS records']);
+  return sqlOverRelations(aggregateSql(spec.plan, spec.windowSeconds, resultsVersion, `records_${id}`), { [`records_${id}`]: records }, 3);
 }
 
 /** The whole query: the relation above written to the stream's results topic in update mode. */

@@ -8,13 +8,14 @@ import type { KafkaTopics } from '../../lib/kafka';
 import { RESULTS_TOPIC_CONFIGS, STREAM_TOPIC_CONFIGS, streamResultsVersion } from '../../lib/streams';
 import {
   kafkaOffsets,
+  observedMetric,
   progressRates,
   SparkConnectError,
   StreamingQueries,
   type StreamingQueryProgress,
   type StreamingQueryRef,
 } from '../../lib/spark-connect';
-import { streamingJob } from '../jobs/streaming';
+import { RECORDS_METRIC, streamingJob } from '../jobs/streaming';
 
 export interface StreamRunner {
   /** Starts the stream's query from its checkpoint, or returns the one already running under its name. */
@@ -99,12 +100,19 @@ export class SparkStreamRunner implements StreamRunner {
     }
     const state = progress.stateOperators ?? [];
     const rates = progressRates(progress);
+    const counted = observedMetric(progress, RECORDS_METRIC, 'records');
+    const records = typeof counted === 'number' ? counted : null;
+    // Records per message in this batch (1 when unknown: a message was one record before the query counted them).
+    const perMessage = records !== null && rates.numInputRows > 0 ? records / rates.numInputRows : 1;
     return {
       batchId: progress.batchId,
       timestamp: progress.timestamp,
       numInputRows: rates.numInputRows,
       inputRowsPerSecond: finite(rates.inputRowsPerSecond),
       processedRowsPerSecond: finite(rates.processedRowsPerSecond),
+      records,
+      inputRecordsPerSecond: finite(rates.inputRowsPerSecond * perMessage),
+      processedRecordsPerSecond: finite(rates.processedRowsPerSecond * perMessage),
       batchDurationMs: progress.batchDuration,
       lag,
       endOffsets: Object.fromEntries([...processed].map(([p, o]) => [String(p), o])),

@@ -1,7 +1,7 @@
 // The streaming job through our Spark Connect client, on the real stack (Kafka, Spark Connect), driven by the
 // runtime the activities use (SparkStreamRunner): a query started over a Kafka topic counts every record exactly
-// once per group and in total, a record sent twice under the same key once, malformed records as rejected (and
-// it keeps running); stop stops it (Spark lists no such active query); started again, it resumes from its
+// once per group and in total, a batch sent twice under the same keys once, a message of one record as well as an
+// array of them, malformed records as rejected (and it keeps running); stop stops it (Spark lists no such active query); started again, it resumes from its
 // checkpoint (neither from the start of the topic nor from its end). And a stream job of another definition: the
 // orders definition's `live_revenue` computes every section's measures exactly (against
 // test/support/orders-oracle.ts, which shares nothing with production) and counts every record that breaks one of
@@ -161,6 +161,8 @@ describe('the streaming job on Spark Connect', () => {
     if (seen.state !== 'active') return;
     expect(seen.progress?.batchId).toBeGreaterThanOrEqual(0);
     expect(seen.progress?.lag).toBe(0);
+    // The query counts the records in its messages (Spark's own figures count messages).
+    expect(seen.progress?.records).toEqual(expect.any(Number));
   });
 
   it('stops: Spark lists no active query of the stream', async () => {

@@ -19,6 +19,9 @@ const progress = (batchId: number): StreamProgress => ({
   numInputRows: 10,
   inputRowsPerSecond: 100,
   processedRowsPerSecond: 200,
+  records: 1000,
+  inputRecordsPerSecond: 10_000,
+  processedRecordsPerSecond: 20_000,
   batchDurationMs: 50,
   lag: 3,
   endOffsets: { '0': 10 },
@@ -102,7 +105,7 @@ describe('streamingWorkflow with fake activities', () => {
     expect(attributes.get({ name: 'StreamState', type: 'KEYWORD' })).toBe('running');
     expect(attributes.get({ name: 'StreamLastBatchId', type: 'INT' })).toBe(2);
     expect(attributes.get({ name: 'StreamLag', type: 'INT' })).toBe(3);
-    expect(attributes.get({ name: 'StreamProcessedRate', type: 'DOUBLE' })).toBe(200);
+    expect(attributes.get({ name: 'StreamProcessedRate', type: 'DOUBLE' })).toBe(20_000); // records, not messages
     await handle.signal(stopSignal);
     await handle.result();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { perMinute } from '../../../../scripts/stream/minutes';
+import { lagOfSent, perMinute } from '../../../../scripts/stream/minutes';
 
 describe('perMinute', () => {
   const t0 = 1_000_000;
@@ -28,5 +28,15 @@ describe('perMinute', () => {
       { t: 130, rssMb: 500 },
     ];
     expect(perMinute(t0, [], [], samples).map((m) => m.sparkGcCpuMs)).toEqual([0, null, null]);
+  });
+});
+
+describe('lagOfSent', () => {
+  it('takes the lags of the records sent in [from, to), or from `from` on', () => {
+    const sentAt = [{ t: 10 }, { t: 20 }, { t: 30 }, { t: 40 }];
+    const lags = [5, 50, 7, 9];
+    expect(lagOfSent(sentAt, lags, 20, 40)).toEqual({ p50: 29, p95: 48, max: 50, samples: 2 });
+    expect(lagOfSent(sentAt, lags, 30)).toEqual({ p50: 8, p95: 9, max: 9, samples: 2 });
+    expect(lagOfSent(sentAt, lags, 50)).toBeNull();
   });
 });

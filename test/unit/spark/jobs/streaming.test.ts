@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamPlan } from '../../../../contracts/definitions';
 import { parseStreamInput, type StreamSpec } from '../../../../contracts/streams';
-import { aggregateSql, streamingJob } from '../../../../spark/jobs/streaming';
+import { aggregateSql, RECORDS_METRIC, streamingJob } from '../../../../spark/jobs/streaming';
 
 /** A plan written out here: two fields, one section. */
 const plan: StreamPlan = {
@@ -44,10 +44,18 @@ function layers(relation: any): [string, any][] {
 }
 
 describe('the streaming job', () => {
-  it('reads the stream’s topic as a stream, watermarks it by event time and drops duplicate record keys within the watermark', () => {
-    const [aggregate, dedup, watermark, keyed, source] = layers(job.input);
+  it('reads the stream’s topic as a stream, watermarks it by event time, drops duplicate message keys within the watermark, then splits and counts records', () => {
+    const [aggregate, counted, split, dedup, watermark, keyed, source] = layers(job.input);
     expect(aggregate![0]).toBe('with_relations');
     expect(aggregate![1].references[0].subquery_alias.alias).toBe('records_streamforge_stream_emp');
+    expect(counted).toEqual([
+      'collect_metrics',
+      expect.objectContaining({ name: RECORDS_METRIC, metrics: [{ expression_string: { expression: 'count(1) AS records' } }] }),
+    ]);
+    expect(split![1].references[0].subquery_alias.alias).toBe('messages_streamforge_stream_emp');
+    expect(split![1].root.sql.query).toContain(
+      "explode(CASE WHEN startswith(json, '[') THEN coalesce(from_json(json, 'ARRAY<STRING>'), array(json))",
+    );
     expect(dedup).toEqual(['deduplicate', expect.objectContaining({ column_names: ['record_key'], within_watermark: true })]);
     expect(watermark).toEqual(['with_watermark', expect.objectContaining({ event_time: 'event_time', delay_threshold: '45 seconds' })]);
     expect(keyed![1].references[0].subquery_alias.alias).toBe('source_streamforge_stream_emp');
@@ -64,8 +72,9 @@ describe('the streaming job', () => {
   });
 
   it('gives each level of nested SQL its own plan ids', () => {
-    const [aggregate, , , keyed] = layers(job.input);
-    expect(aggregate![1].references[0].common.plan_id).not.toBe(keyed![1].references[0].common.plan_id);
+    const [aggregate, , split, , , keyed] = layers(job.input);
+    const ids = [aggregate, split, keyed].map((layer) => layer![1].references[0].common.plan_id);
+    expect(new Set(ids).size).toBe(3);
   });
 
   it('writes keyed aggregates to the results topic in update mode, from its checkpoint, on its trigger', () => {

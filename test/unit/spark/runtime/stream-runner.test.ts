@@ -58,6 +58,10 @@ function fakeQueries(state: {
             processedRowsPerSecond: 123.456,
           },
         ],
+        // What the query counted after splitting its messages into records (spark/jobs/streaming.ts).
+        observedMetrics: {
+          streamforge_records: { values: [250], schema: { type: 'struct', fields: [{ name: 'records', type: 'long' }] } },
+        },
       };
     },
     async exception() {
@@ -124,7 +128,7 @@ describe('SparkStreamRunner', () => {
     expect(await r.start(spec)).toEqual({ query: { id: 'q', runId: 'r9' }, started: false });
   });
 
-  it('reports an active query’s last batch, with the lag behind the topic’s end and finite rates', async () => {
+  it('reports an active query’s last batch, with the lag behind the topic’s end, finite rates, in messages and in records', async () => {
     const { queries } = fakeQueries({ active: [{ id: 'q', runId: 'r1', name }] });
     const seen = await runner(queries, fakeKafka().kafka).observe(spec, null);
     expect(seen).toEqual({
@@ -136,6 +140,9 @@ describe('SparkStreamRunner', () => {
         numInputRows: 10,
         inputRowsPerSecond: 0,
         processedRowsPerSecond: 123.5,
+        records: 250,
+        inputRecordsPerSecond: 0,
+        processedRecordsPerSecond: 3086.4, // 123.456 messages/s × 25 records a message
         batchDurationMs: 80,
         lag: 10, // 50 - 40 and 45 - 45
         endOffsets: { '0': 40, '1': 45 },
