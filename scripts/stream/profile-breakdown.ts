@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 
 /** A part of a record's path, and the frames (substrings of `class.method`) that say a sample is in it. */
 export const PARTS: readonly { part: string; frames: readonly string[] }[] = [
+  // The split is the one Generate outside generated code (the sections' explode runs inside it).
+  { part: 'a message split into its records (its JSON array read, each element written back as text)', frames: ['GenerateExec'] },
   { part: 'JSON parsed for its keys (json_object_keys: the unknown-field check)', frames: ['JsonExpressionUtils.jsonObjectKeys'] },
   { part: 'the keys compared with the known fields (array_except: hash sets)', frames: ['SQLOpenHashSet'] },
   { part: 'JSON parsed into the record (from_json)', frames: ['JsonToStructs', 'JacksonParser'] },
@@ -20,6 +22,41 @@ export const PARTS: readonly { part: string; frames: readonly string[] }[] = [
   { part: 'Kafka sink write', frames: ['KafkaWriteTask', 'org/apache/kafka/clients/producer'] },
   { part: 'SQLConf look-ups', frames: ['SQLConf$.get'] },
 ];
+
+/**
+ * The same samples counted once each, for a budget that adds up to 100 %: a sample goes to the first of these parts
+ * (in this order) that one of its frames names, else to `OTHER`. The order puts a sample in the expression it runs
+ * for: a configuration read inside from_json is from_json's, a parse inside the split is the split's.
+ */
+export const BUDGET_PARTS: readonly { part: string; frames: readonly string[] }[] = [
+  { part: 'the split: a message read as a JSON array, each record written back as text', frames: ['GenerateExec', 'JsonGenerator'] },
+  { part: 'the unknown-field check: a record parsed for its keys', frames: ['jsonObjectKeys'] },
+  { part: 'a record parsed into its fields (from_json)', frames: ['JsonToStructs', 'JacksonParser', 'com/fasterxml/jackson'] },
+  { part: 'state stores: de-duplication and the aggregation, their commits', frames: ['StateStore'] },
+  { part: 'Kafka: source read, sink write', frames: ['org/apache/kafka', 'KafkaDataConsumer', 'KafkaWriteTask'] },
+  {
+    part: 'validation: the fields checked (IN, forall, patterns, casts)',
+    frames: ['expressions/In.', 'Collation', 'PhysicalStringType', 'HigherOrderFunction', 'RLike', 'TimestampFormatter', 'Cast'],
+  },
+  { part: 'the aggregation by (section, group, window) (generated hash aggregate)', frames: ['hashAgg', 'HashAggregate'] },
+  { part: 'shuffles: rows written and read between stages', frames: ['shuffle/', 'Shuffle', 'RowBasedChecksum', 'XXH64'] },
+  { part: 'configuration read per row (SQLConf, ConfigReader)', frames: ['SQLConf', 'ConfigReader', 'ConfigEntry'] },
+];
+export const OTHER = 'other: rows projected and copied, tasks and batches run, what the sampled stack (64 frames) cut off';
+
+/** Each sample in one part of BUDGET_PARTS (or OTHER): shares that add up to 1. */
+export function budget(samples: readonly Sample[]): { part: string; share: number }[] {
+  const counts = new Map<string, number>();
+  for (const sample of samples) {
+    const names = (sample.values.stackTrace?.frames ?? []).map((f) => `${f.method.type.name}.${f.method.name}`);
+    const part = BUDGET_PARTS.find(({ frames }) => names.some((name) => frames.some((f) => name.includes(f))))?.part ?? OTHER;
+    counts.set(part, (counts.get(part) ?? 0) + 1);
+  }
+  return [...BUDGET_PARTS.map(({ part }) => part), OTHER].map((part) => ({
+    part,
+    share: samples.length ? (counts.get(part) ?? 0) / samples.length : 0,
+  }));
+}
 
 interface Frame {
   method: { type: { name: string }; name: string };
@@ -63,10 +100,13 @@ if (require.main === module) {
     process.exit(2);
   }
   const json = execFileSync('jfr', ['print', '--json', '--events', 'jdk.ExecutionSample', file], { maxBuffer: 1 << 30 }).toString();
-  const result = breakdown((JSON.parse(json) as { recording: { events: Sample[] } }).recording.events);
+  const events = (JSON.parse(json) as { recording: { events: Sample[] } }).recording.events;
+  const result = breakdown(events);
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
   process.stdout.write(`${result.samples} execution samples\n\nshare of samples in each part of a record's path:\n`);
   for (const { part, share } of result.parts) process.stdout.write(`${pct(share)}  ${part}\n`);
+  process.stdout.write('\neach sample counted once (the first part its stack names, in this order):\n');
+  for (const { part, share } of budget(events)) process.stdout.write(`${pct(share)}  ${part}\n`);
   process.stdout.write('\nhottest methods (self):\n');
   for (const { method, share } of result.selfTop) process.stdout.write(`${pct(share)}  ${method}\n`);
 }

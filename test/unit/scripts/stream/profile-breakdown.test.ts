@@ -1,7 +1,7 @@
 // The profile breakdown counts a sample in every part its stack passes through, and a method's self time from the
 // top frame only.
 import { describe, expect, it } from 'vitest';
-import { breakdown } from '../../../../scripts/stream/profile-breakdown';
+import { breakdown, budget, OTHER } from '../../../../scripts/stream/profile-breakdown';
 
 const sample = (...frames: string[]) => ({
   values: {
@@ -29,5 +29,24 @@ describe('breakdown', () => {
     expect(share('Kafka source read')).toBe(0);
     expect(result.selfTop[0]).toEqual({ method: 'java/util/concurrent/ConcurrentHashMap.putVal', share: 0.5 });
     expect(result.selfTop.map((m) => m.method)).toContain('org/x/Other.run');
+  });
+});
+
+describe('budget', () => {
+  it('counts each sample once, in the first part its stack names, so the shares add up to 1', () => {
+    const shares = budget([
+      // a parse inside the split is the split's
+      sample('com/fasterxml/jackson/core/JsonFactory.createParser', 'org/x/GenerateExec.doExecute'),
+      // a configuration read inside from_json is from_json's
+      sample('org/x/ConfigReader.bind', 'org/x/SQLConf$.get', 'org/x/JacksonParser.parse'),
+      sample('org/x/SQLConf$.get', 'org/x/Generated.apply'),
+      sample('org/x/Other.run'),
+    ]);
+    const share = (part: string) => shares.find((p) => p.part.startsWith(part))!.share;
+    expect(share('the split')).toBe(0.25);
+    expect(share('a record parsed into its fields')).toBe(0.25);
+    expect(share('configuration read per row')).toBe(0.25);
+    expect(share(OTHER)).toBe(0.25);
+    expect(shares.reduce((n, p) => n + p.share, 0)).toBe(1);
   });
 });
