@@ -1,6 +1,6 @@
 // The Kafka side of a stream: how its topics are configured, how records become messages of its topic (arrays of
-// records, each message with a key that Spark de-duplicates on), and how a reader gets the stream's aggregates out of its
-// results topic (the latest message of each aggregate key, folded: contracts/streams.ts), whole.
+// records, each message with a key that Spark de-duplicates on), and how a reader gets the stream's aggregates out
+// of its results topic (the latest message of each aggregate key, folded: contracts/streams.ts), whole.
 import { setTimeout } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { foldAggregates, latestByKey, type StreamAggregates, type StreamSpec } from '../contracts/streams';

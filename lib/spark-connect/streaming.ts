@@ -81,7 +81,7 @@ export interface StreamingQueryProgress {
   observedMetrics?: Record<string, { values?: unknown[]; schema?: { fields?: { name: string }[] } }>;
 }
 
-/** One value an `observe` relation computed over the batch (`observe(name, ['count(1) AS records'])`: name, 'records'). */
+/** One value an `observe` relation computed over the batch: for `observe(name, ['count(1) AS records'])`, `records`. */
 export function observedMetric(progress: StreamingQueryProgress, name: string, field: string): unknown {
   const row = progress.observedMetrics?.[name];
   const index = row?.schema?.fields?.findIndex((f) => f.name === field) ?? -1;
