@@ -27,12 +27,20 @@ import { processRoutes } from './routes/process';
 import { streamRoutes } from './routes/streams';
 import { loadTokens } from './tokens';
 
+/** What the routes use of the Temporal connection: a client's `Connection`, or a worker's `NativeConnection`. */
+export type TemporalConnection = Pick<Connection, 'withDeadline' | 'healthService'>;
+
 export interface RestDeps {
   config: Config;
   logger: Logger;
   temporal: Client;
   /** The client's connection, for the readiness check and start deadlines. */
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
+  /**
+   * The client shares the connection of a worker in this process (`npm start`): a run's first workflow task goes
+   * straight to that worker with the start's answer (eager workflow start) instead of through a task queue poll.
+   */
+  eagerStart?: boolean;
   /** For results too large to come back inline (read from the results topic), and streams' records and aggregates. */
   kafka: KafkaTopics;
   /** Whether Spark Connect answers now, for /readyz; absent: not checked. */
@@ -83,7 +91,15 @@ export async function buildApp(deps: RestDeps): Promise<FastifyInstance> {
   const policy = new ResourcePolicy(config.resources);
   await app.register(opsRoutes, { config, temporalConnection, kafka, spark: deps.spark, metrics });
   const definitions = new DefinitionsDirectory(config.definitionsDir);
-  await app.register(processRoutes, { config, temporal, temporalConnection, kafka, metrics, definitions });
+  await app.register(processRoutes, {
+    config,
+    temporal,
+    temporalConnection,
+    eagerStart: deps.eagerStart ?? false,
+    kafka,
+    metrics,
+    definitions,
+  });
   await app.register(definitionRoutes, { definitions, ...(deps.analyze ? { analyze: deps.analyze } : {}) });
   await app.register(pipelineRoutes, { config, temporal, temporalConnection, policy, definitions });
   await app.register(benchmarkRoutes, { config, temporal, temporalConnection, policy });

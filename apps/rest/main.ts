@@ -1,6 +1,7 @@
 // The REST trigger process: binds HOST:PORT (127.0.0.1:5000 by default), starts pipeline workflows on Temporal.
 // SIGINT / SIGTERM stop accepting connections and drain in-flight requests before exiting.
 import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, type Config } from '../../lib/config';
 import { KafkaClient } from '../../lib/kafka';
@@ -11,9 +12,15 @@ import { buildApp } from './app';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/**
+ * `beside`: the connection of a worker running in this process (`npm start`). The REST trigger then starts its
+ * `/process` runs over it, eagerly (their first workflow task comes back with the start, to that worker), and
+ * leaves it to the worker to close. Without it, a connection of its own.
+ */
 export async function startRestServer(
   config: Config,
   logger: Logger,
+  { beside }: { beside?: NativeConnection } = {},
 ): Promise<{ app: FastifyInstance; url: string; close(): Promise<void> }> {
   if (!LOOPBACK.has(config.http.host) && !config.http.apiToken && !config.http.tokensFile && !config.http.allowUnauthenticated) {
     throw new ConfigError(
@@ -21,7 +28,7 @@ export async function startRestServer(
     );
   }
   // Lazy: the service starts (and answers /healthz, and 503 elsewhere) while Temporal is still down.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = beside ?? Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const kafka = new KafkaClient(config.kafka, logger);
   // For /readyz only (reachable(): a GetStatus of a session nobody works in, which creates none).
@@ -31,6 +38,7 @@ export async function startRestServer(
     logger,
     temporal,
     temporalConnection: connection,
+    eagerStart: beside !== undefined,
     kafka,
     spark: { ping: () => spark.reachable() },
     analyze: sparkAnalysis(spark),
@@ -42,7 +50,7 @@ export async function startRestServer(
     async close() {
       await app.close();
       spark.close();
-      await Promise.allSettled([connection.close(), kafka.close()]);
+      await Promise.allSettled([beside ? undefined : connection.close(), kafka.close()]);
     },
   };
 }

@@ -15,6 +15,11 @@ import { PinoTemporalLogger } from './temporal-logger';
 
 export interface RunningWorker {
   worker: Worker;
+  /**
+   * The worker's connection to Temporal, open until `done`: a client in this process that starts runs over it
+   * can ask for eager workflow start (the first workflow task comes back with the start, to this worker).
+   */
+  connection: NativeConnection;
   /** Resolves when the worker has shut down and its clients are closed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -87,7 +92,7 @@ export async function startWorker(
   }
   logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
   void reportDefinitions(config.definitionsDir, deps.analyze, logger);
-  return { worker, done, shutdown };
+  return { worker, connection, done, shutdown };
 }
 
 /**

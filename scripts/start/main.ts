@@ -3,7 +3,7 @@
 // serving until Ctrl-C; `npm start -- --once` exits after the run. The stack itself keeps running:
 // `npm run stack -- down` stops it.
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { startRestServer } from '../../apps/rest/main';
 import { startWorker } from '../../apps/worker/main';
 import type { JobName } from '../../contracts/jobs';
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
   const worker = await startWorker(config, logger, { shutdownSignals: [] });
   say(`Worker serving task queue "${config.temporal.taskQueue}" (logs: ${logFile}).`);
 
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // The worker's own connection: the runs below start eagerly, their first workflow task straight to this worker.
+  const client = new Client({ connection: worker.connection, namespace: config.temporal.namespace });
   const runUrl = (workflowId: string, runId: string) =>
     `${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${workflowId}/${runId}/history`;
   const stamp = Date.now();
@@ -58,19 +58,23 @@ async function main(): Promise<void> {
   const workflowId = `pipeline-start-${stamp}`;
   say();
   say(`Running pipelineWorkflow ${workflowId} over data/${input.file} (jobs: ${jobs.join(', ')})…`);
-  const handle = await client.workflow.start(pipelineWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: [input] });
+  const handle = await client.workflow.start(pipelineWorkflow, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args: [input],
+    requestEagerStart: true,
+  });
   const result = await handle.result();
   say(`Done: ${formatNumber(result.recordCount ?? 0)} records through Kafka and Spark in ${formatNumber(result.timings.totalMs)} ms.`);
   say();
   say(formatRunReport(result, { runUrl: runUrl(workflowId, handle.firstExecutionRunId) }));
   say();
-  await connection.close();
 
   if (once) {
     await worker.shutdown();
     return;
   }
-  const rest = await startRestServer(config, logger);
+  const rest = await startRestServer(config, logger, { beside: worker.connection });
   say(`REST trigger on ${rest.url} (OpenAPI: ${rest.url}/docs). Try:`);
   say(
     `  curl -s -X POST ${rest.url}/process -H 'content-type: application/json' ` +

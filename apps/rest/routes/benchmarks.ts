@@ -1,7 +1,7 @@
 // POST /benchmarks starts a benchmarkWorkflow (202 + where to look); GET /benchmarks/:id reports its progress and,
 // once done, its latency statistics.
 import crypto from 'node:crypto';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BENCHMARK_PROGRESS_QUERY, BenchmarkInputSchema, parseBenchmarkInput, type BenchmarkProgress } from '../../../contracts/benchmark';
@@ -12,11 +12,12 @@ import type { benchmarkWorkflow } from '../../../workflows/benchmark';
 import { ErrorBodySchema } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
 import { findRun, IdParamsSchema, runReport, startedBy } from '../runs';
+import type { TemporalConnection } from '../app';
 
 export interface BenchmarkRoutesOptions {
   config: Config;
   temporal: Client;
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
   policy: ResourcePolicy;
 }
 

@@ -2,16 +2,16 @@
 // start runs) and Kafka (to read stored results) decide it; Spark is checked and reported but does not: while Spark
 // restarts, requests wait in the queue and are answered when it is back, where a REST trigger taken out of its
 // Service would refuse them.
-import type { Connection } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../../lib/config';
 import { checkDependency, DEPENDENCY_CHECK_TIMEOUT_MS } from '../../../lib/dependency-check';
 import type { KafkaTopics } from '../../../lib/kafka';
 import type { RestMetrics } from '../plugins/metrics';
+import type { TemporalConnection } from '../app';
 
 export interface OpsRoutesOptions {
   config: Config;
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
   kafka: KafkaTopics;
   spark?: { ping(): Promise<void> };
   metrics: RestMetrics;

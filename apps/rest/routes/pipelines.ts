@@ -1,7 +1,7 @@
 // Asynchronous pipeline runs: POST /pipelines starts one (202 + where to look), GET /pipelines/:id reports its
 // status, progress and result, DELETE /pipelines/:id cancels it (which interrupts its Spark jobs).
 import crypto from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client, type Connection } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
@@ -15,11 +15,12 @@ import type { pipelineWorkflow } from '../../../workflows/pipeline';
 import { ErrorBodySchema, HttpError } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
 import { findRun, IdParamsSchema, runId as pipelineId, runReport, startedBy } from '../runs';
+import type { TemporalConnection } from '../app';
 
 export interface PipelineRoutesOptions {
   config: Config;
   temporal: Client;
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
   policy: ResourcePolicy;
   definitions: DefinitionsDirectory;
 }

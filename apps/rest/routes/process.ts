@@ -5,7 +5,7 @@
 // once its run started, the run completes (a started run is never left half-done; its result stays in Temporal
 // under the workflow id, with the request ids in its memo).
 import crypto from 'node:crypto';
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
@@ -22,11 +22,14 @@ import { parsedBy } from '../plugins/validation';
 import { ProcessBatcher, QueueFullError, recordsJsonBytes, type BatchRunner } from '../process-batcher';
 import { analysesByRequest, ProcessResponseSchema, toProcessResponse, type RequestAnalysis } from '../process-response';
 import { collectedResult } from '../stored-results';
+import type { TemporalConnection } from '../app';
 
 export interface ProcessRoutesOptions {
   config: Config;
   temporal: Client;
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
+  /** Start runs eagerly: the client shares the connection of a worker in this process (RestDeps.eagerStart). */
+  eagerStart: boolean;
   /** For results too large to come back inline, which /process reads from the results topic. */
   kafka: KafkaTopics;
   metrics: RestMetrics;
@@ -76,6 +79,7 @@ export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async 
         workflowId,
         args: [{ groups: batch.map(({ id, records }) => ({ id, records })), jobs: ['final_analysis'] }],
         memo: { requestIds: batch.map((r) => r.id) },
+        requestEagerStart: deps.eagerStart,
       }),
     );
     let result;

@@ -3,7 +3,7 @@
 // POST /streams/:name/records writes validated records to its topic, DELETE /streams/:name stops it (the `stop`
 // signal: the workflow stops the Spark query cleanly).
 import crypto from 'node:crypto';
-import { WorkflowNotFoundError, type Client, type Connection, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
@@ -30,11 +30,12 @@ import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages } from
 import type { streamingWorkflow } from '../../../workflows/streaming';
 import { ErrorBodySchema, HttpError } from '../plugins/errors';
 import { parsedBy } from '../plugins/validation';
+import type { TemporalConnection } from '../app';
 
 export interface StreamRoutesOptions {
   config: Config;
   temporal: Client;
-  temporalConnection: Connection;
+  temporalConnection: TemporalConnection;
   kafka: KafkaTopics;
   policy: ResourcePolicy;
   definitions: DefinitionsDirectory;

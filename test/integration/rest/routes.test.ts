@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { buildApp } from '../../../apps/rest/app';
+import { buildApp, type TemporalConnection } from '../../../apps/rest/app';
 import { createWorkerDeps } from '../../../apps/worker/deps';
 import type { EmployeeRecord } from '../../../contracts/records';
 import { loadConfig, type Config } from '../../../lib/config';
@@ -23,12 +23,15 @@ let env: TestWorkflowEnvironment;
 let worker: TestWorker;
 let app: FastifyInstance;
 
-async function appWith(overrides: { config?: Partial<Config>; bodyLimit?: number; client?: Client; connection?: Connection } = {}) {
+async function appWith(
+  overrides: { config?: Partial<Config>; bodyLimit?: number; client?: Client; connection?: TemporalConnection; eagerStart?: boolean } = {},
+) {
   return buildApp({
     config: { ...config, ...overrides.config, temporal: { ...config.temporal, taskQueue: 'rest-test' } },
     logger,
     temporal: overrides.client ?? env.client,
     temporalConnection: overrides.connection ?? env.connection,
+    eagerStart: overrides.eagerStart,
     kafka: deps.kafka,
     spark: { ping: deps.ping.spark },
     bodyLimit: overrides.bodyLimit,
@@ -71,6 +74,29 @@ describe('POST /process', () => {
     expect(body.salary).toEqual(expected.overview![0]);
     expect(body.salary_by_department).toEqual(expected.by_department);
     expect(Object.keys(body.timings_ms).sort()).toEqual(['collect', 'ingest', 'poll', 'submit', 'total']);
+  });
+
+  it('beside a worker in its process, starts a run eagerly: its first workflow task comes back with the start, to that worker', async () => {
+    const beside = await appWith({
+      client: new Client({ connection: env.nativeConnection }),
+      connection: env.nativeConnection,
+      eagerStart: true,
+    });
+    try {
+      /** Whether the server accepted the run's start as eager, as its first event records it. */
+      const eagerly = async (target: FastifyInstance) => {
+        const res = await post('/process', records.slice(0, 5), {}, target);
+        expect(res.statusCode).toBe(200);
+        expect(res.json().record_count).toBe(5);
+        const history = await env.client.workflow.getHandle(res.json().workflow_id).fetchHistory();
+        return history.events![0]!.workflowExecutionStartedEventAttributes!.eagerExecutionAccepted === true;
+      };
+      expect(await eagerly(beside)).toBe(true);
+      // Alone (its own connection), the usual way.
+      expect(await eagerly(app)).toBe(false);
+    } finally {
+      await beside.close();
+    }
   });
 
   it('coalesces concurrent requests into shared runs, and each request still gets the analysis of its own records', async () => {
