@@ -1,6 +1,7 @@
 // Search attributes our workflows set, so runs can be filtered in the Web UI and with `temporal workflow list
 // --query`. The stack registers exactly these with the dev server at start.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { DEFAULT_PIPELINE, type PipelineInput } from './pipeline-input';
 
 export const PIPELINE_STATUS = defineSearchAttributeKey('PipelineStatus', SearchAttributeType.KEYWORD);
 export const PIPELINE_JOBS = defineSearchAttributeKey('PipelineJobs', SearchAttributeType.KEYWORD_LIST);
@@ -25,8 +26,23 @@ export const STREAM_INPUT_RATE = defineSearchAttributeKey('StreamInputRate', Sea
 export const STREAM_PROCESSED_RATE = defineSearchAttributeKey('StreamProcessedRate', SearchAttributeType.DOUBLE);
 export const STREAM_BATCH_DURATION_MS = defineSearchAttributeKey('StreamBatchDurationMs', SearchAttributeType.DOUBLE);
 export const STREAM_LAST_BATCH_ID = defineSearchAttributeKey('StreamLastBatchId', SearchAttributeType.INT);
-/** Records in the topic the query has not processed yet. */
+/** Kafka messages in the topic the query has not processed yet (a message is one record or an array of them). */
 export const STREAM_LAG = defineSearchAttributeKey('StreamLag', SearchAttributeType.INT);
+
+/**
+ * What a starter knows of a run before it starts, given with the start so that the Web UI lists and filters the
+ * run by them while it runs: its pipeline's name, its jobs and its record count when the input names them. The run
+ * sets them again, with its status and `name@version`, once it knows them (a small run in its one update, when it
+ * ends).
+ */
+export function runStartAttributes(input: PipelineInput): SearchAttributePair[] {
+  const records = input.records?.length ?? input.groups?.reduce((n, g) => n + g.records.length, 0);
+  return [
+    { key: PIPELINE_DEFINITION, value: [input.pipeline ?? DEFAULT_PIPELINE] },
+    ...(input.jobs ? [{ key: PIPELINE_JOBS, value: input.jobs }] : []),
+    ...(records === undefined ? [] : [{ key: RECORD_COUNT, value: records }]),
+  ];
+}
 
 export const SEARCH_ATTRIBUTE_KEYS = [
   PIPELINE_STATUS,

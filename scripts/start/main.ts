@@ -8,6 +8,7 @@ import { startRestServer } from '../../apps/rest/main';
 import { startWorker } from '../../apps/worker/main';
 import type { JobName } from '../../contracts/jobs';
 import type { PipelineInput } from '../../contracts/pipeline-input';
+import { runStartAttributes } from '../../contracts/search-attributes';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { pipelineWorkflow, stackCheckWorkflow } from '../../workflows';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     workflowId,
     args: [input],
+    typedSearchAttributes: runStartAttributes(input),
     requestEagerStart: true,
   });
   const result = await handle.result();

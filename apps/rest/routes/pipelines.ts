@@ -8,7 +8,7 @@ import { TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { PIPELINE_PROGRESS_QUERY, type PipelineProgress } from '../../../contracts/pipeline';
 import { parsePipelineInput, PipelineInputError, PipelineInputSchema, resolvePipelineInput } from '../../../contracts/pipeline-input';
 import type { ResourcePolicy } from '../../../contracts/resource-policy';
-import { CLIENT } from '../../../contracts/search-attributes';
+import { CLIENT, runStartAttributes } from '../../../contracts/search-attributes';
 import type { Config } from '../../../lib/config';
 import type { DefinitionsDirectory } from '../../../lib/definitions';
 import type { pipelineWorkflow } from '../../../workflows/pipeline';
@@ -79,7 +79,7 @@ export const pipelineRoutes: FastifyPluginAsyncZod<PipelineRoutesOptions> = asyn
           workflowId,
           args: [input],
           memo: { bodySha256: bodyHash },
-          typedSearchAttributes: startedBy(request.grant),
+          typedSearchAttributes: [...startedBy(request.grant), ...runStartAttributes(input)],
           // A retried POST with the same key answers with the run it started, whether that run is still open
           // (USE_EXISTING) or closed (REJECT_DUPLICATE: the id is never used for a second run).
           workflowIdConflictPolicy: 'USE_EXISTING',

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { MAX_PROCESS_RECORDS, TEMPORAL_START_DEADLINE_MS } from '../../../contracts/limits';
 import { recordShape, type Definition } from '../../../contracts/definitions';
 import { DEFAULT_PIPELINE } from '../../../contracts/pipeline-input';
+import { runStartAttributes } from '../../../contracts/search-attributes';
 import { parseRecords, type RecordShape } from '../../../contracts/records';
 import type { Config } from '../../../lib/config';
 import type { DefinitionsDirectory } from '../../../lib/definitions';
@@ -73,12 +74,14 @@ export const processRoutes: FastifyPluginAsyncZod<ProcessRoutesOptions> = async 
   };
   const runPipeline: BatchRunner<RequestAnalysis> = async (batch) => {
     const workflowId = `process-${crypto.randomUUID()}`;
+    const input = { groups: batch.map(({ id, records }) => ({ id, records })), jobs: ['final_analysis'] };
     const handle = await deps.temporalConnection.withDeadline(Date.now() + TEMPORAL_START_DEADLINE_MS, () =>
       deps.temporal.workflow.start<typeof pipelineWorkflow>('pipelineWorkflow', {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId,
-        args: [{ groups: batch.map(({ id, records }) => ({ id, records })), jobs: ['final_analysis'] }],
+        args: [input],
         memo: { requestIds: batch.map((r) => r.id) },
+        typedSearchAttributes: runStartAttributes(input),
         requestEagerStart: deps.eagerStart,
       }),
     );

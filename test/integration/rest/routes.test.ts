@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,16 @@ describe('POST /process', () => {
     const body = res.json();
     const expected = referenceResult('final_analysis', records, { referenceDate: new Date().toISOString().slice(0, 10) });
     expect(body.workflow_id).toMatch(/^process-/);
+    // What the REST trigger knew of the run is given with its start (the run sets it again when it ends).
+    const started = (await env.client.workflow.getHandle(body.workflow_id).fetchHistory()).events![0]!
+      .workflowExecutionStartedEventAttributes!;
+    const given = Object.fromEntries(
+      Object.entries(started.searchAttributes?.indexedFields ?? {}).map(([key, payload]) => [
+        key,
+        defaultPayloadConverter.fromPayload(payload),
+      ]),
+    );
+    expect(given).toEqual({ StreamforgePipeline: ['employees'], PipelineJobs: ['final_analysis'], RecordCount: 50 });
     expect(body.request_id).toMatch(/^req-/);
     expect(body.batch_requests).toBe(1);
     expect(body.record_count).toBe(50);
