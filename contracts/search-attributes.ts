@@ -13,8 +13,8 @@ export const RECORD_COUNT = defineSearchAttributeKey('RecordCount', SearchAttrib
  */
 export const PIPELINE_DEFINITION = defineSearchAttributeKey('StreamforgePipeline', SearchAttributeType.KEYWORD_LIST);
 /**
- * The REST token (its name) that started a run, benchmark or stream, given at start: only that token, or an admin
- * one, sees it. Unset on runs started from the Temporal CLI and on /process runs (they carry several clients' records).
+ * The REST token (its name) that started a run, benchmark or stream, given at start (a benchmark gives it to its
+ * runs): only that token, or an admin one, sees it. Unset on runs started from the Temporal CLI and on /process runs (they carry several clients' records).
  */
 export const CLIENT = defineSearchAttributeKey('StreamforgeClient', SearchAttributeType.KEYWORD);
 

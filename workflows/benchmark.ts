@@ -22,7 +22,7 @@ import {
   type BenchmarkResult,
   type BenchmarkRun,
 } from '../contracts/benchmark';
-import { PIPELINE_STATUS } from '../contracts/search-attributes';
+import { CLIENT, PIPELINE_STATUS, runStartAttributes } from '../contracts/search-attributes';
 import { summarizeRuns } from '../contracts/stats';
 import { rootCauseMessage } from './failures';
 import { pipelineWorkflow } from './pipeline';
@@ -61,7 +61,14 @@ export async function benchmarkWorkflow(input: BenchmarkInput = {}): Promise<Ben
     const t0 = Date.now();
     firstStart ??= t0;
     try {
-      const child = await startChild(pipelineWorkflow, { workflowId: childId, args: [{ records, jobs: config.jobs }] });
+      const input = { records, jobs: config.jobs };
+      // What the run is, from its start, and the client whose benchmark it belongs to (the REST trigger's token).
+      const client = workflowInfo().typedSearchAttributes.get(CLIENT);
+      const child = await startChild(pipelineWorkflow, {
+        workflowId: childId,
+        args: [input],
+        typedSearchAttributes: [...runStartAttributes(input), ...(client === undefined ? [] : [{ key: CLIENT, value: client }])],
+      });
       progress.started++;
       const { timings } = await child.result();
       lastEnd = Date.now();

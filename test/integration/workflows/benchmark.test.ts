@@ -2,10 +2,12 @@
 // pipelineWorkflow children over deterministically generated records, at most `concurrency` at a time, and its
 // statistics agree with the per-run latencies it reports. No timing assertions: only consistency.
 import { WorkflowFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createWorkerDeps } from '../../../apps/worker/deps';
+import { CLIENT } from '../../../contracts/search-attributes';
 import { loadConfig } from '../../../lib/config';
 import { generateEmployees } from '../../../lib/employee-generator';
 import { createLogger } from '../../../lib/logger';
@@ -46,8 +48,25 @@ describe('benchmarkWorkflow', () => {
       taskQueue,
       workflowId,
       args: [{ runs: 5, recordsPerRun: 3, jobs: ['count_gender'], concurrency: 2, seed }],
+      typedSearchAttributes: [{ key: CLIENT, value: 'team-a' }],
     });
     const result = await handle.result();
+
+    // Each run carries, from its start, what it is and whose benchmark it belongs to.
+    const started = (await env.client.workflow.getHandle(`${workflowId}-run-0`).fetchHistory()).events![0]!
+      .workflowExecutionStartedEventAttributes!;
+    const given = Object.fromEntries(
+      Object.entries(started.searchAttributes?.indexedFields ?? {}).map(([key, payload]) => [
+        key,
+        defaultPayloadConverter.fromPayload(payload),
+      ]),
+    );
+    expect(given).toEqual({
+      StreamforgePipeline: ['employees'],
+      PipelineJobs: ['count_gender'],
+      RecordCount: 3,
+      StreamforgeClient: 'team-a',
+    });
 
     expect(result.config).toEqual({ runs: 5, recordsPerRun: 3, jobs: ['count_gender'], concurrency: 2, seed });
     expect(result.runs.map((r) => [r.i, r.workflowId, r.ok, r.error])).toEqual(
