@@ -66,6 +66,11 @@ export class PipelineInputError extends Error {
   override name = 'PipelineInputError';
 }
 
+/** How many records the input carries inline (`records`, or all its `groups`); undefined for a file or a topic. */
+export function inlineRecordCount(input: Pick<PipelineInput, 'records' | 'groups'>): number | undefined {
+  return input.records?.length ?? input.groups?.reduce((n, g) => n + g.records.length, 0);
+}
+
 /** Checks a pipeline input's shape; throws PipelineInputError. */
 export function parsePipelineInput(raw: unknown): ParsedPipelineInput {
   const parsed = PipelineInputSchema.safeParse(raw ?? {});

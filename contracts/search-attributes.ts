@@ -1,7 +1,7 @@
 // Search attributes our workflows set, so runs can be filtered in the Web UI and with `temporal workflow list
 // --query`. The stack registers exactly these with the dev server at start.
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import { DEFAULT_PIPELINE, type PipelineInput } from './pipeline-input';
+import { DEFAULT_PIPELINE, inlineRecordCount, type PipelineInput } from './pipeline-input';
 
 export const PIPELINE_STATUS = defineSearchAttributeKey('PipelineStatus', SearchAttributeType.KEYWORD);
 export const PIPELINE_JOBS = defineSearchAttributeKey('PipelineJobs', SearchAttributeType.KEYWORD_LIST);
@@ -36,7 +36,7 @@ export const STREAM_LAG = defineSearchAttributeKey('StreamLag', SearchAttributeT
  * ends).
  */
 export function runStartAttributes(input: PipelineInput): SearchAttributePair[] {
-  const records = input.records?.length ?? input.groups?.reduce((n, g) => n + g.records.length, 0);
+  const records = inlineRecordCount(input);
   return [
     { key: PIPELINE_DEFINITION, value: [input.pipeline ?? DEFAULT_PIPELINE] },
     ...(input.jobs ? [{ key: PIPELINE_JOBS, value: input.jobs }] : []),

@@ -39,6 +39,7 @@ import {
 } from '../contracts/pipeline';
 import {
   parsePipelineInput,
+  inlineRecordCount,
   PipelineInputError,
   pipelineSource,
   resolvePipelineInput,
@@ -207,7 +208,7 @@ async function named<T>(activity: string, step: Promise<T>): Promise<T> {
 
 /** Whether a run is small: its records inline, at most SMALL_RUN_MAX_RECORDS of them. */
 function isSmall({ input }: ParsedPipelineInput): boolean {
-  const records = input.records?.length ?? input.groups?.reduce((n, g) => n + g.records.length, 0);
+  const records = inlineRecordCount(input);
   return records !== undefined && records <= SMALL_RUN_MAX_RECORDS;
 }
 

@@ -48,7 +48,7 @@ export const OTHER = 'other: rows projected and copied, tasks and batches run, w
 export function budget(samples: readonly Sample[]): { part: string; share: number }[] {
   const counts = new Map<string, number>();
   for (const sample of samples) {
-    const names = (sample.values.stackTrace?.frames ?? []).map((f) => `${f.method.type.name}.${f.method.name}`);
+    const names = frameNames(sample);
     const part = BUDGET_PARTS.find(({ frames }) => names.some((name) => frames.some((f) => name.includes(f))))?.part ?? OTHER;
     counts.set(part, (counts.get(part) ?? 0) + 1);
   }
@@ -56,6 +56,11 @@ export function budget(samples: readonly Sample[]): { part: string; share: numbe
     part,
     share: samples.length ? (counts.get(part) ?? 0) / samples.length : 0,
   }));
+}
+
+/** A sample's frames as `class.method`, innermost first. */
+function frameNames(sample: Sample): string[] {
+  return (sample.values.stackTrace?.frames ?? []).map((f) => `${f.method.type.name}.${f.method.name}`);
 }
 
 interface Frame {
@@ -76,7 +81,7 @@ export function breakdown(samples: readonly Sample[], top = 15): Breakdown {
   const inPart = new Map<string, number>();
   const self = new Map<string, number>();
   for (const sample of samples) {
-    const names = (sample.values.stackTrace?.frames ?? []).map((f) => `${f.method.type.name}.${f.method.name}`);
+    const names = frameNames(sample);
     if (names[0] !== undefined) self.set(names[0], (self.get(names[0]) ?? 0) + 1);
     for (const { part, frames } of PARTS) {
       if (names.some((name) => frames.some((f) => name.includes(f)))) inPart.set(part, (inPart.get(part) ?? 0) + 1);
