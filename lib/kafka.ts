@@ -1,9 +1,9 @@
-// Our one wrapper around kafkajs: the rest of the code asks for topics, produces a run's messages and reads
-// offset ranges back, and never sees client details. kafkajs logs go to pino.
+// Our one wrapper around the Kafka client (@platformatic/kafka): the rest of the code asks for topics, produces a
+// run's messages and reads offset ranges back, and never sees client details.
 import crypto from 'node:crypto';
+import { Admin, Consumer, ProduceAcks, Producer, stringSerializers, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import type { Config } from './config';
-import { Kafka, Partitioners, logLevel as KafkaLogLevel, type Admin, type IHeaders, type LogEntry, type Producer } from './kafkajs';
 import type { Logger } from './logger';
 
 export interface OutgoingMessage {
@@ -41,8 +41,8 @@ export class KafkaRefusedError extends Error {
 }
 
 /**
- * Broker error types that refuse the request for what it is. Everything else (connections lost, leaders moving,
- * a producer's sequence state, timeouts, kafkajs giving up after its retries) can clear on a retry.
+ * Broker error codes that refuse the request for what it is. Everything else (connections lost, leaders moving,
+ * a producer's sequence state, timeouts, the client giving up after its retries) can clear on a retry.
  */
 const REFUSED_TYPES = new Set([
   'MESSAGE_TOO_LARGE',
@@ -55,34 +55,64 @@ const REFUSED_TYPES = new Set([
   'POLICY_VIOLATION',
 ]);
 
+interface ErrorNode {
+  apiId?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** Every error in a failure's tree: the error, its causes, and the errors an aggregate carries, breadth first. */
+function errorTree(err: unknown, limit = 50): ErrorNode[] {
+  const out: ErrorNode[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && out.length < limit) {
+    const e = queue.shift();
+    if (typeof e !== 'object' || e === null) continue;
+    const node = e as ErrorNode;
+    out.push(node);
+    if (node.cause !== undefined) queue.push(node.cause);
+    if (Array.isArray(node.errors)) queue.push(...(node.errors as unknown[]));
+  }
+  return out;
+}
+
+/** The Kafka error code (`MESSAGE_TOO_LARGE`, `TOPIC_ALREADY_EXISTS`…) of the first broker error in a failure, if any. */
+export function brokerErrorCodes(err: unknown): string[] {
+  return errorTree(err).flatMap((e) => (typeof e.apiId === 'string' ? [e.apiId] : []));
+}
+
 /**
- * What a failed Kafka call means for its caller. kafkajs marks `KafkaJSNumberOfRetriesExceeded` as not retriable
- * whatever it wraps (a broker down for longer than its few retries), so the decision is made from the broker's
- * error type found anywhere in the cause chain, never from kafkajs' `retriable` flag.
+ * What a failed Kafka call means for its caller, decided from the broker's error codes found anywhere in the
+ * failure (its causes and an aggregate's errors), never from the client's own retry verdict: a broker down for
+ * longer than the client's few retries is still worth the activity's retry.
  */
 export function classifyKafkaError(err: unknown, brokers: string[]): KafkaRefusedError | KafkaUnavailableError {
   if (err instanceof KafkaRefusedError || err instanceof KafkaUnavailableError) return err;
-  for (let e = err as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 10; depth++) {
-    if (typeof e.type === 'string' && REFUSED_TYPES.has(e.type)) return new KafkaRefusedError(e.type, err);
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
-  return new KafkaUnavailableError(brokers, err);
+  const refused = brokerErrorCodes(err).find((code) => REFUSED_TYPES.has(code));
+  return refused ? new KafkaRefusedError(refused, err) : new KafkaUnavailableError(brokers, err);
 }
 
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const codes = brokerErrorCodes(err);
+  const inner = errorTree(err)
+    .slice(1)
+    .find((e): e is Error => e instanceof Error);
+  const detail = codes.length > 0 ? codes.join(', ') : inner?.message;
+  return detail && detail !== err.message ? `${err.message}: ${detail}` : err.message;
 }
 
 /**
- * Bytes per producer request. kafkajs puts a partition's messages of one request into one record batch, and the
- * broker refuses a batch over message.max.bytes (1 MiB by default): 768 KiB keeps clear of it (the estimate is
- * generous).
+ * Bytes per producer request. A request carries one record batch per partition, and the broker refuses a batch
+ * over message.max.bytes (1 MiB by default): 768 KiB keeps clear of it (the estimate is generous).
  */
 export const SEND_CHUNK_BYTES = 768 * 1024;
 /** Requests one `produce` keeps in flight: overlaps encoding the next chunk with the broker writing the last. */
 export const SENDS_IN_FLIGHT = 3;
 /** Idempotent producers a client keeps (each serves one request at a time). */
 const PRODUCERS = 4;
+/** Bytes one fetch asks a partition for. */
+const FETCH_PARTITION_BYTES = 8 * 1024 * 1024;
 
 /** Consecutive slices of the messages, each at most `maxBytes` of key, value and headers (one message at least). */
 export function chunksOfBytes(messages: OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
@@ -108,33 +138,37 @@ export function chunksOfBytes(messages: OutgoingMessage[], maxBytes: number): Ou
   return chunks;
 }
 
+/** What the pool needs of a producer: to be closed. */
+interface Closable {
+  close(): Promise<void>;
+}
+
 /**
- * Idempotent producers, each lent to one request at a time, and dropped when a request on it fails. kafkajs
- * numbers a producer's record batches per partition and, when a request fails, rolls the numbers back; if the
- * failed request had in fact been written (a broker restart, a timeout), the next request on that producer reuses
- * its numbers, and the broker either acknowledges it as a duplicate of the earlier one (its records are never
- * written) or refuses it as out of order, and every later one too. A fresh producer has a new producer id.
+ * Idempotent producers, each lent to one request at a time, and dropped when a request on it fails. A producer
+ * numbers its record batches per partition, and retries a request under the same numbers, so the broker writes it
+ * once. When a request fails for good, its outcome is unknown: a fresh producer (a new producer id) takes the next
+ * request, so that it is never refused as out of order behind a batch the broker may or may not have written.
  */
-export class ProducerPool {
-  private readonly idle: Producer[] = [];
-  private readonly waiting: ((producer: Producer | undefined) => void)[] = [];
+export class ProducerPool<P extends Closable> {
+  private readonly idle: P[] = [];
+  private readonly waiting: ((producer: P | undefined) => void)[] = [];
   private count = 0;
   private closed = false;
 
   constructor(
-    private readonly create: () => Promise<Producer>,
+    private readonly create: () => Promise<P>,
     private readonly max: number,
   ) {}
 
-  /** Runs `send` on a producer of its own; a producer whose request failed is disconnected, not reused. */
-  async use<T>(send: (producer: Producer) => Promise<T>): Promise<T> {
+  /** Runs `send` on a producer of its own; a producer whose request failed is closed, not reused. */
+  async use<T>(send: (producer: P) => Promise<T>): Promise<T> {
     const producer = await this.acquire();
     let result: T;
     try {
       result = await send(producer);
     } catch (err) {
       this.count--;
-      void producer.disconnect().catch(() => undefined);
+      void producer.close().catch(() => undefined);
       this.wakeOne();
       throw err;
     }
@@ -147,10 +181,10 @@ export class ProducerPool {
     for (const wake of this.waiting.splice(0)) wake(undefined);
     const idle = this.idle.splice(0);
     this.count -= idle.length;
-    await Promise.allSettled(idle.map((p) => p.disconnect()));
+    await Promise.allSettled(idle.map((p) => p.close()));
   }
 
-  private async acquire(): Promise<Producer> {
+  private async acquire(): Promise<P> {
     for (;;) {
       if (this.closed) throw new Error('the Kafka client is closed');
       const idle = this.idle.pop();
@@ -165,17 +199,17 @@ export class ProducerPool {
           throw err;
         }
       }
-      const given = await new Promise<Producer | undefined>((resolve) => this.waiting.push(resolve));
+      const given = await new Promise<P | undefined>((resolve) => this.waiting.push(resolve));
       if (given) return given;
     }
   }
 
-  private give(producer: Producer): void {
+  private give(producer: P): void {
     const next = this.waiting.shift();
     if (next) next(producer);
     else if (this.closed) {
       this.count--;
-      void producer.disconnect().catch(() => undefined);
+      void producer.close().catch(() => undefined);
     } else this.idle.push(producer);
   }
 
@@ -183,34 +217,6 @@ export class ProducerPool {
   private wakeOne(): void {
     this.waiting.shift()?.(undefined);
   }
-}
-
-// Messages kafkajs logs loudly that are expected here: the first idempotent send after a broker start meets a
-// loading coordinator and retries; bounded producer retries are deliberate (the activity retries, ingest dedupes).
-const EXPECTED_NOISE = [/coordinator is loading/, /coordinator is not available/, /Limiting retries for the idempotent producer/];
-
-function pinoLogCreator(logger: Logger) {
-  return () =>
-    ({ namespace, level, log }: LogEntry) => {
-      const {
-        message,
-        timestamp: _t,
-        logger: _l,
-        ...extra
-      } = log as { message: string; timestamp?: string; logger?: string; error?: string };
-      const fields = { component: 'kafkajs', namespace, ...extra };
-      if (EXPECTED_NOISE.some((re) => re.test(message) || re.test(String(extra.error ?? '')))) logger.debug(fields, message);
-      else if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
-      else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
-      else if (level === KafkaLogLevel.INFO) logger.debug(fields, message);
-      else logger.trace(fields, message);
-    };
-}
-
-function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
-  return out;
 }
 
 export interface ProduceOptions {
@@ -235,54 +241,46 @@ export interface KafkaTopics {
   readRanges(topic: string, ranges: PartitionRange[], opts?: { key?: string; timeoutMs?: number }): Promise<ConsumedMessage[]>;
 }
 
+type StringProducer = Producer<string, string, string, string>;
+
+/** ListOffsets' special timestamps: the next offset to be written, and the first one still kept. */
+const LATEST = -1n;
+const EARLIEST = -2n;
+
+/** A record batch's control bit: a transaction marker, not a message. */
+const CONTROL_BATCH = 0x20;
+
 export class KafkaClient implements KafkaTopics {
-  private readonly kafka: Kafka;
-  private readonly producers: ProducerPool;
-  private admin: Promise<Admin> | undefined;
+  private readonly producers: ProducerPool<StringProducer>;
+  private readonly admin: Admin;
+  /** Reads by offset (Fetch and ListOffsets requests): never joins a consumer group. */
+  private readonly reader: Consumer;
 
   constructor(
     private readonly config: Config['kafka'],
     private readonly logger: Logger,
   ) {
-    this.kafka = new Kafka({
+    // A few quick retries inside the client; a broker that stays away longer fails the call, and the activity that
+    // made it retries with backoff (a producer whose request failed is replaced, see ProducerPool).
+    const base = {
       clientId: config.clientId,
-      brokers: config.brokers,
-      logLevel: KafkaLogLevel.WARN,
-      logCreator: pinoLogCreator(logger),
-      // A few quick retries inside kafkajs; a broker that stays away longer fails the call, and the activity that
-      // made it retries with backoff (a producer whose request failed is replaced, see ProducerPool).
-      retry: { retries: 5, initialRetryTime: 100 },
-    });
-    this.producers = new ProducerPool(async () => {
-      const producer = this.kafka.producer({
-        createPartitioner: Partitioners.DefaultPartitioner,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-      });
-      await producer.connect().catch((err: unknown) => {
-        throw new KafkaUnavailableError(this.config.brokers, err);
-      });
-      return producer;
-    }, PRODUCERS);
+      bootstrapBrokers: config.brokers,
+      retries: 5,
+      retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(100 * 2 ** attempt, 2_000),
+    };
+    this.producers = new ProducerPool(
+      async () =>
+        new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }),
+      PRODUCERS,
+    );
+    this.admin = new Admin(base);
+    this.reader = new Consumer({ ...base, groupId: `streamforge-reader-${crypto.randomUUID()}` });
   }
 
-  private getAdmin(): Promise<Admin> {
-    this.admin ??= (async () => {
-      const admin = this.kafka.admin();
-      await admin.connect().catch((err: unknown) => {
-        this.admin = undefined;
-        throw new KafkaUnavailableError(this.config.brokers, err);
-      });
-      return admin;
-    })();
-    return this.admin;
-  }
-
-  /** Runs an admin call; its failures come back classified (KafkaRefusedError or KafkaUnavailableError). */
-  private async withAdmin<T>(call: (admin: Admin) => Promise<T>): Promise<T> {
+  /** Runs a call; its failures come back classified (KafkaRefusedError or KafkaUnavailableError). */
+  private async classified<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await call(await this.getAdmin());
+      return await call();
     } catch (err) {
       throw classifyKafkaError(err, this.config.brokers);
     }
@@ -290,55 +288,74 @@ export class KafkaClient implements KafkaTopics {
 
   /** Asks the cluster for its brokers: whether Kafka answers now (a readiness check). */
   async ping(): Promise<void> {
-    await this.withAdmin((admin) => admin.describeCluster());
+    await this.classified(() => this.admin.metadata({ topics: [], forceUpdate: true }));
   }
 
   /** Creates the topic if it does not exist (with these topic configs); returns its partition count. */
   async ensureTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<number> {
-    return this.withAdmin(async (admin) => {
-      if (!(await admin.listTopics()).includes(topic)) {
-        const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
-        // Another process may create it between our look and our create; kafkajs then reports "already exists".
-        await admin
+    return this.classified(async () => {
+      if (!(await this.admin.listTopics()).includes(topic)) {
+        // Another process may create it between our look and our create; the broker then says it already exists.
+        await this.admin
           .createTopics({
-            topics: [{ topic, numPartitions: partitions, replicationFactor: this.config.replicationFactor, configEntries }],
-            waitForLeaders: true,
+            topics: [topic],
+            partitions,
+            replicas: this.config.replicationFactor,
+            configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
           })
-          .catch((err: { type?: string; errors?: { type?: string }[] }) => {
-            const types = [err.type, ...(err.errors ?? []).map((e) => e.type)];
-            if (!types.includes('TOPIC_ALREADY_EXISTS')) throw err;
+          .catch((err: unknown) => {
+            if (!brokerErrorCodes(err).includes('TOPIC_ALREADY_EXISTS')) throw err;
           });
       }
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      return meta.topics[0]?.partitions.length ?? partitions;
+      return (await this.leadersElected(topic)).partitionsCount;
     });
+  }
+
+  /** The topic's metadata once every partition has a leader (a topic just created may not have them yet). */
+  private async leadersElected(
+    topic: string,
+    timeoutMs = 10_000,
+  ): Promise<ClusterMetadata['topics'] extends Map<string, infer T> ? T : never> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const meta = (await this.admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+      if (meta && meta.partitions.length > 0 && meta.partitions.every((p) => p.leader >= 0)) return meta;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has partitions without a leader after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** The names of every topic in the cluster. */
   async topicNames(): Promise<string[]> {
-    return this.withAdmin((admin) => admin.listTopics());
+    return this.classified(() => this.admin.listTopics());
+  }
+
+  /** Per partition, the offset ListOffsets gives for `timestamp` (-1: the end, -2: the first kept, else the time). */
+  private async listOffsets(topic: string, timestamp: bigint): Promise<Map<number, number>> {
+    const offsets = await this.classified(() => this.reader.listOffsets({ topics: [topic], timestamp }));
+    return new Map((offsets.get(topic) ?? []).map((offset, partition) => [partition, Number(offset)]));
   }
 
   /** Next offset to be written in each partition (the high watermark). */
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    return this.listOffsets(topic, LATEST);
   }
 
   /** Every message in the topic now, from each partition's first offset to its end, in offset order. */
   async readAll(topic: string, opts: { timeoutMs?: number } = {}): Promise<ConsumedMessage[]> {
-    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const [first, end] = await Promise.all([this.listOffsets(topic, EARLIEST), this.endOffsets(topic)]);
     return this.readRanges(
       topic,
-      offsets.map((o) => ({ partition: o.partition, from: Number(o.low), to: Number(o.high) })),
+      [...end].map(([partition, to]) => ({ partition, from: first.get(partition) ?? 0, to })),
       opts,
     );
   }
 
   /** Per partition, the offset of the first message written at or after `timestampMs` (else the end offset). */
   async offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>> {
-    const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsetsByTimestamp(topic, timestampMs));
-    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+    const [at, end] = await Promise.all([this.listOffsets(topic, BigInt(timestampMs)), this.endOffsets(topic)]);
+    // The broker answers -1 for a partition with nothing written at or after the time.
+    return new Map([...end].map(([partition, endOffset]) => [partition, (at.get(partition) ?? -1) < 0 ? endOffset : at.get(partition)!]));
   }
 
   /**
@@ -370,71 +387,106 @@ export class KafkaClient implements KafkaTopics {
     return coveringRanges(written);
   }
 
-  /** One request; kafkajs writes one record batch per partition, so each partition's messages are contiguous. */
-  private async send(producer: Producer, topic: string, messages: OutgoingMessage[]): Promise<PartitionRange[]> {
-    const results = await producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, partition: m.partition, headers: m.headers })),
+  /** One request: one record batch per partition, so each partition's messages are contiguous from its base offset. */
+  private async send(producer: StringProducer, topic: string, messages: OutgoingMessage[]): Promise<PartitionRange[]> {
+    const result = await producer.send({
+      messages: messages.map((m) => ({ topic, key: m.key, value: m.value, partition: m.partition, headers: m.headers })),
     });
     const counts = new Map<number, number>();
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
-    return results.map((r) => ({
+    return (result.offsets ?? []).map((r) => ({
       partition: r.partition,
-      from: Number(r.baseOffset),
-      to: Number(r.baseOffset) + (counts.get(r.partition) ?? 0),
+      from: Number(r.offset),
+      to: Number(r.offset) + (counts.get(r.partition) ?? 0),
     }));
+  }
+
+  /**
+   * Fetches from `positions` (partition → next offset) until `more` says to stop, handing each partition's new
+   * messages to `onMessages`. Reads by offset from each partition's leader; no consumer group is joined.
+   */
+  private async fetchLoop(
+    topic: string,
+    positions: Map<number, number>,
+    onMessages: (partition: number, messages: ConsumedMessage[], next: number) => void,
+    more: () => boolean,
+    maxWaitTime: number,
+  ): Promise<void> {
+    while (more()) {
+      const meta = await this.admin.metadata({ topics: [topic] });
+      const described = meta.topics.get(topic);
+      if (!described) throw new Error(`topic ${topic} does not exist`);
+      const byLeader = new Map<number, number[]>();
+      for (const partition of positions.keys()) {
+        const leader = described.partitions[partition]?.leader ?? -1;
+        if (leader < 0) throw new Error(`partition ${partition} of ${topic} has no leader now`);
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+      }
+      await Promise.all(
+        [...byLeader].map(async ([node, partitions]) => {
+          const response = await this.reader.fetch({
+            node,
+            maxWaitTime,
+            minBytes: 1,
+            topics: [
+              {
+                topicId: described.id,
+                partitions: partitions.map((partition) => ({
+                  partition,
+                  fetchOffset: BigInt(positions.get(partition)!),
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                  partitionMaxBytes: FETCH_PARTITION_BYTES,
+                })),
+              },
+            ],
+          });
+          for (const answer of response.responses.flatMap((r) => r.partitions)) {
+            const from = positions.get(answer.partitionIndex);
+            if (from === undefined) continue;
+            const { messages, next } = messagesOf(answer.partitionIndex, answer.records ?? [], from);
+            positions.set(answer.partitionIndex, next);
+            onMessages(answer.partitionIndex, messages, next);
+          }
+        }),
+      );
+    }
   }
 
   /** Reads every message in the given offset ranges (optionally only those with `key`), then stops. */
   async readRanges(topic: string, ranges: PartitionRange[], opts: { key?: string; timeoutMs?: number } = {}): Promise<ConsumedMessage[]> {
     const pending = new Map(ranges.filter((r) => r.to > r.from).map((r) => [r.partition, r]));
     if (pending.size === 0) return [];
-    const consumer = this.kafka.consumer({ groupId: `streamforge-reader-${crypto.randomUUID()}`, maxWaitTimeInMs: 100 });
+    const positions = new Map([...pending.values()].map((r) => [r.partition, r.from]));
     const out: ConsumedMessage[] = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      let finish: () => void = () => undefined;
-      const done = new Promise<void>((resolve) => (finish = resolve));
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const range = pending.get(batch.partition);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    await this.classified(() =>
+      this.fetchLoop(
+        topic,
+        positions,
+        (partition, messages, next) => {
+          const range = pending.get(partition);
           if (!range) return;
-          for (const m of batch.messages) {
-            const offset = Number(m.offset);
-            if (offset < range.from || offset >= range.to) continue;
-            const key = m.key?.toString() ?? null;
-            if (opts.key === undefined || key === opts.key) {
-              out.push({ partition: batch.partition, offset, key, value: m.value?.toString() ?? '', headers: headersToStrings(m.headers) });
-            }
+          for (const m of messages) {
+            if (m.offset < range.to && (opts.key === undefined || m.key === opts.key)) out.push(m);
           }
-          const last = Number(batch.lastOffset());
-          if (last + 1 >= range.to) pending.delete(batch.partition);
-          if (pending.size === 0) finish();
+          if (next >= range.to) {
+            pending.delete(partition);
+            positions.delete(partition);
+          }
         },
-      });
-      for (const r of pending.values()) consumer.seek({ topic, partition: r.partition, offset: String(r.from) });
-      const timeoutMs = opts.timeoutMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `reading ${topic} ranges timed out after ${timeoutMs} ms; partitions still pending: ${[...pending.keys()].join(',')}`,
-              ),
-            ),
-          timeoutMs,
-        );
-      });
-      await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
-    } catch (err) {
-      throw classifyKafkaError(err, this.config.brokers);
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-    }
+        () => {
+          if (pending.size > 0 && Date.now() > deadline) {
+            throw new Error(
+              `reading ${topic} ranges timed out after ${timeoutMs} ms; partitions still pending: ${[...pending.keys()].join(',')}`,
+            );
+          }
+          return pending.size > 0;
+        },
+        100,
+      ),
+    );
     return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
@@ -443,34 +495,61 @@ export class KafkaClient implements KafkaTopics {
    * the returned `stop` is called. For readers that keep a view up to date (the stream CLI's aggregates).
    */
   async follow(topic: string, onMessages: (messages: ConsumedMessage[]) => void): Promise<{ stop(): Promise<void> }> {
-    const consumer = this.kafka.consumer({ groupId: `streamforge-follower-${crypto.randomUUID()}`, maxWaitTimeInMs: 50 });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          onMessages(
-            batch.messages.map((m) => ({
-              partition: batch.partition,
-              offset: Number(m.offset),
-              key: m.key?.toString() ?? null,
-              value: m.value?.toString() ?? '',
-              headers: headersToStrings(m.headers),
-            })),
-          );
-        },
-      });
-    } catch (err) {
-      await consumer.disconnect().catch(() => undefined);
-      throw classifyKafkaError(err, this.config.brokers);
-    }
-    return { stop: () => consumer.disconnect() };
+    const positions = await this.listOffsets(topic, EARLIEST);
+    let running = true;
+    const loop = this.fetchLoop(
+      topic,
+      positions,
+      (_partition, messages) => {
+        if (messages.length > 0) onMessages(messages);
+      },
+      () => running,
+      50,
+    ).catch((err: unknown) => {
+      if (running) this.logger.error({ err, topic }, 'following the topic stopped');
+    });
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+      },
+    };
   }
 
   async close(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await Promise.allSettled([this.producers.close(), admin?.then((a) => a.disconnect())]);
+    await Promise.allSettled([this.producers.close(), this.admin.close(), this.reader.close()]);
   }
+}
+
+/** Whether the cluster answers now, with its brokers and a controller (one try, no retries): a readiness probe. */
+export async function clusterAnswers(config: Config['kafka']): Promise<boolean> {
+  const admin = new Admin({ clientId: `${config.clientId}-probe`, bootstrapBrokers: config.brokers, retries: 0 });
+  try {
+    const cluster = await admin.metadata({ topics: [], forceUpdate: true });
+    return cluster.brokers.size > 0 && cluster.controllerId >= 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/** A partition's messages at or after `from` in the fetched batches, and the next offset to fetch. */
+export function messagesOf(partition: number, batches: RecordsBatch[], from: number): { messages: ConsumedMessage[]; next: number } {
+  const messages: ConsumedMessage[] = [];
+  let next = from;
+  for (const batch of batches) {
+    const first = Number(batch.firstOffset);
+    // A batch's offsets run to its last delta even when compaction removed records from it.
+    next = Math.max(next, first + batch.lastOffsetDelta + 1);
+    if ((batch.attributes & CONTROL_BATCH) !== 0) continue;
+    for (const record of batch.records) {
+      const offset = first + record.offsetDelta;
+      if (offset < from) continue;
+      const headers: Record<string, string> = {};
+      for (const [name, value] of record.headers) if (name) headers[name.toString()] = value?.toString() ?? '';
+      messages.push({ partition, offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? '', headers });
+    }
+  }
+  return { messages, next };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { INDEXED_VALUE_TYPES, SEARCH_ATTRIBUTE_KEYS, searchAttributeCliArgs } from '../../contracts/search-attributes';
 import { splitHostPort, type Config } from '../../lib/config';
-import { Kafka, logLevel } from '../../lib/kafkajs';
+import { clusterAnswers } from '../../lib/kafka';
 import { javaCommand } from './install';
 import type { StackPaths } from './paths';
 import { isPortOpen, StackError, type ProcessSpec } from './processes';
@@ -201,19 +201,7 @@ function kafka(config: Config, p: StackPaths): Service {
     }),
     async isReady() {
       if (!(await isPortOpen(host, port))) return false;
-      const admin = new Kafka({
-        clientId: 'streamforge-stack',
-        brokers: config.kafka.brokers,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 0 },
-      }).admin();
-      try {
-        await admin.connect();
-        const cluster = await admin.describeCluster();
-        return cluster.brokers.length > 0 && cluster.controller !== null;
-      } finally {
-        await admin.disconnect();
-      }
+      return clusterAnswers(config.kafka);
     },
   };
 }

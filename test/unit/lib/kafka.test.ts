@@ -1,8 +1,8 @@
 // Specification of the Kafka wrapper's pure parts: how a write is cut into requests, how failures are classified
 // (retry or give up), and how producers are lent out (one request each, never reused after a failure).
+import { MultipleErrors, NetworkError, ProtocolError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { chunksOfBytes, classifyKafkaError, KafkaRefusedError, KafkaUnavailableError, ProducerPool } from '../../../lib/kafka';
-import type { Producer } from '../../../lib/kafkajs';
 
 describe('chunksOfBytes', () => {
   const message = (i: number, valueBytes: number) => ({
@@ -30,44 +30,48 @@ describe('chunksOfBytes', () => {
 
 describe('classifyKafkaError', () => {
   const brokers = ['127.0.0.1:9092'];
-  const protocolError = (type: string, retriable: boolean) =>
-    Object.assign(new Error(`broker said ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
-  // What kafkajs throws once its own retries are spent: marked not retriable whatever it wraps.
-  const retriesExceeded = (cause: Error) =>
-    Object.assign(new Error(cause.message), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause, originalError: cause });
+  // The client's own error classes, shaped as it throws them: a broker's answer is a ProtocolError (its Kafka code in
+  // `apiId`), a request to several brokers fails with MultipleErrors, and retries spent wrap the last try's error.
+  const protocolError = (code: string) => new ProtocolError(code);
+  const retriesSpent = (cause: Error) => new MultipleErrors('Producing messages failed.', [cause]);
 
-  it('a broker that stayed away longer than kafkajs retries is transient, although kafkajs marks it not retriable', () => {
-    const connection = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
-      name: 'KafkaJSConnectionError',
-      retriable: true,
+  it('a broker that stayed away longer than the client retries is transient', () => {
+    const connection = new NetworkError('Connection to 127.0.0.1:9092 failed.', {
+      cause: new Error('connect ECONNREFUSED 127.0.0.1:9092'),
     });
-    const error = classifyKafkaError(retriesExceeded(connection), brokers);
+    const error = classifyKafkaError(retriesSpent(connection), brokers);
     expect(error).toBeInstanceOf(KafkaUnavailableError);
-    expect(error.message).toMatch(/^Kafka unavailable at 127\.0\.0\.1:9092 \(Connection error: connect ECONNREFUSED/);
+    expect(error.message).toMatch(
+      /^Kafka unavailable at 127\.0\.0\.1:9092 \(Producing messages failed\.: Connection to 127\.0\.0\.1:9092 failed\./,
+    );
   });
 
   it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED'])(
     '%s refuses the request for good, also when wrapped',
     (type) => {
-      expect(classifyKafkaError(protocolError(type, false), brokers)).toEqual(expect.objectContaining({ name: 'KafkaRefusedError', type }));
-      expect(classifyKafkaError(retriesExceeded(protocolError(type, false)), brokers)).toBeInstanceOf(KafkaRefusedError);
+      expect(classifyKafkaError(protocolError(type), brokers)).toEqual(expect.objectContaining({ name: 'KafkaRefusedError', type }));
+      expect(classifyKafkaError(retriesSpent(protocolError(type)), brokers)).toBeInstanceOf(KafkaRefusedError);
+      expect(classifyKafkaError(new Error('send failed', { cause: retriesSpent(protocolError(type)) }), brokers)).toBeInstanceOf(
+        KafkaRefusedError,
+      );
     },
   );
 
-  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT'])(
+  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS'])(
     '%s is transient: a retry on a fresh producer can succeed',
     (type) => {
-      expect(classifyKafkaError(protocolError(type, false), brokers)).toBeInstanceOf(KafkaUnavailableError);
+      expect(classifyKafkaError(protocolError(type), brokers)).toBeInstanceOf(KafkaUnavailableError);
+      expect(classifyKafkaError(retriesSpent(protocolError(type)), brokers)).toBeInstanceOf(KafkaUnavailableError);
     },
   );
 });
 
 describe('ProducerPool', () => {
   class FakeProducer {
-    disconnected = false;
+    closed = false;
     constructor(readonly id: number) {}
-    async disconnect() {
-      this.disconnected = true;
+    async close() {
+      this.closed = true;
     }
   }
   const pool = (max: number) => {
@@ -75,11 +79,11 @@ describe('ProducerPool', () => {
     const producers = new ProducerPool(async () => {
       const p = new FakeProducer(made.length);
       made.push(p);
-      return p as unknown as Producer;
+      return p;
     }, max);
     return { producers, made };
   };
-  const idOf = (p: Producer) => (p as unknown as FakeProducer).id;
+  const idOf = (p: FakeProducer) => p.id;
 
   it('lends each producer to one request at a time, and reuses it afterwards', async () => {
     const { producers, made } = pool(2);
@@ -107,7 +111,7 @@ describe('ProducerPool', () => {
   it('drops a producer whose request failed: the next request gets a new one', async () => {
     const { producers, made } = pool(1);
     await expect(producers.use(async () => Promise.reject(new Error('in doubt')))).rejects.toThrow('in doubt');
-    expect(made[0]!.disconnected).toBe(true);
+    expect(made[0]!.closed).toBe(true);
     expect(await producers.use(async (p) => idOf(p))).toBe(1);
     expect(await producers.use(async (p) => idOf(p))).toBe(1);
   });
