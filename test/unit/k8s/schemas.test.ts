@@ -63,7 +63,7 @@ describe('the schema check itself', () => {
   });
 
   it('refuses an unknown field and a wrong type in a custom resource', () => {
-    const topic: K8sObject = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 't' }, spec: { partitions: 1, replicas: 1 } };
+    const topic: K8sObject = { apiVersion: 'kafka.strimzi.io/v1', kind: 'KafkaTopic', metadata: { name: 't' }, spec: { partitions: 1, replicas: 1 } };
     expect(schemaErrors(topic)).toEqual([]);
     expect(schemaErrors({ ...topic, spec: { partitions: 1, replica: 1 } }).join()).toMatch(/must NOT have additional properties: replica/);
     expect(schemaErrors({ ...topic, spec: { partitions: '1' } }).join()).toMatch(/partitions must be integer/);

@@ -223,7 +223,7 @@ describe.skipIf(!HAS_KUBECTL).each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   describe('Kafka', () => {
     const kafka = () => m.find('Kafka', 'streamforge');
 
-    it('runs 3.9.x, as the local stack does (kafkajs needs protocol versions Kafka 4 removed)', () => {
+    it('runs the Kafka version the local stack runs', () => {
       expect(read('scripts/stack/maven/kafka-pom.xml')).toContain(`<version>${kafka().spec.kafka.version}</version>`);
     });
 
