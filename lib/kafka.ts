@@ -111,6 +111,8 @@ export const SEND_CHUNK_BYTES = 768 * 1024;
 export const SENDS_IN_FLIGHT = 3;
 /** Idempotent producers a client keeps (each serves one request at a time). */
 const PRODUCERS = 4;
+/** Failed fetch rounds in a row a read tries again before it fails. */
+const FETCH_RETRIES = 5;
 /** Bytes one fetch asks a partition for. */
 const FETCH_PARTITION_BYTES = 8 * 1024 * 1024;
 
@@ -253,8 +255,14 @@ const CONTROL_BATCH = 0x20;
 export class KafkaClient implements KafkaTopics {
   private readonly producers: ProducerPool<StringProducer>;
   private readonly admin: Admin;
-  /** Reads by offset (Fetch and ListOffsets requests): never joins a consumer group. */
-  private readonly reader: Consumer;
+  /** Asks for offsets (ListOffsets requests); never joins a consumer group. */
+  private readonly offsets: Consumer;
+  private readonly clientOptions: {
+    clientId: string;
+    bootstrapBrokers: string[];
+    retries: number;
+    retryDelay: (client: unknown, operation: string, attempt: number) => number;
+  };
 
   constructor(
     private readonly config: Config['kafka'],
@@ -268,13 +276,14 @@ export class KafkaClient implements KafkaTopics {
       retries: 5,
       retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(100 * 2 ** attempt, 2_000),
     };
+    this.clientOptions = base;
     this.producers = new ProducerPool(
       async () =>
         new Producer({ ...base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, serializers: stringSerializers }),
       PRODUCERS,
     );
     this.admin = new Admin(base);
-    this.reader = new Consumer({ ...base, groupId: `streamforge-reader-${crypto.randomUUID()}` });
+    this.offsets = new Consumer({ ...base, groupId: `streamforge-offsets-${crypto.randomUUID()}` });
   }
 
   /** Runs a call; its failures come back classified (KafkaRefusedError or KafkaUnavailableError). */
@@ -332,7 +341,7 @@ export class KafkaClient implements KafkaTopics {
 
   /** Per partition, the offset ListOffsets gives for `timestamp` (-1: the end, -2: the first kept, else the time). */
   private async listOffsets(topic: string, timestamp: bigint): Promise<Map<number, number>> {
-    const offsets = await this.classified(() => this.reader.listOffsets({ topics: [topic], timestamp }));
+    const offsets = await this.classified(() => this.offsets.listOffsets({ topics: [topic], timestamp }));
     return new Map((offsets.get(topic) ?? []).map((offset, partition) => [partition, Number(offset)]));
   }
 
@@ -403,7 +412,8 @@ export class KafkaClient implements KafkaTopics {
 
   /**
    * Fetches from `positions` (partition → next offset) until `more` says to stop, handing each partition's new
-   * messages to `onMessages`. Reads by offset from each partition's leader; no consumer group is joined.
+   * messages to `onMessages`. Reads by offset from each partition's leader; no consumer group is joined. A failed
+   * round (a leader moving, a broker restarting) is tried again on fresh metadata, FETCH_RETRIES times in a row.
    */
   private async fetchLoop(
     topic: string,
@@ -412,45 +422,69 @@ export class KafkaClient implements KafkaTopics {
     more: () => boolean,
     maxWaitTime: number,
   ): Promise<void> {
-    while (more()) {
-      const meta = await this.admin.metadata({ topics: [topic] });
-      const described = meta.topics.get(topic);
-      if (!described) throw new Error(`topic ${topic} does not exist`);
-      const byLeader = new Map<number, number[]>();
-      for (const partition of positions.keys()) {
-        const leader = described.partitions[partition]?.leader ?? -1;
-        if (leader < 0) throw new Error(`partition ${partition} of ${topic} has no leader now`);
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+    // A fetcher of its own: the client keeps one fetch session (KIP-227) per broker, which two loops must not share.
+    const fetcher = new Consumer({ ...this.clientOptions, groupId: `streamforge-reader-${crypto.randomUUID()}` });
+    let failures = 0;
+    try {
+      while (more()) {
+        try {
+          await this.fetchRound(fetcher, topic, positions, onMessages, maxWaitTime, failures > 0);
+          failures = 0;
+        } catch (err) {
+          if (++failures > FETCH_RETRIES || classifyKafkaError(err, this.config.brokers) instanceof KafkaRefusedError) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200 * failures));
+        }
       }
-      await Promise.all(
-        [...byLeader].map(async ([node, partitions]) => {
-          const response = await this.reader.fetch({
-            node,
-            maxWaitTime,
-            minBytes: 1,
-            topics: [
-              {
-                topicId: described.id,
-                partitions: partitions.map((partition) => ({
-                  partition,
-                  fetchOffset: BigInt(positions.get(partition)!),
-                  currentLeaderEpoch: -1,
-                  lastFetchedEpoch: -1,
-                  partitionMaxBytes: FETCH_PARTITION_BYTES,
-                })),
-              },
-            ],
-          });
-          for (const answer of response.responses.flatMap((r) => r.partitions)) {
-            const from = positions.get(answer.partitionIndex);
-            if (from === undefined) continue;
-            const { messages, next } = messagesOf(answer.partitionIndex, answer.records ?? [], from);
-            positions.set(answer.partitionIndex, next);
-            onMessages(answer.partitionIndex, messages, next);
-          }
-        }),
-      );
+    } finally {
+      await fetcher.close().catch(() => undefined);
     }
+  }
+
+  /** One Fetch request to each leader of the partitions in `positions`; advances `positions` past what came back. */
+  private async fetchRound(
+    fetcher: Consumer,
+    topic: string,
+    positions: Map<number, number>,
+    onMessages: (partition: number, messages: ConsumedMessage[], next: number) => void,
+    maxWaitTime: number,
+    freshMetadata: boolean,
+  ): Promise<void> {
+    const described = (await this.admin.metadata({ topics: [topic], forceUpdate: freshMetadata })).topics.get(topic);
+    if (!described) throw new Error(`topic ${topic} does not exist`);
+    const byLeader = new Map<number, number[]>();
+    for (const partition of positions.keys()) {
+      const leader = described.partitions[partition]?.leader ?? -1;
+      if (leader < 0) throw new Error(`partition ${partition} of ${topic} has no leader now`);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+    }
+    await Promise.all(
+      [...byLeader].map(async ([node, partitions]) => {
+        const response = await fetcher.fetch({
+          node,
+          maxWaitTime,
+          minBytes: 1,
+          topics: [
+            {
+              topicId: described.id,
+              partitions: partitions.map((partition) => ({
+                partition,
+                fetchOffset: BigInt(positions.get(partition)!),
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+                partitionMaxBytes: FETCH_PARTITION_BYTES,
+              })),
+            },
+          ],
+        });
+        for (const answer of response.responses.flatMap((r) => r.partitions)) {
+          const from = positions.get(answer.partitionIndex);
+          if (from === undefined) continue;
+          const { messages, next } = messagesOf(answer.partitionIndex, answer.records ?? [], from);
+          positions.set(answer.partitionIndex, next);
+          onMessages(answer.partitionIndex, messages, next);
+        }
+      }),
+    );
   }
 
   /** Reads every message in the given offset ranges (optionally only those with `key`), then stops. */
@@ -517,7 +551,7 @@ export class KafkaClient implements KafkaTopics {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.producers.close(), this.admin.close(), this.reader.close()]);
+    await Promise.allSettled([this.producers.close(), this.admin.close(), this.offsets.close()]);
   }
 }
 

@@ -56,6 +56,38 @@ describe('KafkaClient', () => {
   });
 });
 
+describe('KafkaClient reads', () => {
+  const topic = `test.kafka-reads.${crypto.randomUUID()}`;
+
+  it('many reads at once, of different ranges of the same partitions, each get exactly their messages', async () => {
+    await kafka.ensureTopic(topic, 2);
+    const runs = Array.from({ length: 8 }, (_, run) => `run-${run}`);
+    const written = new Map<string, Awaited<ReturnType<typeof kafka.produce>>>();
+    for (const run of runs) {
+      const messages = Array.from({ length: 50 }, (_, i) => ({
+        key: run,
+        value: `${run}/${i}`,
+        partition: i % 2,
+        headers: { seq: String(i) },
+      }));
+      written.set(run, await kafka.produce(topic, messages));
+    }
+    const reads = await Promise.all(runs.map((run) => kafka.readRanges(topic, written.get(run)!, { key: run })));
+    reads.forEach((read, i) => {
+      expect(read.map((m) => m.value).sort()).toEqual(Array.from({ length: 50 }, (_, j) => `${runs[i]}/${j}`).sort());
+    });
+    expect((await kafka.readAll(topic)).length).toBe(8 * 50);
+  });
+
+  it('gives, per partition, the first offset written at or after a time, else the end', async () => {
+    const before = Date.now() - 1;
+    const ranges = await kafka.produce(topic, [{ key: 'late', value: 'x', partition: 1 }]);
+    const at = await kafka.offsetsAt(topic, before);
+    expect(at.get(1)).toBe(ranges[0]!.from);
+    expect(at.get(0)).toBe((await kafka.endOffsets(topic)).get(0));
+  });
+});
+
 describe('KafkaExecutionJournal', () => {
   it('finds the shared executions a member was recorded in since a given time (newest first), and nothing for others', async () => {
     const journal = new KafkaExecutionJournal(kafka, `test.executions.${crypto.randomUUID()}`);
