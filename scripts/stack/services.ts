@@ -140,7 +140,7 @@ function kafkaServerProperties(config: Config, p: StackPaths): string {
 function kafka(config: Config, p: StackPaths): Service {
   const { host, port } = splitHostPort(config.kafka.brokers[0]!);
   const propsFile = path.join(p.kafkaDir, 'server.properties');
-  const log4jFile = path.join(p.kafkaDir, 'log4j.properties');
+  const log4jFile = path.join(p.kafkaDir, 'log4j2.properties');
   const classpath = `${p.kafkaLibDir}/*`;
   return {
     name: 'kafka',
@@ -156,12 +156,13 @@ function kafka(config: Config, p: StackPaths): Service {
       fs.writeFileSync(
         log4jFile,
         [
-          'log4j.rootLogger=INFO, stdout',
-          'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-          'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-          'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-          'log4j.logger.kafka=INFO',
-          'log4j.logger.org.apache.kafka=INFO',
+          'status = warn',
+          'appender.stdout.type = Console',
+          'appender.stdout.name = STDOUT',
+          'appender.stdout.layout.type = PatternLayout',
+          'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
+          'rootLogger.level = info',
+          'rootLogger.appenderRef.stdout.ref = STDOUT',
           '',
         ].join('\n'),
       );
@@ -169,7 +170,7 @@ function kafka(config: Config, p: StackPaths): Service {
       const { execFileSync } = await import('node:child_process');
       const clusterId = execFileSync(
         javaCommand(),
-        ['-cp', classpath, `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'],
+        ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'],
         { stdio: ['ignore', 'pipe', 'ignore'] },
       )
         .toString()
@@ -181,7 +182,7 @@ function kafka(config: Config, p: StackPaths): Service {
         [
           '-cp',
           classpath,
-          `-Dlog4j.configuration=file:${log4jFile}`,
+          `-Dlog4j2.configurationFile=${log4jFile}`,
           'kafka.tools.StorageTool',
           'format',
           '-t',
@@ -195,7 +196,7 @@ function kafka(config: Config, p: StackPaths): Service {
     spec: () => ({
       name: 'kafka',
       command: javaCommand(),
-      args: ['-Xms256m', '-Xmx512m', `-Dlog4j.configuration=file:${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile],
+      args: ['-Xms256m', '-Xmx512m', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile],
       cwd: p.kafkaDir,
       marker: propsFile,
     }),
