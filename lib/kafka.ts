@@ -1,7 +1,16 @@
 // Our one wrapper around the Kafka client (@platformatic/kafka): the rest of the code asks for topics, produces a
 // run's messages and reads offset ranges back, and never sees client details.
 import crypto from 'node:crypto';
-import { Admin, Consumer, ProduceAcks, Producer, stringSerializers, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
+import {
+  Admin,
+  Consumer,
+  ProduceAcks,
+  Producer,
+  stringSerializers,
+  type BaseOptions,
+  type ClusterTopicMetadata,
+  type RecordsBatch,
+} from '@platformatic/kafka';
 import { coveringRanges, type PartitionRange } from '../contracts/partition-ranges';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -257,12 +266,7 @@ export class KafkaClient implements KafkaTopics {
   private readonly admin: Admin;
   /** Asks for offsets (ListOffsets requests); never joins a consumer group. */
   private readonly offsets: Consumer;
-  private readonly clientOptions: {
-    clientId: string;
-    bootstrapBrokers: string[];
-    retries: number;
-    retryDelay: (client: unknown, operation: string, attempt: number) => number;
-  };
+  private readonly clientOptions: BaseOptions;
 
   constructor(
     private readonly config: Config['kafka'],
@@ -321,10 +325,7 @@ export class KafkaClient implements KafkaTopics {
   }
 
   /** The topic's metadata once every partition has a leader (a topic just created may not have them yet). */
-  private async leadersElected(
-    topic: string,
-    timeoutMs = 10_000,
-  ): Promise<ClusterMetadata['topics'] extends Map<string, infer T> ? T : never> {
+  private async leadersElected(topic: string, timeoutMs = 10_000): Promise<ClusterTopicMetadata> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const meta = (await this.admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
