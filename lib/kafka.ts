@@ -272,12 +272,15 @@ export class KafkaClient implements KafkaTopics {
     private readonly config: Config['kafka'],
     private readonly logger: Logger,
   ) {
-    // A few quick retries inside the client; a broker that stays away longer fails the call, and the activity that
-    // made it retries with backoff (a producer whose request failed is replaced, see ProducerPool).
+    // Retries inside the client span ~17 s (100 ms doubling to 2 s, 12 times): longer than a partition leader's
+    // failover when its broker dies (the controller waits broker.session.timeout.ms, 9 s by default, before it
+    // moves the leadership), so a broker loss in a cluster is never seen by the caller (npm run kafka:broker-kill).
+    // A broker that stays away longer fails the call, and the activity that made it retries with backoff (a
+    // producer whose request failed is replaced, see ProducerPool).
     const base = {
       clientId: config.clientId,
       bootstrapBrokers: config.brokers,
-      retries: 5,
+      retries: 12,
       retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.min(100 * 2 ** attempt, 2_000),
     };
     this.clientOptions = base;

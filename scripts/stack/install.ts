@@ -97,6 +97,13 @@ function mavenCopy(pom: string, outDir: string, logFile: string, extra: string[]
   return run('mvn', ['-B', '-q', '-U', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${outDir}`, ...extra], logFile);
 }
 
+/** The Kafka broker's jars from Maven Central (cached behind the pom's hash); true when it installed them now. */
+export function installKafkaJars(p: StackPaths): Promise<boolean> {
+  return cached(path.join(p.kafkaLibDir, '.installed'), hashOf(p.kafkaPom), () =>
+    mavenCopy(p.kafkaPom, p.kafkaLibDir, path.join(p.logDir, 'install.log')),
+  );
+}
+
 /** Installs everything the stack needs; cheap when nothing changed. */
 export async function installStack(p: StackPaths): Promise<InstallReport[]> {
   await checkPrerequisites();
@@ -108,8 +115,7 @@ export async function installStack(p: StackPaths): Promise<InstallReport[]> {
       await run(path.join(p.venvDir, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-r', p.requirementsFile], log);
     });
   };
-  const kafkaJars = () =>
-    cached(path.join(p.kafkaLibDir, '.installed'), hashOf(p.kafkaPom), () => mavenCopy(p.kafkaPom, p.kafkaLibDir, log));
+  const kafkaJars = () => installKafkaJars(p);
   const sparkJars = () =>
     cached(path.join(p.sparkJarDir, '.installed'), hashOf(p.sparkKafkaPom), () =>
       mavenCopy(p.sparkKafkaPom, p.sparkJarDir, log, [

@@ -1,5 +1,6 @@
 // The three long-running services of the local stack (Temporal dev server, Kafka in KRaft mode, Spark Connect):
 // how each is configured, started and judged ready.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -111,25 +112,74 @@ function temporal(config: Config, p: StackPaths): Service {
   };
 }
 
-function kafkaServerProperties(config: Config, p: StackPaths): string {
-  const { host, port } = splitHostPort(config.kafka.brokers[0]!);
-  const controllerPort = port + 1;
+/** Kafka 4's logging: log4j 2, to the console (the service's log file). */
+const KAFKA_LOG4J2 = [
+  'status = warn',
+  'appender.stdout.type = Console',
+  'appender.stdout.name = STDOUT',
+  'appender.stdout.layout.type = PatternLayout',
+  'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = info',
+  'rootLogger.appenderRef.stdout.ref = STDOUT',
+  '',
+].join('\n');
+
+/** One local KRaft node: its id (1…n), the address clients use, and its controller's port (the next one). */
+interface KafkaNode {
+  id: number;
+  host: string;
+  port: number;
+  controllerPort: number;
+  /** `kafka` when the stack has one node, else `kafka-<id>`: the service's name, its pid and log files. */
+  name: string;
+  dir: string;
+  dataDir: string;
+}
+
+/** A node for each address in KAFKA_BROKERS: one (the default), or a cluster (e.g. three, each its own JVM). */
+export function kafkaNodes(config: Config, p: StackPaths): KafkaNode[] {
+  const single = config.kafka.brokers.length === 1;
+  return config.kafka.brokers.map((address, i) => {
+    const { host, port } = splitHostPort(address);
+    const name = single ? 'kafka' : `kafka-${i + 1}`;
+    return {
+      id: i + 1,
+      host,
+      port,
+      controllerPort: port + 1,
+      name,
+      dir: single ? p.kafkaDir : path.join(p.kafkaDir, name),
+      dataDir: single ? p.kafkaDataDir : path.join(p.kafkaDir, name, 'data'),
+    };
+  });
+}
+
+/**
+ * A node's server.properties: broker and controller at once, every node a voter of the one quorum. Replication
+ * follows the cluster's size: with three nodes, internal topics have three replicas and a write needs two in sync
+ * (`min.insync.replicas=2`), so one node may be lost without refusing a write.
+ */
+function kafkaServerProperties(config: Config, nodes: KafkaNode[], node: KafkaNode): string {
+  const replicas = Math.min(3, nodes.length);
+  const inSync = Math.min(2, nodes.length);
   return [
-    '# Written by the stack installer: single-node KRaft broker + controller for local use.',
+    `# Written by the stack installer: KRaft node ${node.id} of ${nodes.length} (broker + controller) for local use.`,
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@${host}:${controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    `node.id=${node.id}`,
+    `controller.quorum.voters=${nodes.map((n) => `${n.id}@${n.host}:${n.controllerPort}`).join(',')}`,
+    `listeners=PLAINTEXT://${node.host}:${node.port},CONTROLLER://${node.host}:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${node.host}:${node.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${p.kafkaDataDir}`,
+    `log.dirs=${node.dataDir}`,
     `num.partitions=${config.kafka.recordsPartitions}`,
-    'offsets.topic.replication.factor=1',
+    `default.replication.factor=${config.kafka.replicationFactor}`,
+    `min.insync.replicas=${inSync}`,
+    `offsets.topic.replication.factor=${replicas}`,
     'offsets.topic.num.partitions=4',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${inSync}`,
     'group.initial.rebalance.delay.ms=0',
     // Topics are created explicitly (with the partition count we want), never by a typo in a producer.
     'auto.create.topics.enable=false',
@@ -137,46 +187,43 @@ function kafkaServerProperties(config: Config, p: StackPaths): string {
   ].join('\n');
 }
 
-function kafka(config: Config, p: StackPaths): Service {
-  const { host, port } = splitHostPort(config.kafka.brokers[0]!);
-  const propsFile = path.join(p.kafkaDir, 'server.properties');
+/** The cluster's id, made once and kept: every node is formatted with it. */
+function kafkaClusterId(p: StackPaths, classpath: string, log4jFile: string): string {
+  const file = path.join(p.kafkaDir, 'cluster-id');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const id = execFileSync(
+    javaCommand(),
+    ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  )
+    .toString()
+    .trim()
+    .split('\n')
+    .pop()!;
+  fs.writeFileSync(file, id);
+  return id;
+}
+
+function kafka(config: Config, p: StackPaths, nodes: KafkaNode[], node: KafkaNode): Service {
+  const propsFile = path.join(node.dir, 'server.properties');
   const log4jFile = path.join(p.kafkaDir, 'log4j2.properties');
   const classpath = `${p.kafkaLibDir}/*`;
   return {
-    name: 'kafka',
+    name: node.name,
     ports: [
-      { host, port },
-      { host, port: port + 1 },
+      { host: node.host, port: node.port },
+      { host: node.host, port: node.controllerPort },
     ],
-    describe: `Kafka ${host}:${port} (KRaft controller on ${port + 1})`,
+    describe: `Kafka ${node.host}:${node.port} (KRaft controller on ${node.controllerPort}${nodes.length > 1 ? `; node ${node.id} of ${nodes.length}` : ''})`,
     startTimeoutMs: 60_000,
     async prepare() {
-      fs.mkdirSync(p.kafkaDir, { recursive: true });
-      fs.writeFileSync(propsFile, kafkaServerProperties(config, p));
-      fs.writeFileSync(
-        log4jFile,
-        [
-          'status = warn',
-          'appender.stdout.type = Console',
-          'appender.stdout.name = STDOUT',
-          'appender.stdout.layout.type = PatternLayout',
-          'appender.stdout.layout.pattern = [%d] %p %m (%c)%n',
-          'rootLogger.level = info',
-          'rootLogger.appenderRef.stdout.ref = STDOUT',
-          '',
-        ].join('\n'),
-      );
-      if (fs.existsSync(path.join(p.kafkaDataDir, 'meta.properties'))) return;
-      const { execFileSync } = await import('node:child_process');
-      const clusterId = execFileSync(
-        javaCommand(),
-        ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, 'kafka.tools.StorageTool', 'random-uuid'],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      )
-        .toString()
-        .trim()
-        .split('\n')
-        .pop()!;
+      fs.mkdirSync(node.dir, { recursive: true });
+      fs.writeFileSync(propsFile, kafkaServerProperties(config, nodes, node));
+      fs.writeFileSync(log4jFile, KAFKA_LOG4J2);
+      if (fs.existsSync(path.join(node.dataDir, 'meta.properties'))) return;
+      const clusterId = kafkaClusterId(p, classpath, log4jFile);
       execFileSync(
         javaCommand(),
         [
@@ -194,15 +241,15 @@ function kafka(config: Config, p: StackPaths): Service {
       );
     },
     spec: () => ({
-      name: 'kafka',
+      name: node.name,
       command: javaCommand(),
       args: ['-Xms256m', '-Xmx512m', `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', classpath, 'kafka.Kafka', propsFile],
-      cwd: p.kafkaDir,
+      cwd: node.dir,
       marker: propsFile,
     }),
     async isReady() {
-      if (!(await isPortOpen(host, port))) return false;
-      return clusterAnswers(config.kafka);
+      if (!(await isPortOpen(node.host, node.port))) return false;
+      return clusterAnswers({ ...config.kafka, brokers: [`${node.host}:${node.port}`] });
     },
   };
 }
@@ -331,5 +378,6 @@ function spark(config: Config, p: StackPaths): Service {
 }
 
 export function stackServices(config: Config, p: StackPaths): Service[] {
-  return [temporal(config, p), kafka(config, p), spark(config, p)];
+  const nodes = kafkaNodes(config, p);
+  return [temporal(config, p), ...nodes.map((node) => kafka(config, p, nodes, node)), spark(config, p)];
 }
