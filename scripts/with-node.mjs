@@ -3,7 +3,7 @@
 // package node-<platform>-<arch>, the same binaries as nodejs.org's), installed once under .stack/node24 and put
 // first on the command's PATH (then the project's node_modules/.bin), so that `tsx`, vitest and every process they
 // start run on it.
-// Plain JavaScript that any Node from 18 on runs, because it is what starts on the machine's Node.
+// Plain JavaScript that the machine's Node runs (20.19 or newer: what npm and the lint need anyway).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
