@@ -23,9 +23,12 @@ const serve = (name: string, histogram: boolean) => {
 for (const name of Object.values(WORKER_METRIC_NAMES)) serve(name, WORKER_HISTOGRAMS.includes(name));
 for (const [name, type] of REST_METRICS) serve(name, type === 'Histogram');
 for (const name of Object.values(TEMPORAL_SDK_METRIC_NAMES)) serve(name, TEMPORAL_SDK_HISTOGRAMS.includes(name));
+// Prometheus' own `up`: it writes one per scrape target (1 scraped, 0 not), whatever the target serves. Which targets
+// is the expression's `job` matcher, and those values are checked (LABEL_VALUES.job).
+SERVED.add('up');
 
-/** Metric names a PromQL expression asks for (ours and the SDK's all start with these prefixes). */
-const metricsIn = (expr: string) => [...expr.matchAll(/\b(?:streamforge|temporal)_[a-z0-9_]+\b/g)].map(([name]) => name);
+/** Metric names a PromQL expression asks for (ours and the SDK's all start with these prefixes; `up{...}` is Prometheus'). */
+const metricsIn = (expr: string) => [...expr.matchAll(/\b(?:streamforge|temporal)_[a-z0-9_]+\b|\bup(?=\{)/g)].map(([name]) => name);
 
 /** Label matchers `label="value"` / `label=~"a|b"` of an expression, as [label, value] pairs. */
 const matchersIn = (expr: string) =>
@@ -33,7 +36,9 @@ const matchersIn = (expr: string) =>
 
 /** The values the labels our alerts and dashboard filter on can have. */
 const routes = fs.readdirSync(path.join(PROJECT_ROOT, 'apps/rest/routes')).flatMap((f) => [...read(`apps/rest/routes/${f}`).matchAll(/app\.\w+\(\s*'([^']+)'/g)].map(([, r]) => r!));
-const LABEL_VALUES: Record<string, readonly string[]> = { step: PIPELINE_STEPS, dependency: WORKER_DEPENDENCIES, route: routes };
+/** The scrape jobs: the prometheus-operator names a job after the Service it scrapes (no ServiceMonitor sets `jobLabel`, checked below). */
+const JOBS = ['streamforge-rest', 'streamforge-worker'];
+const LABEL_VALUES: Record<string, readonly string[]> = { step: PIPELINE_STEPS, dependency: WORKER_DEPENDENCIES, route: routes, job: JOBS };
 
 function checkExpression(where: string, expr: string) {
   const metrics = metricsIn(expr);
@@ -73,8 +78,10 @@ describe.skipIf(!HAS_KUBECTL)('k8s/overlays/prod monitoring', () => {
 
   it('scrapes the REST service`s http port and both worker metrics ports, at /metrics', () => {
     const expected: Record<string, string[]> = { 'streamforge-rest': ['http'], 'streamforge-worker': ['metrics', 'sdk-metrics'] };
+    expect(Object.keys(expected)).toEqual(JOBS);
     for (const [name, ports] of Object.entries(expected)) {
       const monitor = m.find('ServiceMonitor', name);
+      expect(monitor.spec.jobLabel, `${name}: its job is no longer the Service's name`).toBeUndefined();
       const services = m.all('Service').filter((s) => selects(monitor.spec.selector.matchLabels, s.metadata.labels ?? {}));
       expect(services.map((s) => s.metadata.name)).toEqual([name]);
       const endpoints = monitor.spec.endpoints as { port: string; path: string }[];
