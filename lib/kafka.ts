@@ -85,7 +85,7 @@ function errorTree(err: unknown, limit = 50): ErrorNode[] {
   return out;
 }
 
-/** The Kafka error code (`MESSAGE_TOO_LARGE`, `TOPIC_ALREADY_EXISTS`…) of the first broker error in a failure, if any. */
+/** Every broker error code (`MESSAGE_TOO_LARGE`, `TOPIC_ALREADY_EXISTS`…) in a failure's tree, outermost first. */
 export function brokerErrorCodes(err: unknown): string[] {
   return errorTree(err).flatMap((e) => (typeof e.apiId === 'string' ? [e.apiId] : []));
 }
@@ -368,7 +368,12 @@ export class KafkaClient implements KafkaTopics {
   async offsetsAt(topic: string, timestampMs: number): Promise<Map<number, number>> {
     const [at, end] = await Promise.all([this.listOffsets(topic, BigInt(timestampMs)), this.endOffsets(topic)]);
     // The broker answers -1 for a partition with nothing written at or after the time.
-    return new Map([...end].map(([partition, endOffset]) => [partition, (at.get(partition) ?? -1) < 0 ? endOffset : at.get(partition)!]));
+    return new Map(
+      [...end].map(([partition, endOffset]) => {
+        const offset = at.get(partition) ?? -1;
+        return [partition, offset < 0 ? endOffset : offset];
+      }),
+    );
   }
 
   /**

@@ -137,7 +137,7 @@ interface KafkaNode {
 }
 
 /** A node for each address in KAFKA_BROKERS: one (the default), or a cluster (e.g. three, each its own JVM). */
-export function kafkaNodes(config: Config, p: StackPaths): KafkaNode[] {
+function kafkaNodes(config: Config, p: StackPaths): KafkaNode[] {
   const single = config.kafka.brokers.length === 1;
   return config.kafka.brokers.map((address, i) => {
     const { host, port } = splitHostPort(address);
