@@ -174,10 +174,21 @@ const activityShape: RunShape = {
 function smallRunShape(runKey: string): RunShape {
   const held = new Map<string, SearchAttributeUpdatePair>();
   /**
-   * The run's first workflow task has 3 events before it (started, task scheduled, task started); a later one
-   * follows a lost task, whose steps may have written or started something already: they look for it first.
+   * Whether a step may follow a try of it that a lost task started: then it looks first for what that try wrote or
+   * started. Two ways a step follows a lost task:
+   * - the run's first workflow task has 3 events before it (started, task scheduled, task started); a later task
+   *   follows a lost one;
+   * - the worker replays the run's history: it did not hold the run, so the worker that did is gone (or gave the
+   *   run up). A step that is not in the history ran unrecorded there, maybe after the task was extended (a local
+   *   activity past 80 % of the task's timeout records the steps that ended, and the history then still reads 3
+   *   events at the step's call).
+   * A local activity's input is not recorded, so this does not touch the run's determinism: on replay a recorded
+   * step is not run.
    */
-  const earlier = (): EarlierTries => (workflowInfo().historyLength > 3 ? { since: workflowInfo().runStartTime.getTime() } : {});
+  const earlier = (): EarlierTries => {
+    const info = workflowInfo();
+    return info.historyLength > 3 || info.unsafe.isReplaying ? { since: info.runStartTime.getTime() } : {};
+  };
   return {
     async resolve(parsed, runDate) {
       const definition = await loadPipelineDefinition(parsed.pipeline, runKey);

@@ -84,7 +84,7 @@ export function countExecutions(
   shared: Map<string, string[]>,
 ): ExecutionCounts {
   const byOperation = executionsByOperation(cluster);
-  const counts: ExecutionCounts = { runs: 0, exactlyOne: 0, lostWithServer: 0, duplicated: 0, notSeen: 0 };
+  const counts: ExecutionCounts = { runs: 0, exactlyOne: 0, lostWithServer: 0, duplicated: 0, duplicatedRuns: [], notSeen: 0 };
   for (const result of results) {
     counts.runs++;
     let worst: 'one' | 'lost' | 'twice' | 'unseen' = 'one';
@@ -97,6 +97,8 @@ export function countExecutions(
       const inOneApp = Math.max(0, ...perApp.values());
       const lostOnly = [...perApp.keys()].filter((app) => !killedApps.has(app)).length <= 1;
       const verdict = inOneApp > 1 ? 'twice' : total === 0 ? 'unseen' : total === 1 ? 'one' : lostOnly ? 'lost' : 'twice';
+      if (verdict === 'twice')
+        counts.duplicatedRuns.push({ runKey: result.runKey, job, operations: [...ids].filter((id) => byOperation.has(id)) });
       const rank = { one: 0, unseen: 1, lost: 2, twice: 3 };
       if (rank[verdict] > rank[worst]) worst = verdict;
     }

@@ -20,6 +20,8 @@ export interface ExecutionCounts {
   lostWithServer: number;
   /** Runs with two or more executions of one job within one Spark application (not allowed). */
   duplicated: number;
+  /** Those runs' keys and jobs, each with its executions' operation ids: what to look up in the worker logs. */
+  duplicatedRuns: { runKey: string; job: string; operations: string[] }[];
   /** Runs none of whose executions could be found (finished before the collector saw them, or never ran). */
   notSeen: number;
 }

@@ -160,6 +160,42 @@ describe('pipelineWorkflow with fake activities', () => {
     ]);
   });
 
+  it("a small run's job step that was in flight when its task was lost looks first for what the lost try started, also after the task was extended", async () => {
+    // A local activity that runs past 80 % of the task's timeout extends the task: the server records the steps
+    // that have ended (the ingest) and hands a new task to the same worker. When that worker then dies, another
+    // replays the recorded steps and runs the job step again: it may follow a try that started a Spark execution.
+    const calls: string[] = [];
+    let tries = 0;
+    const fakes = fakePipelineActivities(calls);
+    const taskQueue = await withWorker({
+      ...fakes,
+      async runSparkJob(spec, earlier) {
+        if (++tries > 1) return fakes.runSparkJob(spec, earlier);
+        calls.push(`runSparkJob${earlier?.since === undefined ? '' : ':since'}`);
+        await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the 1.6 s at which the 2 s task is extended
+        return null as never; // an answer the workflow cannot read: its task fails, as one whose worker died
+      },
+    });
+    const handle = await temporal.env.client.workflow.start(pipelineWorkflow, {
+      taskQueue,
+      workflowId: `logic-${Date.now()}-${seq++}`,
+      args: [{ records: RUNS.small, jobs: ['count_gender'], referenceDate: '2026-01-15' }],
+      workflowTaskTimeout: '2s',
+    });
+    expect((await handle.result()).results.count_gender).toBeDefined();
+    // The ingest ended before the task was extended: recorded, not run again. The job step runs again told so.
+    expect(calls).toEqual([
+      'ingestRecords',
+      'runSparkJob',
+      'release',
+      'submit:count_gender:dedup=false:since',
+      'poll:since',
+      'collect:since',
+      'release',
+    ]);
+    expect((await eventTypes(handle)).filter((t) => t === 'workflowTaskCompletedEventAttributes').length).toBeGreaterThan(1);
+  });
+
   it.each(['small', 'large'] as const)(
     '%s run: ' + 'fails with the root cause of a failed step, status failed, and still releases what it started',
     async (size) => {

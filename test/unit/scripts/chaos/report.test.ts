@@ -17,7 +17,7 @@ const answer = (answeredAtS: number, outcome: Answer['outcome'] = 'right', laten
 /** `perSecond` right answers in each second of [from, to). */
 const steady = (from: number, to: number, perSecond: number) =>
   Array.from({ length: (to - from) * perSecond }, (_, i) => answer(from + (i + 0.5) / perSecond));
-const clean: ExecutionCounts = { runs: 10, exactlyOne: 10, lostWithServer: 0, duplicated: 0, notSeen: 0 };
+const clean: ExecutionCounts = { runs: 10, exactlyOne: 10, lostWithServer: 0, duplicated: 0, duplicatedRuns: [], notSeen: 0 };
 const kafka = { runs: 10, withDuplicates: 0, missing: 0 };
 
 describe('chaos report', () => {
