@@ -63,6 +63,10 @@ const EnvSchema = z.object({
     .default(256 * 1024),
   SPARK_CONNECT_DESCRIPTORS: z.string().min(1).optional(),
   STACK_DIR: z.string().min(1).optional(),
+  STACK_TOPOLOGY: z.enum(['single', 'cluster']).default('single'),
+  SPARK_MASTER_PORT: port.default(7077),
+  POSTGRES_PORT: port.default(5432),
+  PROMETHEUS_PORT: port.default(9090),
   STACK_STATE_DIR: z.string().min(1).optional(),
   SPARK_SESSION_TIMEOUT: z
     .string()
@@ -176,6 +180,19 @@ export interface Config {
   };
   /** How long a /process request may take (queue and run) before it gets 503. */
   processTimeoutMs: number;
+  /**
+   * The local stack's shape: one node of each engine (`single`), or `cluster`: three Kafka brokers, a Spark
+   * standalone master with two workers, Temporal's own server on PostgreSQL, Prometheus (CLUSTER_DEFAULTS).
+   */
+  stackTopology: 'single' | 'cluster';
+  /** The ports of what only the cluster topology runs (all on loopback). */
+  stackCluster: {
+    /** The Spark standalone master (its web UI on the Spark UI's port + 50, its workers' on + 51, + 52). */
+    sparkMasterPort: number;
+    /** PostgreSQL, Temporal's persistence and visibility store. */
+    postgresPort: number;
+    prometheusPort: number;
+  };
   /** Installs of the local stack (venv, jars); `stackStateDir`: its data, logs and pid files (default: the same). */
   stackDir: string;
   stackStateDir: string;
@@ -191,8 +208,20 @@ export class ConfigError extends Error {
 /** The repository root: config defaults are relative to it, wherever the process was started from. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
+/**
+ * What STACK_TOPOLOGY=cluster changes when the environment does not say otherwise: three brokers, topics with three
+ * replicas, and state of its own (the cluster's Temporal, Kafka and Spark keep their data apart from the single
+ * stack's). Every other address is the single stack's: Temporal's frontend, Spark Connect (the driver) and the REST
+ * trigger answer where they always do.
+ */
+export const CLUSTER_DEFAULTS = {
+  KAFKA_BROKERS: '127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096',
+  KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+  STACK_STATE_DIR: '.stack/cluster',
+} as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(env.STACK_TOPOLOGY === 'cluster' ? { ...CLUSTER_DEFAULTS, ...definedOnly(env) } : env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -269,11 +298,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueuedBytes: e.PROCESS_MAX_QUEUED_BYTES,
     },
     processTimeoutMs: e.PROCESS_TIMEOUT_MS,
+    stackTopology: e.STACK_TOPOLOGY,
+    stackCluster: { sparkMasterPort: e.SPARK_MASTER_PORT, postgresPort: e.POSTGRES_PORT, prometheusPort: e.PROMETHEUS_PORT },
     stackDir,
     stackStateDir: path.resolve(PROJECT_ROOT, e.STACK_STATE_DIR ?? stackDir),
     stackSparkSessionTimeout: e.SPARK_SESSION_TIMEOUT,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /** Splits "host:port" into its parts (validated by the schema above). */

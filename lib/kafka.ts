@@ -338,6 +338,12 @@ export class KafkaClient implements KafkaTopics {
     }
   }
 
+  /** Each partition's leader (its broker's node id), once every partition has one. */
+  async leaders(topic: string): Promise<Map<number, number>> {
+    const meta = await this.classified(() => this.leadersElected(topic));
+    return new Map(meta.partitions.map((p, partition) => [partition, p.leader]));
+  }
+
   /** The names of every topic in the cluster. */
   async topicNames(): Promise<string[]> {
     return this.classified(() => this.admin.listTopics());

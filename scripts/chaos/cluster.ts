@@ -29,7 +29,25 @@ const CHAOS_ENV = {
   SPARK_SESSION_KEEPALIVE_MS: '5000',
 };
 
-export type Service = 'temporal' | 'kafka' | 'spark';
+/**
+ * The chaos run's cluster topology (`npm run chaos -- --topology cluster`): three Kafka brokers, the Spark standalone
+ * cluster, Temporal's own server on PostgreSQL, Prometheus, on ports of their own and state under .stack/chaos-cluster.
+ */
+const CHAOS_CLUSTER_ENV = {
+  STACK_TOPOLOGY: 'cluster',
+  KAFKA_BROKERS: '127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096',
+  KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+  SPARK_MASTER_PORT: '17077',
+  POSTGRES_PORT: '15432',
+  PROMETHEUS_PORT: '19090',
+  STACK_STATE_DIR: '.stack/chaos-cluster',
+  DATA_DIR: '.stack/chaos-cluster/data',
+};
+
+export type Topology = 'single' | 'cluster';
+
+/** A stack service by name (`npm run stack -- status` lists them); `kafka` is every Kafka node. */
+export type Service = string;
 
 export class ChaosCluster {
   readonly config: Config;
@@ -46,8 +64,8 @@ export class ChaosCluster {
   private workerCount = 0;
   private collector: NodeJS.Timeout | undefined;
 
-  constructor(overrides: Record<string, string> = {}) {
-    this.env = { ...CHAOS_ENV, ...overrides };
+  constructor(overrides: Record<string, string> = {}, topology: Topology = 'single') {
+    this.env = { ...CHAOS_ENV, ...(topology === 'cluster' ? CHAOS_CLUSTER_ENV : {}), ...overrides };
     this.config = loadConfig({ ...process.env, ...this.env });
   }
 

@@ -3,20 +3,26 @@
 // as processes, and for each scenario keeps a steady load of /process clients, a benchmark of pipeline runs and runs of
 // the orders example definition going while it injects the fault; every answer is checked against its oracle, then Spark's executions and
 // Kafka's records of every run. Prints a table, writes JSON under results/, exits 1 if a scenario failed.
+// `--topology cluster` runs it on the cluster topology (state under .stack/chaos-cluster) with the scenarios only a
+// cluster has: a broker, a partition leader mid-ingest, a Spark worker, the master, Temporal's history, PostgreSQL.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../lib/config';
 import { countExecutions, countRecords, runResults, sharedExecutionsByMember } from './check';
-import { ChaosCluster } from './cluster';
+import { ChaosCluster, type Topology } from './cluster';
 import { ProcessClients, startBenchmark, startOrders, type Answer, type BenchmarkLoad } from './load';
 import { formatChaosTable, summarize, type Check, type FaultWindow, type ScenarioReport } from './report';
-import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
+import { CLUSTER_SCENARIOS, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const USAGE = `usage: npm run chaos [-- --scenarios ${SCENARIOS.map((s) => s.name).join(',')}] [--clients 20] [--runs 100]`;
+const USAGE = [
+  `usage: npm run chaos [-- --scenarios ${SCENARIOS.map((s) => s.name).join(',')}] [--clients 20] [--runs 100]`,
+  `       npm run chaos -- --topology cluster [--scenarios baseline,${CLUSTER_SCENARIOS.map((s) => s.name).join(',')},…]`,
+].join('\n');
 
 interface Options {
+  topology: Topology;
   scenarios: Scenario[];
   clients: number;
   runs: number;
@@ -25,16 +31,26 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { scenarios: { type: 'string' }, clients: { type: 'string', default: '20' }, runs: { type: 'string', default: '100' } },
+    options: {
+      topology: { type: 'string', default: 'single' },
+      scenarios: { type: 'string' },
+      clients: { type: 'string', default: '20' },
+      runs: { type: 'string', default: '100' },
+    },
   });
-  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? SCENARIOS.map((s) => s.name);
-  const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`);
+  if (values.topology !== 'single' && values.topology !== 'cluster') throw new Error(`--topology is single or cluster\n${USAGE}`);
+  const topology: Topology = values.topology;
+  // The cluster's own scenarios only make sense on it; the single stack's run on both.
+  const known = topology === 'cluster' ? [...SCENARIOS, ...CLUSTER_SCENARIOS] : SCENARIOS;
+  const defaults = topology === 'cluster' ? [SCENARIOS[0]!, ...CLUSTER_SCENARIOS] : SCENARIOS;
+  const names = values.scenarios?.split(',').map((s) => s.trim()) ?? defaults.map((s) => s.name);
+  const unknown = names.filter((n) => !known.some((s) => s.name === n));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')} on the ${topology} topology\n${USAGE}`);
   const clients = Number(values.clients);
   const runs = Number(values.runs);
   if (!Number.isInteger(clients) || clients < 1 || !Number.isInteger(runs) || runs < 1)
     throw new Error(`--clients and --runs are whole numbers ≥ 1\n${USAGE}`);
-  return { scenarios: SCENARIOS.filter((s) => names.includes(s.name)), clients, runs };
+  return { topology, scenarios: names.map((n) => known.find((s) => s.name === n)!), clients, runs };
 }
 
 /** Workers as the scenario wants them: the same number, with its environment (fresh ones if it has one). */
@@ -136,9 +152,9 @@ async function runScenario(cluster: ChaosCluster, scenario: Scenario, options: O
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const cluster = new ChaosCluster();
+  const cluster = new ChaosCluster({}, options.topology);
   say(
-    `chaos: stack on Temporal ${cluster.config.temporal.address}, Kafka ${cluster.config.kafka.brokers.join(',')}, Spark ${cluster.config.spark.connectUrl} (logs: ${cluster.logDir})`,
+    `chaos (${options.topology} topology): stack on Temporal ${cluster.config.temporal.address}, Kafka ${cluster.config.kafka.brokers.join(',')}, Spark ${cluster.config.spark.connectUrl} (logs: ${cluster.logDir})`,
   );
   await cluster.up();
   await cluster.startRest();

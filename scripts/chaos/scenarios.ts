@@ -7,7 +7,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { PROJECT_ROOT } from '../../lib/config';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { pipelineWorkflow } from '../../workflows';
+import { generateEmployees } from '../../lib/employee-generator';
+import { referenceResult } from '../../test/support/oracle';
+import { countRecords } from './check';
 import { SESSION_TIMEOUT_S, type ChaosCluster, type Service } from './cluster';
+import { utcDay } from './expected';
 import type { Answer, ProcessClients } from './load';
 import type { Check, FaultWindow } from './report';
 
@@ -78,10 +82,16 @@ function withFault(inject: (ctx: ScenarioContext) => Promise<void>): (ctx: Scena
   };
 }
 
-function restartScenario(service: Service, downMs: number): Scenario {
+/** SIGKILL of a stack service (`what` names it for the table), started again `downMs` later. */
+function restartScenario(
+  service: Service,
+  downMs: number,
+  what = service === 'spark' ? 'Spark Connect server' : service === 'kafka' ? 'Kafka broker' : 'Temporal dev server',
+  name = `${service}-restart`,
+): Scenario {
   return {
-    name: `${service}-restart`,
-    description: `SIGKILL of the ${service === 'spark' ? 'Spark Connect server' : service === 'kafka' ? 'Kafka broker' : 'Temporal dev server'}, started again ${downMs / 1000} s later`,
+    name,
+    description: `SIGKILL of the ${what}, started again ${downMs / 1000} s later`,
     workers: 1,
     run: withFault(async (ctx) => {
       const t0 = Date.now();
@@ -287,4 +297,71 @@ export const SCENARIOS: Scenario[] = [
       ctx.check({ name: 'the REST trigger stays within 600 MB', ok: maxRss <= 600, detail: `max RSS ${maxRss} MB` });
     }),
   },
+];
+
+/** Records of the large run whose ingest loses a partition's leader. */
+const LEADER_KILL_RECORDS = 200_000;
+
+/**
+ * The scenarios only the cluster topology has (`npm run chaos -- --topology cluster`): a Kafka broker, a partition
+ * leader in the middle of an ingest, a Spark worker and the master, Temporal's history service, PostgreSQL.
+ */
+export const CLUSTER_SCENARIOS: Scenario[] = [
+  restartScenario('kafka-2', 5_000, 'second of three Kafka brokers', 'broker-kill'),
+  {
+    name: 'leader-kill',
+    description: `SIGKILL of the leader of a records partition in the middle of a ${LEADER_KILL_RECORDS.toLocaleString('en-US')}-record ingest, back 5 s later`,
+    workers: 1,
+    run: withFault(async (ctx) => {
+      const { config, temporal, kafka } = ctx.cluster;
+      const records = [...generateEmployees(LEADER_KILL_RECORDS, 7)].map((r, i) => ({ ...r, id: i + 1 }));
+      fs.mkdirSync(config.dataDir, { recursive: true });
+      fs.writeFileSync(path.join(config.dataDir, 'leader-kill.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const topic = config.kafka.recordsTopic;
+      const total = async () => [...(await kafka.endOffsets(topic)).values()].reduce((a, b) => a + b, 0);
+      const before = await total();
+      const referenceDate = utcDay(Date.now());
+      const handle = await temporal.workflow.start(pipelineWorkflow, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `chaos-leader-kill-${Date.now()}`,
+        args: [{ file: 'leader-kill.jsonl', jobs: ['count_gender'], referenceDate }],
+      });
+      const t0 = Date.now();
+      // A tenth of the records written: the ingest is under way.
+      while ((await total()) - before < LEADER_KILL_RECORDS / 10 && Date.now() - t0 < 120_000) await ctx.sleep(50);
+      const written = (await total()) - before;
+      const leader = (await kafka.leaders(topic)).get(0);
+      ctx.log(`SIGKILL kafka-${leader}, leader of ${topic}-0, ${written} records into the ingest`);
+      await ctx.cluster.kill(`kafka-${leader}`);
+      await ctx.sleep(5_000);
+      await ctx.cluster.restart();
+      const result = await handle.result();
+      const afterKill = (await total()) - before;
+      ctx.extra('records written when the leader was killed', written);
+      ctx.check({
+        name: 'the leader was killed in the middle of the ingest',
+        ok: written > 0 && written < LEADER_KILL_RECORDS && afterKill >= LEADER_KILL_RECORDS,
+        detail: `${written} of ${LEADER_KILL_RECORDS} records written at the kill`,
+      });
+      const expected = referenceResult('count_gender', records, { referenceDate });
+      const collected = result.results.count_gender;
+      const got = collected && 'inline' in collected ? collected.inline : collected;
+      ctx.check({
+        name: 'the large run is right (against the oracle)',
+        ok: JSON.stringify(got) === JSON.stringify(expected),
+        detail: `${JSON.stringify(got).slice(0, 120)} (expected ${JSON.stringify(expected).slice(0, 120)})`,
+      });
+      const counted = await countRecords(kafka, [result]);
+      ctx.check({
+        name: "the large run's records in Kafka: every one, none missing",
+        ok: counted.runs === 1 && counted.missing === 0,
+        detail: `${counted.missing} runs missing records, ${counted.withDuplicates} with a record twice (readers de-duplicate)`,
+      });
+      ctx.extra('large run (s)', ((Date.now() - t0) / 1000).toFixed(1));
+    }),
+  },
+  restartScenario('spark-worker-1', 5_000, 'first of two Spark workers (and its executor)', 'spark-worker-kill'),
+  restartScenario('spark-master', 5_000, 'Spark standalone master', 'spark-master-restart'),
+  restartScenario('temporal-history', 5_000, "Temporal's history service", 'history-kill'),
+  restartScenario('postgres', 5_000, 'PostgreSQL under Temporal', 'postgres-restart'),
 ];

@@ -1,13 +1,23 @@
-// `npm run stack -- up | down | status | logs [service]`: manages the local Temporal + Kafka + Spark stack.
+// `npm run stack -- up | down | status | logs [service] [--topology single|cluster]`: manages the local Temporal +
+// Kafka + Spark stack. `--topology cluster` is STACK_TOPOLOGY=cluster: three Kafka brokers, a Spark standalone
+// cluster, Temporal's own server on PostgreSQL, Prometheus (README, "The cluster topology").
 import { loadConfig } from '../../lib/config';
 import { tail } from './processes';
 import { stackDown, stackLogFiles, stackStatus, stackUp } from './stack';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
+/** The arguments without `--topology <t>`, which sets STACK_TOPOLOGY for this command (the environment's otherwise). */
+function withoutTopology(argv: string[]): string[] {
+  const at = argv.indexOf('--topology');
+  if (at === -1) return argv;
+  process.env.STACK_TOPOLOGY = argv[at + 1];
+  return [...argv.slice(0, at), ...argv.slice(at + 2)];
+}
+
 async function main(argv: string[]): Promise<number> {
+  const [command, arg] = withoutTopology(argv);
   const config = loadConfig();
-  const [command, arg] = argv;
   switch (command) {
     case 'up': {
       const t0 = Date.now();
@@ -31,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       for (const s of statuses) {
         const state = s.pid === undefined ? 'stopped' : s.ready ? 'ready' : 'starting/unhealthy';
         say(
-          `${s.name.padEnd(9)} ${state.padEnd(18)} pid ${String(s.pid ?? '-').padEnd(8)} rss ${s.rssMb === undefined ? '-' : `${s.rssMb} MB`}  ${s.describe}  log ${s.logFile}`,
+          `${s.name.padEnd(16)} ${state.padEnd(18)} pid ${String(s.pid ?? '-').padEnd(8)} rss ${s.rssMb === undefined ? '-' : `${s.rssMb} MB`}  ${s.describe}  log ${s.logFile}`,
         );
       }
       return statuses.every((s) => s.ready) ? 0 : 1;
@@ -48,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      say('usage: npm run stack -- up | down | status | logs [temporal|kafka|spark]');
+      say('usage: npm run stack -- up | down | status | logs [service] [--topology single|cluster]');
       return command === undefined || command === 'help' ? 0 : 2;
   }
 }

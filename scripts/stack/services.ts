@@ -285,18 +285,168 @@ export function sparkHome(p: StackPaths): string {
   return path.join(lib, pythonDir, 'site-packages', 'pyspark');
 }
 
+/**
+ * The cluster topology's Spark standalone cluster: a master and two workers of one core each, every one its own JVM
+ * started by the wheel's `bin/spark-class` (the wheel has no `sbin/start-*.sh`). Executors run in JVMs of their own,
+ * launched by the workers for the Connect server (the driver), which submits to the master.
+ */
+interface SparkStandalone {
+  master: { host: string; port: number; uiPort: number; url: string };
+  workers: { name: string; uiPort: number; workDir: string }[];
+}
+
+const SPARK_WORKERS = 2;
+
+function sparkStandalone(config: Config, p: StackPaths): SparkStandalone {
+  const { host } = splitHostPort(config.spark.connectUrl);
+  const uiPort = Number(new URL(config.spark.uiUrl).port || 4040);
+  const port = config.stackCluster.sparkMasterPort;
+  return {
+    master: { host, port, uiPort: uiPort + 50, url: `spark://${host}:${port}` },
+    workers: Array.from({ length: SPARK_WORKERS }, (_, i) => ({
+      name: `spark-worker-${i + 1}`,
+      uiPort: uiPort + 51 + i,
+      workDir: path.join(p.sparkDir, `worker-${i + 1}`),
+    })),
+  };
+}
+
+/** The master's view of its workers (its web UI's JSON), or undefined while it does not answer. */
+async function sparkMasterState(standalone: SparkStandalone): Promise<{ workers: { webuiaddress: string; state: string }[] } | undefined> {
+  const { host, uiPort } = standalone.master;
+  const res = await fetch(`http://${host}:${uiPort}/json/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+  return res?.ok ? ((await res.json()) as { workers: { webuiaddress: string; state: string }[] }) : undefined;
+}
+
+function sparkClassSpec(p: StackPaths, name: string, host: string, args: string[], marker: string, cwd: string): ProcessSpec {
+  const home = sparkHome(p);
+  const log4jFile = path.join(p.sparkDir, 'log4j2.properties');
+  return {
+    name,
+    command: path.join(home, 'bin', 'spark-class'),
+    args,
+    cwd,
+    env: {
+      SPARK_HOME: home,
+      SPARK_LOCAL_IP: host,
+      SPARK_LOG_DIR: p.logDir,
+      SPARK_DAEMON_JAVA_OPTS: `-Dlog4j2.configurationFile=file:${log4jFile}`,
+      SPARK_DAEMON_MEMORY: '256m',
+    },
+    marker,
+  };
+}
+
+function sparkMaster(p: StackPaths, standalone: SparkStandalone): Service {
+  const { host, port, uiPort } = standalone.master;
+  const dir = path.join(p.sparkDir, 'master');
+  const propsFile = path.join(dir, 'master.conf');
+  return {
+    name: 'spark-master',
+    ports: [
+      { host, port },
+      { host, port: uiPort },
+    ],
+    describe: `Spark standalone master ${standalone.master.url}, web UI http://${host}:${uiPort}`,
+    startTimeoutMs: 90_000,
+    async prepare() {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(p.sparkDir, 'log4j2.properties'), SPARK_LOG4J2);
+      // A worker that stops answering is declared dead after 15 s (60 s by default), so its executors are replaced sooner.
+      fs.writeFileSync(propsFile, 'spark.worker.timeout=15\n');
+    },
+    spec: () =>
+      sparkClassSpec(
+        p,
+        'spark-master',
+        host,
+        [
+          'org.apache.spark.deploy.master.Master',
+          '--host',
+          host,
+          '--port',
+          String(port),
+          '--webui-port',
+          String(uiPort),
+          '--properties-file',
+          propsFile,
+        ],
+        propsFile,
+        dir,
+      ),
+    isReady: async () => (await sparkMasterState(standalone)) !== undefined,
+  };
+}
+
+function sparkWorker(p: StackPaths, standalone: SparkStandalone, worker: SparkStandalone['workers'][number]): Service {
+  const { host } = standalone.master;
+  return {
+    name: worker.name,
+    ports: [{ host, port: worker.uiPort }],
+    describe: `Spark standalone worker (1 core, 1.5 GB for executors), web UI http://${host}:${worker.uiPort}`,
+    startTimeoutMs: 90_000,
+    async prepare() {
+      fs.mkdirSync(worker.workDir, { recursive: true });
+      fs.writeFileSync(path.join(p.sparkDir, 'log4j2.properties'), SPARK_LOG4J2);
+    },
+    spec: () =>
+      sparkClassSpec(
+        p,
+        worker.name,
+        host,
+        [
+          'org.apache.spark.deploy.worker.Worker',
+          '--host',
+          host,
+          '--cores',
+          '1',
+          '--memory',
+          '1536m',
+          '--webui-port',
+          String(worker.uiPort),
+          '--work-dir',
+          worker.workDir,
+          standalone.master.url,
+        ],
+        worker.workDir,
+        worker.workDir,
+      ),
+    // Ready when the master counts it alive: registered, so the driver's executors can be placed on it.
+    async isReady() {
+      const state = await sparkMasterState(standalone);
+      return state?.workers.some((w) => w.state === 'ALIVE' && w.webuiaddress.endsWith(`:${worker.uiPort}`)) ?? false;
+    },
+  };
+}
+
 function spark(config: Config, p: StackPaths): Service {
   const { host, port } = splitHostPort(config.spark.connectUrl);
   const uiPort = Number(new URL(config.spark.uiUrl).port || 4040);
   const workDir = path.join(p.sparkDir, 'work');
   const log4jFile = path.join(p.sparkDir, 'log4j2.properties');
+  const standalone = config.stackTopology === 'cluster' ? sparkStandalone(config, p) : undefined;
+  // On the standalone cluster the driver runs no tasks: each worker's one executor does (1 GB each).
+  const master = standalone
+    ? [
+        '--master',
+        standalone.master.url,
+        '--driver-memory',
+        '1g',
+        '--conf',
+        'spark.executor.memory=1g',
+        '--conf',
+        'spark.executor.cores=1',
+        '--conf',
+        `spark.cores.max=${SPARK_WORKERS}`,
+      ]
+    : ['--master', 'local[*]', '--driver-memory', '2g'];
   return {
     name: 'spark',
     ports: [
       { host, port },
       { host, port: uiPort },
     ],
-    describe: `Spark Connect ${host}:${port} (local[*]), Spark UI ${config.spark.uiUrl}`,
+    describe: `Spark Connect ${host}:${port} (${standalone ? `driver of ${standalone.master.url}` : 'local[*]'}), Spark UI ${config.spark.uiUrl}`,
     startTimeoutMs: 120_000,
     async prepare() {
       fs.mkdirSync(workDir, { recursive: true });
@@ -316,10 +466,7 @@ function spark(config: Config, p: StackPaths): Service {
           'org.apache.spark.sql.connect.service.SparkConnectServer',
           '--name',
           `streamforge-spark-connect-${port}`,
-          '--master',
-          'local[*]',
-          '--driver-memory',
-          '2g',
+          ...master,
           '--conf',
           `spark.connect.grpc.binding.address=${host}`,
           '--conf',
@@ -379,5 +526,14 @@ function spark(config: Config, p: StackPaths): Service {
 
 export function stackServices(config: Config, p: StackPaths): Service[] {
   const nodes = kafkaNodes(config, p);
-  return [temporal(config, p), ...nodes.map((node) => kafka(config, p, nodes, node)), spark(config, p)];
+  const kafkas = nodes.map((node) => kafka(config, p, nodes, node));
+  if (config.stackTopology === 'single') return [temporal(config, p), ...kafkas, spark(config, p)];
+  const standalone = sparkStandalone(config, p);
+  return [
+    temporal(config, p),
+    ...kafkas,
+    sparkMaster(p, standalone),
+    ...standalone.workers.map((worker) => sparkWorker(p, standalone, worker)),
+    spark(config, p),
+  ];
 }

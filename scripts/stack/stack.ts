@@ -82,9 +82,18 @@ export async function stackDown(config: Config): Promise<string[]> {
   return stopped.filter((n): n is string => n !== undefined);
 }
 
-/** SIGKILLs one service, as a crash would; `stackUp` starts it again. False if it was not running. */
-export async function stackKill(config: Config, service: 'temporal' | 'kafka' | 'spark'): Promise<boolean> {
-  return killProcess(stackPaths(config).runDir, service);
+/**
+ * SIGKILLs a service, as a crash would; `stackUp` starts it again. `kafka` is every Kafka node (one, or each of a
+ * cluster's); any other name is one service (`npm run stack -- status` lists them). False if none was running.
+ */
+export async function stackKill(config: Config, service: string): Promise<boolean> {
+  const p = stackPaths(config);
+  const names = stackServices(config, p)
+    .map((s) => s.name)
+    .filter((name) => name === service || (service === 'kafka' && name.startsWith('kafka-')));
+  if (names.length === 0) throw new StackError(`no service "${service}" in this stack (${config.stackTopology} topology)`);
+  const killed = await Promise.all(names.map((name) => killProcess(p.runDir, name)));
+  return killed.some(Boolean);
 }
 
 export async function stackStatus(config: Config): Promise<ServiceStatus[]> {

@@ -17,6 +17,22 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 5000, apiToken: undefined, tokensFile: undefined, allowUnauthenticated: false });
   });
 
+  it('STACK_TOPOLOGY=cluster: three brokers, three replicas and state of its own, unless the environment says otherwise', () => {
+    const cluster = loadConfig({ STACK_TOPOLOGY: 'cluster' });
+    expect(cluster.stackTopology).toBe('cluster');
+    expect(cluster.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9094', '127.0.0.1:9096']);
+    expect(cluster.kafka.replicationFactor).toBe(3);
+    expect(cluster.stackStateDir).toBe(`${PROJECT_ROOT}/.stack/cluster`);
+    expect(cluster.stackCluster).toEqual({ sparkMasterPort: 7077, postgresPort: 5432, prometheusPort: 9090 });
+    expect(cluster.temporal.address).toBe('127.0.0.1:7233');
+    const given = loadConfig({ STACK_TOPOLOGY: 'cluster', KAFKA_BROKERS: 'h:1', STACK_STATE_DIR: '/s', POSTGRES_PORT: '6543' });
+    expect(given.kafka.brokers).toEqual(['h:1']);
+    expect(given.stackStateDir).toBe('/s');
+    expect(given.stackCluster.postgresPort).toBe(6543);
+    expect(loadConfig({}).stackTopology).toBe('single');
+    expect(() => loadConfig({ STACK_TOPOLOGY: 'mesh' })).toThrow(/STACK_TOPOLOGY="mesh"/);
+  });
+
   it('reads and splits values from the environment', () => {
     const config = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', PORT: '8080', TEMPORAL_TASK_QUEUE: 'q' });
     expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
