@@ -7,12 +7,14 @@ import path from 'node:path';
 import type { StackPaths } from './paths';
 import { StackError, tail } from './processes';
 
-function run(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Promise<void> {
+/** Runs a command with its output appended to `logFile` (and `input` on its stdin); fails with the log's tail. */
+export function run(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv, input?: string): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.appendFileSync(logFile, `\n===== ${new Date().toISOString()} ${cmd} ${args.join(' ')}\n`);
   const out = fs.openSync(logFile, 'a');
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', out, out], env: { ...process.env, ...env } });
+    if (input !== undefined) child.stdin!.end(input);
     child.on('error', (err) => {
       fs.closeSync(out);
       reject(new StackError(`${cmd} could not be run (${err.message}) — is it installed and on PATH?`));
@@ -22,7 +24,9 @@ function run(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessE
       if (code === 0) resolve();
       else
         reject(
-          new StackError(`${cmd} ${args.slice(0, 3).join(' ')} … failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`),
+          new StackError(
+            `${path.basename(cmd)} ${args.slice(0, 4).join(' ')} … failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`,
+          ),
         );
     });
   });
@@ -84,7 +88,7 @@ export interface InstallReport {
   seconds: number;
 }
 
-async function timed(step: string, fn: () => Promise<boolean>): Promise<InstallReport> {
+export async function timed(step: string, fn: () => Promise<boolean>): Promise<InstallReport> {
   const t0 = Date.now();
   const installed = await fn();
   return { step, installed, seconds: (Date.now() - t0) / 1000 };
@@ -101,6 +105,25 @@ function mavenCopy(pom: string, outDir: string, logFile: string, extra: string[]
 export function installKafkaJars(p: StackPaths): Promise<boolean> {
   return cached(path.join(p.kafkaLibDir, '.installed'), hashOf(p.kafkaPom), () =>
     mavenCopy(p.kafkaPom, p.kafkaLibDir, path.join(p.logDir, 'install.log')),
+  );
+}
+
+/**
+ * Builds Go commands (`module/cmd@version`) into `binDir` through the Go module proxy, cached behind their names; true
+ * when it built them now. `GOTOOLCHAIN=auto` fetches the Go release a module asks for through the same proxy, so any
+ * Go from 1.21 on will do.
+ */
+export async function goInstall(commands: string[], binDir: string, logFile: string): Promise<boolean> {
+  const hash = hashOf(...commands);
+  if (fs.existsSync(path.join(binDir, '.installed')) && fs.readFileSync(path.join(binDir, '.installed'), 'utf8') === hash) return false;
+  const go = await capture('go', ['version']);
+  const [major, minor] = (/go(\d+)\.(\d+)/.exec(go ?? '') ?? []).slice(1).map(Number);
+  if (!major || (major === 1 && (minor ?? 0) < 21))
+    throw new StackError(
+      `${go === undefined ? 'Go not found' : `${go.trim()} is too old`} — the cluster topology builds Temporal's server and UI with Go 1.21 or newer (it fetches the release they need itself): install Go and put it on PATH`,
+    );
+  return cached(path.join(binDir, '.installed'), hash, () =>
+    run('go', ['install', ...commands], logFile, { GOTOOLCHAIN: 'auto', GOBIN: binDir, GOFLAGS: '-mod=mod' }),
   );
 }
 

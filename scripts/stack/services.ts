@@ -10,7 +10,10 @@ import { clusterAnswers } from '../../lib/kafka';
 import { javaCommand } from './install';
 import type { StackPaths } from './paths';
 import { isPortOpen, StackError, type ProcessSpec } from './processes';
+import { prometheusService } from './prometheus';
 import { warmSpark } from './spark-warmup';
+import { temporalCluster, temporalMetricsTargets } from './temporal-cluster';
+import { temporalUiService } from './temporal-ui';
 
 export interface Service {
   name: string;
@@ -524,16 +527,23 @@ function spark(config: Config, p: StackPaths): Service {
   };
 }
 
+/**
+ * The stack's services. Single: the Temporal dev server, one Kafka node, Spark Connect in local mode. Cluster: PostgreSQL
+ * and Temporal's four services with its Web UI, three Kafka nodes, a Spark standalone master and two workers with the
+ * Connect server as their driver, and Prometheus.
+ */
 export function stackServices(config: Config, p: StackPaths): Service[] {
   const nodes = kafkaNodes(config, p);
   const kafkas = nodes.map((node) => kafka(config, p, nodes, node));
   if (config.stackTopology === 'single') return [temporal(config, p), ...kafkas, spark(config, p)];
   const standalone = sparkStandalone(config, p);
   return [
-    temporal(config, p),
+    ...temporalCluster(config, p),
+    temporalUiService(config, p),
     ...kafkas,
     sparkMaster(p, standalone),
     ...standalone.workers.map((worker) => sparkWorker(p, standalone, worker)),
     spark(config, p),
+    prometheusService(config, p, temporalMetricsTargets(config.temporal.address)),
   ];
 }

@@ -2,10 +2,12 @@
 // healthy, `down` stops exactly the processes it started, `status` reports each one's health and memory.
 import type { Config } from '../../lib/config';
 import { groupRssMb } from '../lib/proc-usage';
-import { installStack, type InstallReport } from './install';
+import { installStack, timed, type InstallReport } from './install';
 import { stackPaths } from './paths';
 import { isPortOpen, killProcess, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
 import { stackServices, type Service } from './services';
+import { installTemporalServer } from './temporal-cluster';
+import { installTemporalUi } from './temporal-ui';
 
 export interface ServiceStatus {
   name: string;
@@ -46,6 +48,9 @@ async function bringUp(service: Service, runDir: string, logDir: string): Promis
 export async function stackUp(config: Config): Promise<UpReport> {
   const p = stackPaths(config);
   const installs = await installStack(p);
+  // The cluster's Temporal is built from source, once (a few minutes), with its Web UI.
+  if (config.stackTopology === 'cluster')
+    installs.push(await installTemporalServer(p), await timed('temporal web ui (go install)', () => installTemporalUi(p)));
   const services = stackServices(config, p);
   const results = await Promise.allSettled(services.map((s) => bringUp(s, p.runDir, p.logDir)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
