@@ -353,10 +353,22 @@ function sparkMaster(p: StackPaths, standalone: SparkStandalone): Service {
     describe: `Spark standalone master ${standalone.master.url}, web UI http://${host}:${uiPort}`,
     startTimeoutMs: 90_000,
     async prepare() {
-      fs.mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(path.join(dir, 'recovery'), { recursive: true });
       fs.writeFileSync(path.join(p.sparkDir, 'log4j2.properties'), SPARK_LOG4J2);
-      // A worker that stops answering is declared dead after 15 s (60 s by default), so its executors are replaced sooner.
-      fs.writeFileSync(propsFile, 'spark.worker.timeout=15\n');
+      fs.writeFileSync(
+        propsFile,
+        [
+          // A worker that stops answering is declared dead after 15 s (60 s by default), so its executors are
+          // replaced sooner.
+          'spark.worker.timeout=15',
+          // A master that restarts reads back the applications and workers it had. Without it, a new master treats
+          // the running Connect server's executors as unknown and has the workers kill them, and gives the
+          // application none again: every job then waits forever (the chaos run's spark-master-restart found it).
+          'spark.deploy.recoveryMode=FILESYSTEM',
+          `spark.deploy.recoveryDirectory=${path.join(dir, 'recovery')}`,
+          '',
+        ].join('\n'),
+      );
     },
     spec: () =>
       sparkClassSpec(
