@@ -168,8 +168,9 @@ const activityShape: RunShape = {
 /**
  * A small run's steps: local activities in the run's one workflow task. The ingest plans as it writes; a job is one
  * step (submit, wait, collect: activities/spark-job.ts runSparkJob). Its release runs in the same task as the
- * collect: when that task is lost after the release, the collect that runs again finds the execution gone and
- * computes the job again for the run alone (the same answer, one more execution).
+ * collect: when that task's completion is lost after the release (its worker died, Temporal's history was away), the
+ * collect that runs again reads the execution Spark keeps for the release grace (releaseGraceMs, 2 minutes); a task
+ * lost for longer computes the job again for the run alone (the same answer, one more execution).
  */
 function smallRunShape(runKey: string): RunShape {
   const held = new Map<string, SearchAttributeUpdatePair>();

@@ -24,7 +24,7 @@ import { sparkOperationId } from '../../lib/idempotency';
 import type { ExecutionJournal, SharedExecution } from './execution-journal';
 import type { SparkExecutor, SparkJobRunner, SparkJobState, SubmitOptions } from './job-runner';
 import { RunExecutions } from './run-executions';
-import { SharedResults } from './shared-results';
+import { afterGrace, SharedResults } from './shared-results';
 import { StatusWatch } from './status-watch';
 
 export { JOB_GENERATIONS } from './run-executions';
@@ -40,6 +40,13 @@ export interface CoalescingOptions {
   maxScanMessages: number;
   /** How often the states of watched executions are fetched (one GetStatus call for all of them). */
   statusIntervalMs: number;
+  /**
+   * How long Spark keeps what a run released. A small run releases in the workflow task that collected its
+   * results; when that task's completion is lost (its worker died, Temporal's history service was away), the task
+   * runs again and collects again: from the same executions while they are kept, else by running its jobs again.
+   * 0: released at once.
+   */
+  releaseGraceMs: number;
   /**
    * Under load, how long the next execution gathers, as a multiple of the last one's duration. When runs queued
    * while an execution ran (at least GATHER_MIN_QUEUED, and still coming in during its second half: not one burst
@@ -75,6 +82,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   maxMemberMessages: 50_000,
   maxScanMessages: 200_000,
   statusIntervalMs: 20,
+  releaseGraceMs: 2 * 60_000,
   gatherFactor: 1,
   maxGatherMs: 1_000,
   gatherQuietMs: 250,
@@ -127,7 +135,7 @@ export class CoalescingScheduler implements SparkJobRunner {
     private readonly observer: SchedulerObserver = { executionLaunched: () => undefined },
   ) {
     this.runs = new RunExecutions(executor, journal);
-    this.shared = new SharedResults(executor);
+    this.shared = new SharedResults(executor, options.releaseGraceMs);
     this.watch = new StatusWatch(executor, options.statusIntervalMs);
   }
 
@@ -215,7 +223,7 @@ export class CoalescingScheduler implements SparkJobRunner {
   async release(_runKey: string, handles: SparkJobHandle[]): Promise<void> {
     for (const handle of handles) {
       if (handle.shared) await this.shared.release(handle.operationId, handle.shared);
-      else await this.executor.release(handle.operationId);
+      else await afterGrace(this.options.releaseGraceMs, () => this.executor.release(handle.operationId));
     }
   }
 

@@ -1,6 +1,7 @@
 // The results of shared executions as this process holds them: one fetch from Spark serves every member that
-// collects here, each gets its own part, and the execution is released on Spark once every member released it
-// here, or SHARED_RESULT_TTL_MS after it was first read here (members that finish on another worker).
+// collects here, each gets its own part, and the execution is released on Spark (after the release grace) once every
+// member released it here, or SHARED_RESULT_TTL_MS after it was first read here (members that finish on another
+// worker).
 import { memberPart, type GroupedJobResult } from '../../contracts/groups';
 import type { SparkJobHandle } from '../../contracts/pipeline';
 import type { SparkExecutor } from './job-runner';
@@ -20,6 +21,14 @@ interface Shared {
   result?: Promise<GroupedJobResult>;
   /** Releases it on Spark after SHARED_RESULT_TTL_MS, for members that finish on another worker (or never). */
   expiry?: NodeJS.Timeout;
+  /** Every member released it: it goes after the grace (a member may still collect again meanwhile). */
+  releasing?: boolean;
+}
+
+/** Runs `release` after `graceMs`, in the background (Spark's detached timeout is the backstop); at once when 0. */
+export async function afterGrace(graceMs: number, release: () => Promise<void>): Promise<void> {
+  if (graceMs === 0) return release();
+  setTimeout(() => void release().catch(() => undefined), graceMs).unref();
 }
 
 /** A run's place in a shared execution (SparkJobHandle.shared). */
@@ -28,7 +37,10 @@ type Member = NonNullable<SparkJobHandle['shared']>;
 export class SharedResults {
   private readonly shared = new Map<string, Shared>();
 
-  constructor(private readonly executor: Pick<SparkExecutor, 'result' | 'release'>) {}
+  constructor(
+    private readonly executor: Pick<SparkExecutor, 'result' | 'release'>,
+    private readonly releaseGraceMs = 0,
+  ) {}
 
   /** A shared execution this process started, with so many members. */
   started(operationId: string, members: number): void {
@@ -56,15 +68,20 @@ export class SharedResults {
     return memberPart(all, member.tag);
   }
 
-  /** One member is done with it: the last one here releases it on Spark (a member counts once). */
+  /**
+   * One member is done with it: the last one here releases it on Spark, after the grace (a member counts once).
+   * Until then a member that collects again (its task was lost after this release) reads the result kept here.
+   */
   async release(operationId: string, member: Member): Promise<void> {
     const shared = this.shared.get(operationId);
     if (!shared) return;
     shared.released.add(member.tag);
-    if (shared.released.size >= shared.members) {
-      this.shared.delete(operationId);
-      clearTimeout(shared.expiry);
+    if (shared.released.size < shared.members || shared.releasing) return;
+    shared.releasing = true;
+    clearTimeout(shared.expiry);
+    await afterGrace(this.releaseGraceMs, async () => {
+      if (this.shared.get(operationId) === shared) this.shared.delete(operationId);
       await this.executor.release(operationId);
-    }
+    });
   }
 }

@@ -91,7 +91,13 @@ const spec = (i: number, ranges = [{ partition: 0, from: i * 10, to: i * 10 + 10
 function setup(options: Partial<CoalescingOptions> = {}) {
   const executor = new FakeExecutor();
   const journal = new FakeJournal();
-  const scheduler = new CoalescingScheduler(executor, journal, { ...DEFAULT_COALESCING, statusIntervalMs: 1, gatherFactor: 0, ...options });
+  const scheduler = new CoalescingScheduler(executor, journal, {
+    ...DEFAULT_COALESCING,
+    statusIntervalMs: 1,
+    gatherFactor: 0,
+    releaseGraceMs: 0,
+    ...options,
+  });
   return { executor, journal, scheduler };
 }
 
@@ -168,6 +174,31 @@ describe('CoalescingScheduler', () => {
     });
     expect(rb.sections).toEqual({ by_gender: [{ run: 'key-3' }] });
     expect(executor.resultCalls).toBe(1);
+  });
+
+  it('keeps what runs released for the release grace: a run that collects again reads it, then Spark frees it', async () => {
+    const { executor, scheduler } = setup({ releaseGraceMs: 60_000 });
+    const [a, b] = await sharedPair(executor, scheduler);
+    executor.finish(a!.operationId);
+    await Promise.all([scheduler.result(a!), scheduler.result(b!)]);
+    const own = await scheduler.submit(spec(7));
+    executor.finish(own.operationId);
+    vi.useFakeTimers();
+    try {
+      await scheduler.release('run-2', [a!]);
+      await scheduler.release('run-3', [b!]);
+      await scheduler.release('run-7', [own]);
+      expect(executor.released).toEqual([]);
+      // Run 3's task was lost after its release (Temporal's history away when it completed): it collects again.
+      expect((await scheduler.result(b!)).sections).toEqual({ by_gender: [{ run: 'key-3' }] });
+      expect(executor.resultCalls).toBe(1);
+      expect(await scheduler.status(own)).toBe('finished');
+      await scheduler.release('run-3', [b!]);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(executor.released.sort()).toEqual([a!.operationId, own.operationId].sort());
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('releases a shared execution once every member has released it, and not twice for one member', async () => {
