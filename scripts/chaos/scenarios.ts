@@ -362,6 +362,6 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
   },
   restartScenario('spark-worker-1', 5_000, 'first of two Spark workers (and its executor)', 'spark-worker-kill'),
   restartScenario('spark-master', 5_000, 'Spark standalone master', 'spark-master-restart'),
-  restartScenario('temporal-history', 5_000, "Temporal's history service", 'history-kill'),
+  restartScenario('temporal-history', 5_000, 'history service of Temporal', 'history-kill'),
   restartScenario('postgres', 5_000, 'PostgreSQL under Temporal', 'postgres-restart'),
 ];
