@@ -447,12 +447,12 @@ function spark(config: Config, p: StackPaths): Service {
         standalone.master.url,
         '--driver-memory',
         '1g',
-        '--conf',
-        'spark.executor.memory=1g',
-        '--conf',
-        'spark.executor.cores=1',
-        '--conf',
-        `spark.cores.max=${SPARK_WORKERS}`,
+        '--executor-memory',
+        '1g',
+        '--executor-cores',
+        '1',
+        '--total-executor-cores',
+        String(SPARK_WORKERS),
       ]
     : ['--master', 'local[*]', '--driver-memory', '2g'];
   return {
