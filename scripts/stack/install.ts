@@ -113,18 +113,16 @@ export function installKafkaJars(p: StackPaths): Promise<boolean> {
  * when it built them now. `GOTOOLCHAIN=auto` fetches the Go release a module asks for through the same proxy, so any
  * Go from 1.21 on will do.
  */
-export async function goInstall(commands: string[], binDir: string, logFile: string): Promise<boolean> {
-  const hash = hashOf(...commands);
-  if (fs.existsSync(path.join(binDir, '.installed')) && fs.readFileSync(path.join(binDir, '.installed'), 'utf8') === hash) return false;
-  const go = await capture('go', ['version']);
-  const [major, minor] = (/go(\d+)\.(\d+)/.exec(go ?? '') ?? []).slice(1).map(Number);
-  if (!major || (major === 1 && (minor ?? 0) < 21))
-    throw new StackError(
-      `${go === undefined ? 'Go not found' : `${go.trim()} is too old`} — the cluster topology builds Temporal's server and UI with Go 1.21 or newer (it fetches the release they need itself): install Go and put it on PATH`,
-    );
-  return cached(path.join(binDir, '.installed'), hash, () =>
-    run('go', ['install', ...commands], logFile, { GOTOOLCHAIN: 'auto', GOBIN: binDir, GOFLAGS: '-mod=mod' }),
-  );
+export function goInstall(commands: string[], binDir: string, logFile: string): Promise<boolean> {
+  return cached(path.join(binDir, '.installed'), hashOf(...commands), async () => {
+    const go = await capture('go', ['version']);
+    const [major, minor] = (/go(\d+)\.(\d+)/.exec(go ?? '') ?? []).slice(1).map(Number);
+    if (!major || (major === 1 && (minor ?? 0) < 21))
+      throw new StackError(
+        `${go === undefined ? 'Go not found' : `${go.trim()} is too old`} — the cluster topology builds Temporal's server and UI with Go 1.21 or newer (it fetches the release they need itself): install Go and put it on PATH`,
+      );
+    await run('go', ['install', ...commands], logFile, { GOTOOLCHAIN: 'auto', GOBIN: binDir, GOFLAGS: '-mod=mod' });
+  });
 }
 
 /** Installs everything the stack needs; cheap when nothing changed. */

@@ -4,13 +4,14 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { INDEXED_VALUE_TYPES, SEARCH_ATTRIBUTE_KEYS, searchAttributeCliArgs } from '../../contracts/search-attributes';
+import { searchAttributeCliArgs } from '../../contracts/search-attributes';
 import { splitHostPort, type Config } from '../../lib/config';
 import { clusterAnswers } from '../../lib/kafka';
 import { javaCommand } from './install';
 import type { StackPaths } from './paths';
 import { isPortOpen, StackError, type ProcessSpec } from './processes';
 import { prometheusService } from './prometheus';
+import { addMissingSearchAttributes } from './search-attributes';
 import { warmSpark } from './spark-warmup';
 import { temporalCluster, temporalMetricsTargets } from './temporal-cluster';
 import { temporalUiService } from './temporal-ui';
@@ -99,15 +100,7 @@ function temporal(config: Config, p: StackPaths): Service {
     async ensure() {
       const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
       try {
-        const { namespace } = config.temporal;
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-        const missing = SEARCH_ATTRIBUTE_KEYS.filter((k) => !(k.name in (customAttributes ?? {})));
-        if (missing.length === 0) return false;
-        await connection.operatorService.addSearchAttributes({
-          namespace,
-          searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPES[k.type]])),
-        });
-        return true;
+        return await addMissingSearchAttributes(connection, config.temporal.namespace);
       } finally {
         await connection.close();
       }

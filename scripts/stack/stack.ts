@@ -2,7 +2,7 @@
 // healthy, `down` stops exactly the processes it started, `status` reports each one's health and memory.
 import type { Config } from '../../lib/config';
 import { groupRssMb } from '../lib/proc-usage';
-import { installStack, timed, type InstallReport } from './install';
+import { installStack, type InstallReport } from './install';
 import { stackPaths } from './paths';
 import { isPortOpen, killProcess, logFilePath, runningPid, startDetached, StackError, stopProcess, waitUntilReady } from './processes';
 import { stackServices, type Service } from './services';
@@ -49,8 +49,7 @@ export async function stackUp(config: Config): Promise<UpReport> {
   const p = stackPaths(config);
   const installs = await installStack(p);
   // The cluster's Temporal is built from source, once (a few minutes), with its Web UI.
-  if (config.stackTopology === 'cluster')
-    installs.push(await installTemporalServer(p), await timed('temporal web ui (go install)', () => installTemporalUi(p)));
+  if (config.stackTopology === 'cluster') installs.push(await installTemporalServer(p), await installTemporalUi(p));
   const services = stackServices(config, p);
   const results = await Promise.allSettled(services.map((s) => bringUp(s, p.runDir, p.logDir)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));

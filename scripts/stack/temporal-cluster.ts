@@ -16,11 +16,12 @@ import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
-import { INDEXED_VALUE_TYPES, SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contracts/search-attributes';
 import { splitHostPort, type Config } from '../../lib/config';
 import { goInstall, run, timed, type InstallReport } from './install';
 import type { StackPaths } from './paths';
 import { sleep, StackError } from './processes';
+import { addMissingSearchAttributes } from './search-attributes';
 import type { Service } from './services';
 
 const execFileP = promisify(execFile);
@@ -544,13 +545,7 @@ export async function ensureNamespaceAndSearchAttributes(address: string, namesp
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-        const missing = SEARCH_ATTRIBUTE_KEYS.filter((k) => !(k.name in (customAttributes ?? {})));
-        if (missing.length === 0) break;
-        await connection.operatorService.addSearchAttributes({
-          namespace,
-          searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED_VALUE_TYPES[k.type]])),
-        });
+        if (!(await addMissingSearchAttributes(connection, namespace))) break;
         changed = true;
       } catch (err) {
         if (grpcCode(err) !== 5 || Date.now() > deadline) throw err;
@@ -621,16 +616,7 @@ export function temporalClusterServices(p: StackPaths, opts: TemporalClusterOpti
         // The one config file with the role: unique to this stack's state dir and this service.
         marker: args.join(' '),
       }),
-      isReady: async () => {
-        if (role !== 'frontend') return healthServing(`${host}:${own.grpc}`, HEALTH_SERVICE[role]);
-        const connection = await Connection.connect({ address: opts.address, connectTimeout: 1000 });
-        try {
-          const res = await connection.healthService.check({ service: HEALTH_SERVICE.frontend });
-          return res.status === 1;
-        } finally {
-          await connection.close();
-        }
-      },
+      isReady: () => healthServing(`${host}:${own.grpc}`, HEALTH_SERVICE[role]),
       // It waits until the services see what it added, so nothing needs a restart: false.
       ...(role === 'frontend'
         ? {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { Config } from '../../lib/config';
-import { goInstall } from './install';
+import { goInstall, timed, type InstallReport } from './install';
 import type { StackPaths } from './paths';
 import type { Service } from './services';
 
@@ -18,9 +18,9 @@ function uiBinary(p: StackPaths): string {
   return path.join(p.root, 'temporal-ui', 'bin', 'server');
 }
 
-/** Builds the UI server once (cached under .stack/temporal-ui); true when it built it now. */
-export function installTemporalUi(p: StackPaths): Promise<boolean> {
-  return goInstall([UI_SERVER], path.dirname(uiBinary(p)), path.join(p.logDir, 'install.log'));
+/** Builds the UI server once (cached under .stack/temporal-ui). */
+export function installTemporalUi(p: StackPaths): Promise<InstallReport> {
+  return timed('temporal web ui (go install)', () => goInstall([UI_SERVER], path.dirname(uiBinary(p)), path.join(p.logDir, 'install.log')));
 }
 
 export function temporalUiService(config: Config, p: StackPaths): Service {
