@@ -1,7 +1,8 @@
-// Ingest: writes a run's records into the shared records topic, each message keyed by the run and numbered
-// (`seq` header), and returns the offset range written in each partition. A retried ingest first reads back what
-// an earlier attempt of the same run wrote since `startOffsets`, and writes only the records still missing. The
-// topic then holds each record once, unless an earlier attempt still runs (a zombie); Spark reads a run's records
+// Ingest: writes a run's records into the shared records topic, up to a hundred records a message (a JSON array,
+// lib/json-arrays.ts), each message keyed by the run and numbered (`seq` header), and returns the offset range
+// written in each partition. A retried ingest first reads back what an earlier attempt of the same run wrote since
+// `startOffsets`, and writes only the messages still missing (the same records always make the same messages). The
+// topic then holds each record once, unless an earlier attempt still runs (a zombie); Spark reads a run's messages
 // de-duplicated by (key, seq), so the answer is right either way.
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -12,6 +13,7 @@ import type { EarlierTries, IngestResult } from '../contracts/pipeline';
 import type { PipelineRecord } from '../contracts/records';
 import { ResourcePolicy, ResourceRefusal } from '../contracts/resource-policy';
 import { recordKey } from '../lib/idempotency';
+import { jsonArray, jsonChunks } from '../lib/json-arrays';
 import { KafkaRefusedError, type OutgoingMessage } from '../lib/kafka';
 import { definitionOfEarlierRuns } from './definitions';
 import { activityLogger, type ActivityDeps } from './deps';
@@ -70,11 +72,26 @@ export function recordValues(records: PipelineRecord[], groups?: string[]): stri
   return records.map((record, seq) => JSON.stringify(groups ? { [GROUP_COLUMN]: groups[seq], ...record } : record));
 }
 
-/** One message per record value, numbered by its place in the batch. */
-export function toMessages(runKey: string, values: string[], partitions: number): OutgoingMessage[] {
+/** A message of a run's records, and how many records it holds. */
+export interface RecordsMessage extends OutgoingMessage {
+  headers: { seq: string };
+  records: number;
+}
+
+/**
+ * A run's record values as messages: JSON arrays of up to `RECORDS_PER_MESSAGE` records, numbered by their place in
+ * the run (`seq`), in the run's one partition (a small run) or round-robin over all of them.
+ */
+export function toMessages(runKey: string, values: string[], partitions: number): RecordsMessage[] {
   const single = values.length <= SMALL_RUN_MAX_RECORDS ? partitionForRun(runKey, partitions) : undefined;
   const key = recordKey(runKey);
-  return values.map((value, seq) => ({ key, value, partition: single ?? seq % partitions, headers: { seq: String(seq) } }));
+  return jsonChunks(values).map((chunk, seq) => ({
+    key,
+    value: jsonArray(chunk),
+    partition: single ?? seq % partitions,
+    headers: { seq: String(seq) },
+    records: chunk.length,
+  }));
 }
 
 /** The absolute path of a `file` input, which must lie under the data directory. */
@@ -117,7 +134,7 @@ export function createIngestActivities({ kafka, spark, config, logger, metrics }
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
       const ctx = Context.current();
       // Heartbeats on a clock, not per request: a broker that stalls must not look like a dead worker, and a dead
-      // worker is noticed within the heartbeat timeout whatever the batch size.
+      // worker is noticed within the heartbeat timeout whatever the batch size. (Counted in messages.)
       const progress = { written: 0, of: 0 };
       // (A small run's local activity has no heartbeats: the workflow task that holds it is its lease.)
       const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(progress), HEARTBEAT_INTERVAL_MS);
@@ -193,21 +210,22 @@ export function createIngestActivities({ kafka, spark, config, logger, metrics }
         if (m.headers.seq !== undefined) done.add(m.headers.seq);
         found.push({ partition: m.partition, from: m.offset, to: m.offset + 1 });
       }
-      log.info({ alreadyWritten: done.size, total: messages.length }, 'resuming ingest after an earlier attempt');
+      log.info({ messagesWritten: done.size, messages: messages.length }, 'resuming ingest after an earlier attempt');
     }
 
-    const missing = messages.filter((m) => !done.has(m.headers!.seq!));
+    const missing = messages.filter((m) => !done.has(m.headers.seq));
+    const writing = missing.reduce((sum, m) => sum + m.records, 0);
     progress.of = missing.length;
     const written = await kafka.produce(topic, missing, { onProgress: (n) => (progress.written = n), signal: ctx.cancellationSignal });
     const ranges = coveringRanges([...found, ...written]);
-    metrics.recordsWritten(missing.length);
-    log.info({ topic, ranges, records: values.length, written: missing.length }, 'records ingested');
+    metrics.recordsWritten(writing);
+    log.info({ topic, ranges, records: values.length, written: writing, messages: missing.length }, 'records ingested');
     return {
       topic,
       recordKey: key,
       ranges,
       recordCount: values.length,
-      written: missing.length,
+      written: writing,
       attempt: ctx.info.attempt,
       ...(plan.resume ? { resumed: true as const } : {}),
     };

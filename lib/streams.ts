@@ -5,6 +5,7 @@ import { setTimeout } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import { foldAggregates, latestByKey, type StreamAggregates, type StreamSpec } from '../contracts/streams';
 import { uuidV5 } from './idempotency';
+import { jsonArray, jsonChunks, RECORDS_PER_MESSAGE } from './json-arrays';
 import type { KafkaTopics, OutgoingMessage } from './kafka';
 
 /** A stream's own input topic: event time is when the broker took the record, so producers' clocks do not matter. */
@@ -18,11 +19,6 @@ export const RESULTS_TOPIC_CONFIGS: Record<string, string> = {
   'segment.ms': '600000',
   'min.cleanable.dirty.ratio': '0.1',
 };
-
-/** Records in one message of a stream's topic, at most: Spark remembers each message's key, not each record's. */
-export const RECORDS_PER_MESSAGE = 100;
-/** A message's value, at most (Kafka's default limit is 1 MiB); a single record larger than this goes alone. */
-export const MESSAGE_BYTES = 256 * 1024;
 
 /**
  * A batch of records as messages of a stream's topic: a JSON array of up to `perMessage` records each (and
@@ -38,23 +34,13 @@ export function streamRecordMessages(
   perMessage = RECORDS_PER_MESSAGE,
 ): OutgoingMessage[] {
   const first = Number.parseInt(uuidV5(`stream-batch:${batchKey}`).slice(0, 8), 16) % partitions;
-  const chunks: string[][] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const text = JSON.stringify(record);
-    const size = Buffer.byteLength(text);
-    const last = chunks.at(-1);
-    if (last && last.length < perMessage && bytes + size + 1 <= MESSAGE_BYTES) {
-      last.push(text);
-      bytes += size + 1;
-    } else {
-      chunks.push([text]);
-      bytes = size + 2;
-    }
-  }
+  const chunks = jsonChunks(
+    records.map((record) => JSON.stringify(record)),
+    perMessage,
+  );
   return chunks.map((chunk, i) => ({
     key: uuidV5(`stream-message:${batchKey}:${i}`),
-    value: `[${chunk.join(',')}]`,
+    value: jsonArray(chunk),
     partition: (first + i) % partitions,
   }));
 }

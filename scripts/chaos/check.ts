@@ -10,6 +10,7 @@ import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
 import type { SharedExecution } from '../../spark/runtime/execution-journal';
 import { executionRoot } from '../lib/spark-ui';
 import type { ChaosCluster } from './cluster';
+import { recordsOf } from '../../test/support/record-messages';
 import type { ExecutionCounts, KafkaCounts } from './report';
 
 /** The results of the runs that answered (closed runs only), by workflow id. */
@@ -110,7 +111,10 @@ export function countExecutions(
   return counts;
 }
 
-/** Reads each run's ranges back (its key only): every seq 0..n-1 present, and how many more than once. */
+/**
+ * Reads each run's ranges back (its key only): its messages (by `seq`) hold all its records, and which runs have a
+ * message more than once.
+ */
 export async function countRecords(kafka: KafkaClient, results: PipelineResult[]): Promise<KafkaCounts> {
   const counts: KafkaCounts = { runs: 0, withDuplicates: 0, missing: 0 };
   for (let i = 0; i < results.length; i += 10) {
@@ -121,10 +125,11 @@ export async function countRecords(kafka: KafkaClient, results: PipelineResult[]
           key: result.source.recordKey,
           timeoutMs: 60_000,
         });
-        const seqs = new Set(messages.map((m) => m.headers.seq));
+        const bySeq = new Map(messages.map((m) => [m.headers.seq, recordsOf(m).length]));
+        const records = [...bySeq.values()].reduce((sum, n) => sum + n, 0);
         counts.runs++;
-        if (seqs.size < result.recordCount) counts.missing++;
-        if (messages.length > seqs.size) counts.withDuplicates++;
+        if (records < result.recordCount) counts.missing++;
+        if (messages.length > bySeq.size) counts.withDuplicates++;
       }),
     );
   }

@@ -31,13 +31,8 @@ import { SparkConnectClient, StreamingQueries } from '../../lib/spark-connect';
 import { generateEmployees } from '../../lib/employee-generator';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
-import {
-  readStreamAggregates,
-  RECORDS_PER_MESSAGE,
-  STREAM_TOPIC_CONFIGS,
-  streamRecordMessages,
-  streamResultsVersion,
-} from '../../lib/streams';
+import { RECORDS_PER_MESSAGE } from '../../lib/json-arrays';
+import { readStreamAggregates, STREAM_TOPIC_CONFIGS, streamRecordMessages, streamResultsVersion } from '../../lib/streams';
 import { countInto, streamMismatches, type ExpectedStreamCounts } from '../../test/support/stream-oracle';
 import { stopSignal, streamingWorkflow, streamStatusQuery } from '../../workflows/streaming';
 import { calibrate, formatCalibration } from '../bench/calibration';

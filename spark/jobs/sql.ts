@@ -167,19 +167,25 @@ SELECT ${grouped ? `${groups.group} AS ${GROUP_COLUMN}, ` : ''}s.* FROM ${groups
 const hexKey = (key: string) => `X'${Buffer.from(key, 'utf8').toString('hex')}'`;
 /** `text` as a Spark SQL string literal (backslashes and quotes escaped). */
 export const sqlString = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
-const jsonSchema = (fields: string) => sqlString(`${fields}, ${GROUP_COLUMN} STRING`);
+/**
+ * A message's records, parsed: a message's value is a JSON array of records (activities/ingest.ts), or one record,
+ * which from_json reads as an array of one when the schema is an array of structs (a topic of someone else's, or
+ * messages written before records went a hundred to a message).
+ */
+const messageRecords = (value: string, fields: string) =>
+  `explode(from_json(CAST(${value} AS STRING), ${sqlString(`ARRAY<STRUCT<${fields}, ${GROUP_COLUMN} STRING>>`)}))`;
 
 /** A message's `seq` header (its place in its run's batch, activities/ingest.ts); needs the source's headers. */
 const SEQ_HEADER = "CAST(get(filter(headers, h -> h.key = 'seq'), 0).value AS STRING)";
 
 /**
- * SQL turning a Kafka source (binary `value` column holding one JSON record) into typed record columns (`fields`,
- * a DDL) and their group; with `recordKey`, only the messages with that key (one run's records in a shared topic),
+ * SQL turning a Kafka source (binary `value` column holding a JSON array of records, or one record) into typed record
+ * columns (`fields`, a DDL) and their group; with `recordKey`, only the messages with that key (one run's records in a shared topic),
  * each keeping the group it was written with. The key goes in as a hex binary literal, so no text of a caller's
  * reaches the SQL parser. A topic read as it is (no key) is one group: its messages' own `_group` is not ours.
- * With `deduplicate` (the source read with its headers), a record that more than one ingest attempt wrote counts
- * once: the same key and seq is the same record. That costs an aggregation over the records (1,000,000 records:
- * ~2x the job's time), so it is asked for only when an ingest was retried.
+ * With `deduplicate` (the source read with its headers), a message that more than one ingest attempt wrote counts
+ * once: the same key and seq is the same message, with the same records. That costs an aggregation over the
+ * messages, so it is asked for only when an ingest was retried.
  */
 export function recordsFromKafkaSql(
   rawTable: string,
@@ -191,9 +197,9 @@ export function recordsFromKafkaSql(
   const group = `${columns.map((c) => `r.${c}`).join(', ')}, ${recordKey === undefined ? "''" : `coalesce(r.${GROUP_COLUMN}, '')`} AS ${GROUP_COLUMN}`;
   const where = recordKey === undefined ? '' : ` WHERE key = ${hexKey(recordKey)}`;
   if (recordKey !== undefined && options.deduplicate) {
-    return `SELECT ${group} FROM (SELECT from_json(CAST(any_value(value) AS STRING), ${jsonSchema(fields)}) AS r FROM ${checkedTable(rawTable)}${where} GROUP BY ${SEQ_HEADER})`;
+    return `SELECT ${group} FROM (SELECT ${messageRecords('value', fields)} AS r FROM (SELECT any_value(value) AS value FROM ${checkedTable(rawTable)}${where} GROUP BY ${SEQ_HEADER}))`;
   }
-  return `SELECT ${group} FROM (SELECT from_json(CAST(value AS STRING), ${jsonSchema(fields)}) AS r FROM ${checkedTable(rawTable)}${where})`;
+  return `SELECT ${group} FROM (SELECT ${messageRecords('value', fields)} AS r FROM ${checkedTable(rawTable)}${where})`;
 }
 
 /** One run's share of a coalesced execution: its record key and offset ranges, the tag its rows carry, its groups. */
@@ -234,7 +240,7 @@ export function membersFromKafkaSql(
   return `SELECT ${columns.map((c) => `r.${c}`).join(', ')},
   CASE WHEN r.${GROUP_COLUMN} IS NULL THEN tag ELSE concat(tag, ':', r.${GROUP_COLUMN}) END AS ${GROUP_COLUMN}
 FROM (
-  SELECT from_json(CAST(s.value AS STRING), ${jsonSchema(fields)}) AS r, m.tag
+  SELECT ${messageRecords('s.value', fields)} AS r, m.tag
   FROM ${checkedTable(rawTable)} s
   JOIN (VALUES ${rows.join(', ')}) AS m(key, partition, from_offset, to_offset, tag)
     ON s.key = m.key AND s.partition = m.partition AND s.offset >= m.from_offset AND s.offset < m.to_offset

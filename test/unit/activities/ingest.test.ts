@@ -1,5 +1,5 @@
-// Specification of ingest's pure parts: how a run's records become messages, and which files a `file` input may
-// name.
+// Specification of ingest's pure parts: how a run's records become messages (JSON arrays of up to a hundred), and
+// which files a `file` input may name.
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { partitionForRun, recordValues, resolveDataFile, toMessages } from '../../../activities/ingest';
@@ -28,12 +28,24 @@ describe('partitionForRun', () => {
 });
 
 describe('toMessages', () => {
-  it('writes a small run to its one partition, keyed by the run record key, numbered 0..n-1, each record as JSON', () => {
+  const parsed = (value: string) => JSON.parse(value) as EmployeeRecord[];
+
+  it('writes a small run to its one partition as one JSON array, keyed by the run record key, numbered 0', () => {
     const batch = records(3);
     const partition = partitionForRun('run-a', 3);
-    expect(toMessages('run-a', recordValues(batch), 3)).toEqual(
-      batch.map((r, seq) => ({ key: recordKey('run-a'), value: JSON.stringify(r), partition, headers: { seq: String(seq) } })),
-    );
+    expect(toMessages('run-a', recordValues(batch), 3)).toEqual([
+      { key: recordKey('run-a'), value: JSON.stringify(batch), partition, headers: { seq: '0' }, records: 3 },
+    ]);
+  });
+
+  it('puts up to a hundred records in a message, in order, numbered 0..n-1, and cuts the same records the same way', () => {
+    const batch = records(250);
+    const messages = toMessages('run-d', recordValues(batch), 3);
+    expect(messages.map((m) => m.records)).toEqual([100, 100, 50]);
+    expect(messages.map((m) => parsed(m.value).length)).toEqual([100, 100, 50]);
+    expect(messages.flatMap((m) => parsed(m.value))).toEqual(batch);
+    expect(messages.map((m) => m.headers.seq)).toEqual(['0', '1', '2']);
+    expect(toMessages('run-d', recordValues(batch), 3)).toEqual(messages);
   });
 
   it('keeps a run of 10,000 records in one partition', () => {
@@ -41,13 +53,17 @@ describe('toMessages', () => {
     expect(partitions).toEqual(new Set([partitionForRun('run-b', 3)]));
   });
 
-  it('spreads a larger run round-robin over all partitions, still numbered 0..n-1 with the run record key', () => {
-    const messages = toMessages('run-c', recordValues(records(10_001)), 3);
+  it('spreads a larger run message by message, round-robin over all partitions, with the run record key', () => {
+    const batch = records(10_001);
+    const messages = toMessages('run-c', recordValues(batch), 3);
+    expect(messages).toHaveLength(101);
     expect(messages.slice(0, 4).map((m) => m.partition)).toEqual([0, 1, 2, 0]);
-    expect(messages.filter((m) => m.partition === 0)).toHaveLength(3_334);
-    expect(messages.filter((m) => m.partition === 2)).toHaveLength(3_333);
-    expect(messages.map((m) => m.headers?.seq)).toEqual(Array.from({ length: 10_001 }, (_, i) => String(i)));
+    expect(messages.filter((m) => m.partition === 0)).toHaveLength(34);
+    expect(messages.filter((m) => m.partition === 2)).toHaveLength(33);
+    expect(messages.map((m) => m.headers.seq)).toEqual(Array.from({ length: 101 }, (_, i) => String(i)));
     expect(new Set(messages.map((m) => m.key))).toEqual(new Set([recordKey('run-c')]));
+    expect(messages.reduce((n, m) => n + m.records, 0)).toBe(10_001);
+    expect(messages.flatMap((m) => parsed(m.value))).toEqual(batch);
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { StreamPlan } from '../../../contracts/definitions';
 import { TOTAL_SECTION, type WindowAggregate } from '../../../contracts/streams';
 import type { ConsumedMessage, KafkaTopics } from '../../../lib/kafka';
-import { MESSAGE_BYTES, readStreamAggregates, RECORDS_PER_MESSAGE, streamRecordMessages, streamResultsVersion } from '../../../lib/streams';
+import { MESSAGE_BYTES, RECORDS_PER_MESSAGE } from '../../../lib/json-arrays';
+import { readStreamAggregates, streamRecordMessages, streamResultsVersion } from '../../../lib/streams';
 
 const records = [
   { id: 1, gender: 'F', salary: 1 },
