@@ -127,6 +127,23 @@ const small = proxyLocalActivities<IngestActivities & SparkJobActivities>({
   retry: { ...retry, nonRetryableErrorTypes },
 });
 
+/**
+ * Whether a local activity may follow a try of it that a lost workflow task started: then it looks first for what
+ * that try wrote or started. Two ways a step follows a lost task:
+ * - the run's first workflow task has 3 events before it (started, task scheduled, task started); a later task
+ *   follows a lost one;
+ * - the worker replays the run's history: it did not hold the run, so the worker that did is gone (or gave the run
+ *   up). A step that is not in the history ran unrecorded there, maybe after the task was extended (a local activity
+ *   past 80 % of the task's timeout records the steps that ended, and the history then still reads 3 events at the
+ *   step's call).
+ * A local activity's input is not recorded, so this does not touch the run's determinism: on replay a recorded step
+ * is not run.
+ */
+function earlier(): EarlierTries {
+  const info = workflowInfo();
+  return info.historyLength > 3 || info.unsafe.isReplaying ? { since: info.runStartTime.getTime() } : {};
+}
+
 /** How a run takes its steps: as activities of their own (durable one by one), or a small run's local activities. */
 interface RunShape {
   /** The run's definition and its input checked against it. */
@@ -143,10 +160,24 @@ interface RunShape {
   flush(): void;
 }
 
-/** The steps of a run that is not small: each an activity of its own (heartbeating), the ingest plan a marker. */
+/**
+ * A run that is not small whose records are inline (10,001 to 100,000 of them) ingests them as a local activity, as
+ * a small run does: a local activity's input is not recorded, so its records are in history once (the run's input),
+ * not twice. Ingesting 100,000 records takes well under a second (a hundred to a message). Runs started before this
+ * replay their ingest as the activity they scheduled.
+ */
+const INLINE_INGEST_LOCAL = 'inline-ingest-local';
+
+/**
+ * The steps of a run that is not small: each an activity of its own (heartbeating), the ingest plan a marker; inline
+ * records are ingested by a local activity (INLINE_INGEST_LOCAL).
+ */
 const activityShape: RunShape = {
   resolve: resolveInput,
-  ingest: async (input) => ingestRecords({ ...input, plan: await planIngest() }),
+  ingest: async (input) =>
+    input.file === undefined && patched(INLINE_INGEST_LOCAL)
+      ? named('ingestRecords', small.ingestRecords({ ...input, earlier: earlier() }))
+      : ingestRecords({ ...input, plan: await planIngest() }),
   async runJob(spec, step) {
     const t0 = Date.now();
     const submitted = await submitSparkJob(spec);
@@ -174,22 +205,6 @@ const activityShape: RunShape = {
  */
 function smallRunShape(runKey: string): RunShape {
   const held = new Map<string, SearchAttributeUpdatePair>();
-  /**
-   * Whether a step may follow a try of it that a lost task started: then it looks first for what that try wrote or
-   * started. Two ways a step follows a lost task:
-   * - the run's first workflow task has 3 events before it (started, task scheduled, task started); a later task
-   *   follows a lost one;
-   * - the worker replays the run's history: it did not hold the run, so the worker that did is gone (or gave the
-   *   run up). A step that is not in the history ran unrecorded there, maybe after the task was extended (a local
-   *   activity past 80 % of the task's timeout records the steps that ended, and the history then still reads 3
-   *   events at the step's call).
-   * A local activity's input is not recorded, so this does not touch the run's determinism: on replay a recorded
-   * step is not run.
-   */
-  const earlier = (): EarlierTries => {
-    const info = workflowInfo();
-    return info.historyLength > 3 || info.unsafe.isReplaying ? { since: info.runStartTime.getTime() } : {};
-  };
   return {
     async resolve(parsed, runDate) {
       const definition = await loadPipelineDefinition(parsed.pipeline, runKey);

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../../lib/config';
 import { SparkConnectClient } from '../../lib/spark-connect';
 import { pipelineWorkflow } from '../../workflows';
 import { generateEmployees } from '../../lib/employee-generator';
+import { RECORDS_PER_MESSAGE } from '../../lib/json-arrays';
 import { referenceResult } from '../../test/support/oracle';
 import { countRecords } from './check';
 import { SESSION_TIMEOUT_S, type ChaosCluster, type Service } from './cluster';
@@ -299,8 +300,12 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** Records of the large run whose ingest loses a partition's leader. */
-const LEADER_KILL_RECORDS = 200_000;
+/**
+ * Records of the large run whose ingest loses a partition's leader, and the messages they make (a hundred records
+ * a message): enough that the produce lasts long enough to be caught in the middle (~1 s here).
+ */
+const LEADER_KILL_RECORDS = 1_000_000;
+const LEADER_KILL_MESSAGES = Math.ceil(LEADER_KILL_RECORDS / RECORDS_PER_MESSAGE);
 
 /**
  * The scenarios only the cluster topology has (`npm run chaos -- --topology cluster`): a Kafka broker, a partition
@@ -327,21 +332,21 @@ export const CLUSTER_SCENARIOS: Scenario[] = [
         args: [{ file: 'leader-kill.jsonl', jobs: ['count_gender'], referenceDate }],
       });
       const t0 = Date.now();
-      // A tenth of the records written: the ingest is under way.
-      while ((await total()) - before < LEADER_KILL_RECORDS / 10 && Date.now() - t0 < 120_000) await ctx.sleep(50);
+      // A tenth of the run's messages written (the other runs' few among them): the ingest is under way.
+      while ((await total()) - before < LEADER_KILL_MESSAGES / 10 && Date.now() - t0 < 120_000) await ctx.sleep(20);
       const written = (await total()) - before;
       const leader = (await kafka.leaders(topic)).get(0);
-      ctx.log(`SIGKILL kafka-${leader}, leader of ${topic}-0, ${written} records into the ingest`);
+      ctx.log(`SIGKILL kafka-${leader}, leader of ${topic}-0, ${written} messages into the ingest`);
       await ctx.cluster.kill(`kafka-${leader}`);
       await ctx.sleep(5_000);
       await ctx.cluster.restart();
       const result = await handle.result();
       const afterKill = (await total()) - before;
-      ctx.extra('records written when the leader was killed', written);
+      ctx.extra('messages written when the leader was killed', written);
       ctx.check({
         name: 'the leader was killed in the middle of the ingest',
-        ok: written > 0 && written < LEADER_KILL_RECORDS && afterKill >= LEADER_KILL_RECORDS,
-        detail: `${written} of ${LEADER_KILL_RECORDS} records written at the kill`,
+        ok: written > 0 && written < LEADER_KILL_MESSAGES && afterKill >= LEADER_KILL_MESSAGES,
+        detail: `${written} of the run's ${LEADER_KILL_MESSAGES} messages written at the kill`,
       });
       const expected = referenceResult('count_gender', records, { referenceDate });
       const collected = result.results.count_gender;

@@ -22,7 +22,7 @@ export interface PipelineShape {
   /**
    * 'small run': the steps of a small run of `pipelineWorkflow` (inline records): the definition's load, the ingest,
    * the job (submit, poll and collect in one) and the release as local activities in one workflow task, and one
-   * search-attribute update at the end. 'pipeline': the steps of a run that is not small: the ingest, submit, poll
+   * search-attribute update at the end. 'pipeline': the steps of a file run (not small): the ingest, submit, poll
    * and collect as activities of their own; 'one job activity': the same with one activity for submit, poll and
    * collect; 'one activity': the whole run in one activity, the least a run can be that does its work outside the
    * workflow.

@@ -26,6 +26,9 @@ const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey,
 const since = (earlier: EarlierTries) => (earlier.since === undefined ? '' : ':since');
 
 /** Fakes that succeed; each call is recorded. Override one to change a step. */
+/** What the fake ingest says a `file` input held (it reads no file). */
+export const FAKE_FILE_RECORDS = 1_000;
+
 export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
   const fakes: Omit<Fakes, 'runSparkJob'> = {
     // The repository's definitions, as the worker reads them (not a pipeline step: not recorded in `calls`).
@@ -41,7 +44,10 @@ export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes
     // A step told that an earlier try of it may have run (a small run's lost workflow task) is recorded with `:since`.
     async ingestRecords(input: IngestInput): Promise<IngestResult> {
       calls.push(`ingestRecords${since(input.earlier ?? {})}`);
-      const n = input.records?.length ?? 0;
+      const n =
+        input.records?.length ??
+        input.groups?.reduce((sum, g) => sum + g.records.length, 0) ??
+        (input.file !== undefined ? FAKE_FILE_RECORDS : 0);
       return {
         topic: 'records',
         recordKey: 'key',

@@ -82,17 +82,35 @@ describe('ingestRecords', () => {
   });
 });
 
-describe('a zombie ingest attempt', () => {
-  const params = { referenceDate: '2026-01-15' };
-  const countGender = async (source: SparkJobSpec['source'], runKey: string) => {
-    const spec: SparkJobSpec = { runKey, job: 'count_gender', source, plan: employeePlan('count_gender', params) };
-    const handle = await deps.spark.submit(spec);
-    expect(await deps.spark.settled(handle, 60_000)).toBe('finished');
-    const result = await deps.spark.result(handle);
-    await deps.spark.release(spec.runKey, [handle]);
-    return result.sections;
-  };
+const params = { referenceDate: '2026-01-15' };
+const countGender = async (source: SparkJobSpec['source'], runKey: string) => {
+  const spec: SparkJobSpec = { runKey, job: 'count_gender', source, plan: employeePlan('count_gender', params) };
+  const handle = await deps.spark.submit(spec);
+  expect(await deps.spark.settled(handle, 60_000)).toBe('finished');
+  const result = await deps.spark.result(handle);
+  await deps.spark.release(spec.runKey, [handle]);
+  return result.sections;
+};
 
+describe("a run's messages", () => {
+  it('written one record each (as before records went a hundred to a message) are read the same, plain or de-duplicated', async () => {
+    const records = [...generateEmployees(40, 8)];
+    const runKey = `ingest-one-a-message-${Date.now()}`;
+    const plan = await runAs(1, () => planIngest());
+    const key = recordKey(runKey);
+    const oneEach = records.map((r, seq) => ({ key, value: JSON.stringify(r), partition: 0, headers: { seq: String(seq) } }));
+    const ranges = await deps.kafka.produce(plan.topic, [...oneEach, ...oneEach.slice(0, 5)]); // five twice
+    const source = { kind: 'kafka' as const, topic: plan.topic, ranges, recordKey: key };
+    expect(await countGender({ ...source, deduplicate: true }, `${runKey}/dedup`)).toEqual(
+      referenceResult('count_gender', records, params),
+    );
+    expect(await countGender(source, `${runKey}/plain`)).toEqual(
+      referenceResult('count_gender', [...records, ...records.slice(0, 5)], params),
+    );
+  });
+});
+
+describe('a zombie ingest attempt', () => {
   it('whose writes interleave with its retry: the range holds records twice, and Spark counts each once', async () => {
     const n = 5_000;
     const records = [...generateEmployees(n, 5)];

@@ -42,17 +42,17 @@ describe("the cost model's no-op pipeline shape", () => {
   const record = (id: number) => ({ id, gender: 'F', salary: 10 });
   it.each([
     // A small run: its steps are local activities in one workflow task.
-    ['small run', [record(1)], 12],
-    // A run over the small runs' limit (SMALL_RUN_MAX_RECORDS): activities of their own.
-    ['pipeline', Array.from({ length: 10_001 }, (_, i) => record(i + 1)), 39],
-  ] as const)('takes the Temporal steps of a one-job pipeline run (%s), event type by event type', async (steps, records, events) => {
+    ['small run', { records: [record(1)] as unknown[] }, 12],
+    // A run that is not small (a file): activities of their own.
+    ['pipeline', { file: 'emp_data.json' }, 39],
+  ] as const)('takes the Temporal steps of a one-job pipeline run (%s), event type by event type', async (steps, input, events) => {
     const taskQueue = `floor-pipeline-${Date.now()}`;
     await temporal.start(taskQueue, fakePipelineActivities([]));
     const workflowId = `floor-pipeline-${Date.now()}`;
     await temporal.env.client.workflow.execute(pipelineWorkflow, {
       taskQueue,
       workflowId,
-      args: [{ records: [...records], jobs: ['count_gender'], referenceDate: '2026-01-15' }],
+      args: [{ ...input, jobs: ['count_gender'], referenceDate: '2026-01-15' }],
     });
     const pipeline = await eventTypes(temporal.env.client, workflowId);
     const shape = await runShape(temporal.env, { searchAttributes: true, steps });

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SMALL_RUN_MAX_RECORDS } from '../../../contracts/limits';
 import type { IngestResult, PipelineProgress } from '../../../contracts/pipeline';
 import { pipelineWorkflow, progressQuery } from '../../../workflows/pipeline';
-import { fakePipelineActivities, type Fakes } from '../../support/pipeline-fakes';
+import { FAKE_FILE_RECORDS, fakePipelineActivities, type Fakes } from '../../support/pipeline-fakes';
 import { workerPerTest } from '../../support/temporal';
 
 /** A gate a fake activity waits at until the test opens it. */
@@ -39,13 +39,16 @@ async function withWorker(activities: Fakes): Promise<string> {
 }
 
 const record = { id: 1, gender: 'F', salary: 10 };
+const inlineRecords = Array.from({ length: SMALL_RUN_MAX_RECORDS + 1 }, (_, i) => ({ ...record, id: i + 1 }));
 /**
  * A small run (inline records, at most SMALL_RUN_MAX_RECORDS) takes its steps as local activities in one workflow
- * task; a larger one as activities of their own.
+ * task; a larger one (a file) as activities of their own; a larger one with inline records ingests them as a local
+ * activity, then takes its other steps as activities of their own.
  */
 const RUNS = {
-  small: [record],
-  large: Array.from({ length: SMALL_RUN_MAX_RECORDS + 1 }, (_, i) => ({ ...record, id: i + 1 })),
+  small: { records: [record] },
+  file: { file: 'emp_data.json' },
+  inline: { records: inlineRecords },
 };
 type Size = keyof typeof RUNS;
 const start = (
@@ -56,8 +59,16 @@ const start = (
   temporal.env.client.workflow.start(pipelineWorkflow, {
     taskQueue,
     workflowId: `logic-${Date.now()}-${seq++}`,
-    args: [{ records: RUNS[size], jobs, referenceDate: '2026-01-15' }],
+    args: [{ ...RUNS[size], jobs, referenceDate: '2026-01-15' }],
   });
+
+/** Bytes of every binary field of a history: payloads (inputs, results, markers) and their metadata. */
+function bytesIn(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + bytesIn(v), 0);
+  if (value && typeof value === 'object') return Object.values(value).reduce((n: number, v) => n + bytesIn(v), 0);
+  return 0;
+}
 
 /** The run's history, event types only. */
 async function eventTypes(handle: WorkflowHandle): Promise<string[]> {
@@ -70,7 +81,7 @@ async function statusOf(handle: WorkflowHandle): Promise<string | undefined> {
 }
 
 describe('pipelineWorkflow with fake activities', () => {
-  it("reports a large run's progress step by step: ingesting, each job submitted then collecting, completed", async () => {
+  it("reports a file run's progress step by step: ingesting, each job submitted then collecting, completed", async () => {
     const calls: string[] = [];
     const ingesting = gate();
     const polling = gate();
@@ -86,7 +97,7 @@ describe('pipelineWorkflow with fake activities', () => {
         },
       }),
     );
-    const handle = await start(taskQueue, ['count_gender'], 'large');
+    const handle = await start(taskQueue, ['count_gender'], 'file');
     /** The first progress answer that satisfies `ready` (queries race the workflow's steps; the test's timeout bounds it). */
     const progressWhen = async (ready: (p: PipelineProgress) => boolean): Promise<PipelineProgress> => {
       for (;;) {
@@ -105,7 +116,7 @@ describe('pipelineWorkflow with fake activities', () => {
     ingesting.open();
     expect(await progressWhen((p) => p.jobs.count_gender === 'submitted')).toMatchObject({
       status: 'running',
-      recordCount: RUNS.large.length,
+      recordCount: FAKE_FILE_RECORDS,
       jobs: { count_gender: 'submitted' },
     });
     expect(await statusOf(handle)).toBe('running');
@@ -134,6 +145,24 @@ describe('pipelineWorkflow with fake activities', () => {
     expect(attributes.get({ name: 'PipelineJobs', type: 'KEYWORD_LIST' })).toEqual(['count_gender']);
     expect(attributes.get({ name: 'RecordCount', type: 'INT' })).toBe(1);
     expect(await handle.query(progressQuery)).toMatchObject({ status: 'completed', recordCount: 1, jobs: { count_gender: 'done' } });
+  });
+
+  it("ingests a larger run's inline records as a local activity: its records once in history, its other steps activities", async () => {
+    const calls: string[] = [];
+    const handle = await start(await withWorker(fakePipelineActivities(calls)), ['count_gender'], 'inline');
+    const result = await handle.result();
+    expect(result.recordCount).toBe(inlineRecords.length);
+    expect(calls).toEqual(['ingestRecords', 'submit:count_gender:dedup=false', 'poll', 'collect', 'release']);
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : [],
+    );
+    expect(scheduled).toEqual(['submitSparkJob', 'pollSparkJob', 'collectSparkResult']);
+    // The records' bytes are in history once (the run's input), not again as an activity's input.
+    const inputBytes = Buffer.byteLength(JSON.stringify(inlineRecords));
+    const historyBytes = bytesIn(history);
+    expect(historyBytes).toBeGreaterThan(inputBytes);
+    expect(historyBytes).toBeLessThan(1.5 * inputBytes);
   });
 
   it("runs a small run's steps again after its workflow task was lost, each looking first for what the lost try did", async () => {
@@ -179,7 +208,7 @@ describe('pipelineWorkflow with fake activities', () => {
     const handle = await temporal.env.client.workflow.start(pipelineWorkflow, {
       taskQueue,
       workflowId: `logic-${Date.now()}-${seq++}`,
-      args: [{ records: RUNS.small, jobs: ['count_gender'], referenceDate: '2026-01-15' }],
+      args: [{ ...RUNS.small, jobs: ['count_gender'], referenceDate: '2026-01-15' }],
       workflowTaskTimeout: '2s',
     });
     expect((await handle.result()).results.count_gender).toBeDefined();
@@ -196,7 +225,7 @@ describe('pipelineWorkflow with fake activities', () => {
     expect((await eventTypes(handle)).filter((t) => t === 'workflowTaskCompletedEventAttributes').length).toBeGreaterThan(1);
   });
 
-  it.each(['small', 'large'] as const)(
+  it.each(['small', 'file'] as const)(
     '%s run: ' + 'fails with the root cause of a failed step, status failed, and still releases what it started',
     async (size) => {
       const calls: string[] = [];
@@ -223,7 +252,7 @@ describe('pipelineWorkflow with fake activities', () => {
     },
   );
 
-  it.each(['small', 'large'] as const)(
+  it.each(['small', 'file'] as const)(
     '%s run: ' + 'a cancelled run interrupts its Spark jobs, releases them, and ends CANCELLED with status cancelled',
     async (size) => {
       const calls: string[] = [];
@@ -254,7 +283,7 @@ describe('pipelineWorkflow with fake activities', () => {
     },
   );
 
-  it.each(['small', 'large'] as const)('%s run: ' + 'a release that keeps failing does not fail a finished run', async (size) => {
+  it.each(['small', 'file'] as const)('%s run: ' + 'a release that keeps failing does not fail a finished run', async (size) => {
     const calls: string[] = [];
     const taskQueue = await withWorker(
       fakePipelineActivities(calls, failing(calls, 'releaseSparkRun', 'release', new Error('Spark Connect unreachable'))),
@@ -266,7 +295,7 @@ describe('pipelineWorkflow with fake activities', () => {
     expect(calls.filter((c) => c === 'release')).toHaveLength(3); // bounded: a few tries, then a warning
   });
 
-  it.each(['small', 'large'] as const)(
+  it.each(['small', 'file', 'inline'] as const)(
     '%s run: ' + 'after a retried ingest, asks Spark to read the records de-duplicated',
     async (size) => {
       const calls: string[] = [];
