@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   TEMPORAL_WORKER_IDENTITY: z.string().min(1).optional(),
   WORKER_METRICS_PORT: optionalPort.default(9464),
+  WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).default(200),
+  WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).default(400),
   TEMPORAL_METRICS_PORT: optionalPort.default(9465),
   KAFKA_BROKERS: z
     .string()
@@ -104,7 +106,18 @@ export interface Config {
    * `sdkMetricsPort` the Temporal SDK's exporter (lib/metric-names.ts lists the names of both); 0: not served
    * (several workers on one machine).
    */
-  worker: { metricsPort: number; sdkMetricsPort: number };
+  worker: {
+    metricsPort: number;
+    sdkMetricsPort: number;
+    /**
+     * Workflow tasks and local activities the worker runs at once. A small run holds its one workflow task from its
+     * start to its end (its steps are local activities in it), mostly waiting for Kafka and Spark: the task slots
+     * bound how many small runs are under way at once, and so how many can share one Spark execution. The SDK's
+     * defaults (40 tasks, 100 local activities) cut a burst of 100 runs into waves of ~30.
+     */
+    workflowTaskSlots: number;
+    localActivitySlots: number;
+  };
   /** `executionsTopic`: the journal of shared Spark executions (spark/runtime/execution-journal.ts). */
   kafka: {
     brokers: string[];
@@ -241,7 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL,
       workerIdentity: e.TEMPORAL_WORKER_IDENTITY,
     },
-    worker: { metricsPort: e.WORKER_METRICS_PORT, sdkMetricsPort: e.TEMPORAL_METRICS_PORT },
+    worker: {
+      metricsPort: e.WORKER_METRICS_PORT,
+      sdkMetricsPort: e.TEMPORAL_METRICS_PORT,
+      workflowTaskSlots: e.WORKER_WORKFLOW_TASK_SLOTS,
+      localActivitySlots: e.WORKER_LOCAL_ACTIVITY_SLOTS,
+    },
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,

@@ -33,6 +33,27 @@ let runtimeInstalled = false;
  */
 export const SHUTDOWN_GRACE_MS = 30_000;
 
+/**
+ * The worker options that change what a run costs and how runs share Spark, also the cost model's floor worker's
+ * (scripts/cost/floor-worker.ts).
+ */
+export function runShapingOptions(
+  config: Config,
+): Pick<
+  WorkerOptions,
+  'stickyQueueScheduleToStartTimeout' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentLocalActivityExecutions'
+> {
+  return {
+    // A run's next workflow task goes to the queue of the worker that ran its last one; if that worker died, the
+    // server moves the task to the shared queue after this long (default 10 s: a run that lost its worker waited
+    // that much longer for every other worker).
+    stickyQueueScheduleToStartTimeout: '2s',
+    // A small run holds its workflow task for its whole life (lib/config.ts, `worker.workflowTaskSlots`).
+    maxConcurrentWorkflowTaskExecutions: config.worker.workflowTaskSlots,
+    maxConcurrentLocalActivityExecutions: config.worker.localActivitySlots,
+  };
+}
+
 export async function startWorker(
   config: Config,
   logger: Logger,
@@ -58,10 +79,7 @@ export async function startWorker(
     activities: createActivities(deps),
     sinks: deps.metrics.sinks,
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
-    // A run's next workflow task goes to the queue of the worker that ran its last one; if that worker died, the
-    // server moves the task to the shared queue after this long (default 10 s: a run that lost its worker waited
-    // that much longer for every other worker).
-    stickyQueueScheduleToStartTimeout: '2s',
+    ...runShapingOptions(config),
   });
   let draining = false;
   const readiness = () => checkReadiness(worker, draining, connection, deps);

@@ -4,6 +4,7 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import { runShapingOptions } from '../../apps/worker/main';
 import { PinoTemporalLogger } from '../../apps/worker/temporal-logger';
 import { floorActivities } from './floor-activities';
 
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('./floor-workflows'),
     activities: floorActivities,
-    stickyQueueScheduleToStartTimeout: '2s',
+    ...runShapingOptions(config),
   });
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   await worker.run();

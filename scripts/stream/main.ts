@@ -179,7 +179,9 @@ async function main(): Promise<void> {
   say(formatCalibration(calibration));
   say(`stack: ${(await stackUp(config)).services.map((s) => `${s.name} ${s.started ? 'started' : 'up'}`).join(', ')}`);
   // A worker in this process (its metrics ports off: `npm start`'s worker may hold them).
-  const worker = await startWorker({ ...config, worker: { metricsPort: 0, sdkMetricsPort: 0 } }, logger, { shutdownSignals: [] });
+  const worker = await startWorker({ ...config, worker: { ...config.worker, metricsPort: 0, sdkMetricsPort: 0 } }, logger, {
+    shutdownSignals: [],
+  });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const kafka = new KafkaClient(config.kafka, logger);

@@ -68,6 +68,13 @@ export interface CoalescingOptions {
    * none has for this long. Such a burst then needs a few executions, not one per last execution's length.
    */
   gatherQuietMs: number;
+  /**
+   * How long a run announced as on its way (`coming`: its definition loaded, its ingest under way) is waited for.
+   * When many runs start at once on a busy worker, a run takes seconds from its announcement to its submit; one
+   * that has not come by then (its input failed its checks, its worker died) is not waited for any more. A gathering
+   * itself still lasts at most `maxGatherMs`.
+   */
+  comingTimeoutMs: number;
 }
 
 /** What the scheduler tells the worker's metrics. */
@@ -86,6 +93,7 @@ export const DEFAULT_COALESCING: CoalescingOptions = {
   gatherFactor: 1,
   maxGatherMs: 1_000,
   gatherQuietMs: 250,
+  comingTimeoutMs: 5_000,
 };
 
 interface Waiting {
@@ -170,9 +178,9 @@ export class CoalescingScheduler implements SparkJobRunner {
     else if (this.onTheirWay.delete(runKey)) this.pump();
   }
 
-  /** Whether runs are on their way; one that has not come within `maxGatherMs` is not waited for any more. */
+  /** Whether runs are on their way; one that has not come within `comingTimeoutMs` is not waited for any more. */
   private runsOnTheirWay(now: number): boolean {
-    for (const [runKey, since] of this.onTheirWay) if (now - since > this.options.maxGatherMs) this.onTheirWay.delete(runKey);
+    for (const [runKey, since] of this.onTheirWay) if (now - since > this.options.comingTimeoutMs) this.onTheirWay.delete(runKey);
     return this.onTheirWay.size > 0;
   }
 

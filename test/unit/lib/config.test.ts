@@ -69,20 +69,37 @@ describe('resources', () => {
   });
 });
 
+describe('worker slots', () => {
+  it('default to 200 workflow tasks and 400 local activities at once (a small run holds its task for its whole life)', () => {
+    expect(loadConfig({}).worker).toMatchObject({ workflowTaskSlots: 200, localActivitySlots: 400 });
+  });
+
+  it('are read from WORKER_WORKFLOW_TASK_SLOTS and WORKER_LOCAL_ACTIVITY_SLOTS, and refused below what the SDK takes', () => {
+    expect(loadConfig({ WORKER_WORKFLOW_TASK_SLOTS: '50', WORKER_LOCAL_ACTIVITY_SLOTS: '80' }).worker).toMatchObject({
+      workflowTaskSlots: 50,
+      localActivitySlots: 80,
+    });
+    expect(() => loadConfig({ WORKER_WORKFLOW_TASK_SLOTS: '1' })).toThrow(/WORKER_WORKFLOW_TASK_SLOTS/);
+  });
+});
+
 describe('worker metrics ports', () => {
   it('default to 9464 (the worker`s own metrics and /readyz) and 9465 (the Temporal SDK`s exporter)', () => {
-    expect(loadConfig({}).worker).toEqual({ metricsPort: 9464, sdkMetricsPort: 9465 });
+    expect(loadConfig({}).worker).toMatchObject({ metricsPort: 9464, sdkMetricsPort: 9465 });
   });
 
   it('are read from WORKER_METRICS_PORT and TEMPORAL_METRICS_PORT', () => {
-    expect(loadConfig({ WORKER_METRICS_PORT: '9100', TEMPORAL_METRICS_PORT: '9101' }).worker).toEqual({
+    expect(loadConfig({ WORKER_METRICS_PORT: '9100', TEMPORAL_METRICS_PORT: '9101' }).worker).toMatchObject({
       metricsPort: 9100,
       sdkMetricsPort: 9101,
     });
   });
 
   it('are off at 0, both at once too (several workers on one machine)', () => {
-    expect(loadConfig({ WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).worker).toEqual({ metricsPort: 0, sdkMetricsPort: 0 });
+    expect(loadConfig({ WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).worker).toMatchObject({
+      metricsPort: 0,
+      sdkMetricsPort: 0,
+    });
   });
 
   it.each([

@@ -348,6 +348,25 @@ describe('CoalescingScheduler', () => {
       await fourth;
     });
 
+    it('for a run announced longer ago than maxGatherMs that has not come yet, until comingTimeoutMs', async () => {
+      const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 1_000, comingTimeoutMs: 5_000 });
+      scheduler.coming(spec(2).runKey, true);
+      await advance(3_000); // a busy worker: three seconds after its definition loaded, run 2 is still ingesting
+      const first = scheduler.submit(spec(1));
+      await advance(30);
+      expect(executor.started).toHaveLength(0); // the execution gathers for run 2
+      const second = scheduler.submit(spec(2));
+      expect(await msUntilStarted(executor, 1)).toBeLessThanOrEqual(2);
+      expect((await Promise.all([first, second])).map((h) => h.shared?.members)).toEqual([2, 2]);
+      executor.finish(executor.started[0]!.operationId);
+
+      scheduler.coming(spec(4).runKey, true);
+      await advance(5_001); // run 4 has not come within comingTimeoutMs (its input failed its checks, its worker died)
+      const third = scheduler.submit(spec(3));
+      expect(await msUntilStarted(executor, 2)).toBeLessThanOrEqual(2); // not waited for any more
+      await third;
+    });
+
     it('at most maxGatherMs after a slow execution (a cold Spark, a large run)', async () => {
       const { executor, scheduler } = setup({ gatherFactor: 1, maxGatherMs: 100 });
       const first = await scheduler.submit(spec(1));
