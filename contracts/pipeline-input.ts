@@ -31,7 +31,7 @@ export const PipelineInputSchema = z.strictObject({
   file: z.string().min(1).optional(),
   /** With `file`: false lets Spark read the file itself instead of going through Kafka. Default true. */
   ingest: z.boolean().optional(),
-  /** An existing offset range of a topic holding JSON records, read as it is. */
+  /** An existing offset range of a topic holding JSON records (a message is one record or an array of them), read as it is. */
   topic: z.strictObject({ name: z.string().min(1), ranges: z.array(PartitionRangeSchema).min(1) }).optional(),
   /** Which of the definition's jobs to run over the records. Default: the definition's default jobs. */
   jobs: z.array(z.string().min(1).max(63)).min(1).max(20).optional(),
