@@ -15,6 +15,7 @@ import { addMissingSearchAttributes } from './search-attributes';
 import { warmSpark } from './spark-warmup';
 import { temporalCluster, temporalMetricsTargets } from './temporal-cluster';
 import { temporalUiService } from './temporal-ui';
+import { dynamicConfigArgs, healthServing } from './temporal-server';
 
 export interface Service {
   name: string;
@@ -70,33 +71,17 @@ function temporal(config: Config, p: StackPaths): Service {
         'synchronous=normal',
         '--log-level',
         'warn',
-        // An activity scheduled by a workflow task goes straight back to the worker that completed the task,
-        // without a trip through the task queue (the dev server leaves this off).
-        '--dynamic-config-value',
-        'system.enableActivityEagerExecution=true',
-        // The dev server reloads the search attributes on every read that needs them (for tests that register one
-        // and use it at once); ours are registered before any worker starts. Off: 7-18 % less Temporal CPU a run
-        // (docs/cost-model.md).
-        '--dynamic-config-value',
-        'system.forceSearchAttributesCacheRefreshOnRead=false',
+        ...dynamicConfigArgs(),
         ...searchAttributeCliArgs(),
       ],
       cwd: path.dirname(p.temporalDb),
       marker: p.temporalDb,
     }),
-    async isReady() {
-      const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
-      try {
-        const res = await connection.healthService.check({});
-        return res.status === 1; // SERVING
-      } finally {
-        await connection.close();
-      }
-    },
+    isReady: () => healthServing(config.temporal.address),
     // `--search-attribute` registers attributes only in a database the dev server creates: one made by an
     // earlier version of the stack (before the stream attributes) would lack the new ones, and every workflow
     // setting them would fail its tasks. So each `up` adds what is missing, and then restarts the server: it reads
-    // its search attributes once (forceSearchAttributesCacheRefreshOnRead is off, above).
+    // its search attributes once (forceSearchAttributesCacheRefreshOnRead is off: temporal-server.ts).
     async ensure() {
       const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
       try {

@@ -23,6 +23,7 @@ import type { StackPaths } from './paths';
 import { sleep, StackError } from './processes';
 import { addMissingSearchAttributes } from './search-attributes';
 import type { Service } from './services';
+import { healthServing, STACK_DYNAMIC_CONFIG } from './temporal-server';
 
 const execFileP = promisify(execFile);
 
@@ -424,16 +425,13 @@ export function temporalConfig(p: StackPaths, opts: TemporalClusterOptions): str
   return `# enable-template\n# Written by the stack (scripts/stack/temporal-cluster.ts): Temporal ${TEMPORAL_SERVER_VERSION}, its four services on PostgreSQL.\n${stringify(config, { lineWidth: 0 })}`;
 }
 
-/** Dynamic configuration: what the dev server is given on its command line (services.ts), plus eager workflow start. */
+/** Dynamic configuration: the stack's (temporal-server.ts), and what the dev server has on by default. */
 export function temporalDynamicConfig(): string {
   const values: Record<string, unknown> = {
-    // An activity scheduled by a workflow task goes straight back to the worker that completed the task.
-    'system.enableActivityEagerExecution': true,
+    ...STACK_DYNAMIC_CONFIG,
     // A start that asks for it gets its first workflow task in the answer (the REST trigger's /process runs).
     'system.enableEagerWorkflowStart': true,
     'frontend.enableUpdateWorkflowExecution': true,
-    // Search attributes are read from the namespace cache (refreshed every 2 s), not from the database on each read.
-    'system.forceSearchAttributesCacheRefreshOnRead': false,
   };
   return stringify(Object.fromEntries(Object.entries(values).map(([key, value]) => [key, [{ value }]])));
 }
@@ -501,16 +499,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   while (!(await check().catch(() => false))) {
     if (Date.now() > deadline) throw new StackError(`${what} after ${timeoutMs / 1000}s`);
     await sleep(500);
-  }
-}
-
-async function healthServing(address: string, service: string): Promise<boolean> {
-  const connection = Connection.lazy({ address });
-  try {
-    const res = await connection.withDeadline(Date.now() + 2000, () => connection.healthService.check({ service }));
-    return res.status === 1; // SERVING
-  } finally {
-    await connection.close();
   }
 }
 
