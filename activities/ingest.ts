@@ -136,9 +136,10 @@ export function createIngestActivities({ kafka, spark, config, logger, metrics }
       // Heartbeats on a clock, not per request: a broker that stalls must not look like a dead worker, and a dead
       // worker is noticed within the heartbeat timeout whatever the batch size. (Counted in messages.)
       const progress = { written: 0, of: 0 };
-      // (A small run's local activity has no heartbeats: the workflow task that holds it is its lease.)
+      // (A local activity has no heartbeats: the workflow task that holds it is its lease.)
       const heartbeat = ctx.info.isLocal ? undefined : setInterval(() => ctx.heartbeat(progress), HEARTBEAT_INTERVAL_MS);
-      // A small run's submit follows its ingest in moments: Spark's next execution may wait for it, to share.
+      // A run ingesting in its workflow task (a small run, or a larger run's inline records) submits in moments after:
+      // Spark's next execution may wait for it, to share.
       if (ctx.info.isLocal) spark.coming(input.runKey, true);
       try {
         return await ingest(input, ctx, progress);

@@ -8,9 +8,9 @@ import { sparkOperationId } from '../../lib/idempotency';
 import type { KafkaClient } from '../../lib/kafka';
 import { JOB_GENERATIONS } from '../../spark/runtime/coalescing-scheduler';
 import type { SharedExecution } from '../../spark/runtime/execution-journal';
+import { recordsOf } from '../../test/support/record-messages';
 import { executionRoot } from '../lib/spark-ui';
 import type { ChaosCluster } from './cluster';
-import { recordsOf } from '../../test/support/record-messages';
 import type { ExecutionCounts, KafkaCounts } from './report';
 
 /** The results of the runs that answered (closed runs only), by workflow id. */

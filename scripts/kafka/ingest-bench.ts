@@ -11,9 +11,9 @@ import { parseArgs } from 'node:util';
 import { recordValues, toMessages } from '../../activities/ingest';
 import { loadConfig, PROJECT_ROOT } from '../../lib/config';
 import { generateEmployees } from '../../lib/employee-generator';
-import { recordsInMessages } from '../../test/support/record-messages';
 import { KafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
+import { recordsInMessages } from '../../test/support/record-messages';
 
 interface Step {
   wallMs: number;

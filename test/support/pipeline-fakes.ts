@@ -25,10 +25,10 @@ const handleOf = (spec: SparkJobSpec): SparkJobHandle => ({ runKey: spec.runKey,
 
 const since = (earlier: EarlierTries) => (earlier.since === undefined ? '' : ':since');
 
-/** Fakes that succeed; each call is recorded. Override one to change a step. */
 /** What the fake ingest says a `file` input held (it reads no file). */
 export const FAKE_FILE_RECORDS = 1_000;
 
+/** Fakes that succeed; each call is recorded. Override one to change a step. */
 export function fakePipelineActivities(calls: string[], overrides: Partial<Fakes> = {}): Fakes {
   const fakes: Omit<Fakes, 'runSparkJob'> = {
     // The repository's definitions, as the worker reads them (not a pipeline step: not recorded in `calls`).
